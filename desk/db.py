@@ -1,0 +1,103 @@
+"""The one place that opens the database.
+
+SQLite (the embedded default) allows one writer at a time, so writes go
+through a single connection that begins with BEGIN IMMEDIATE (no lock-upgrade
+deadlocks), while reads use a small pool of WAL snapshot readers and never
+block captures. On PostgreSQL both are the same pooled engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+@dataclass(frozen=True)
+class Database:
+    write_engine: AsyncEngine
+    read_engine: AsyncEngine
+    writer: async_sessionmaker
+    reader: async_sessionmaker
+
+    @property
+    def dialect(self) -> str:
+        return self.write_engine.dialect.name
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()
+
+
+def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (pysqlite's implicit BEGIN is deferred).
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def open_database(url: str, *, echo: bool = False) -> Database:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            raise ValueError(
+                "the desk needs a SQLite file, not :memory: (readers and the writer share it)"
+            )
+        write_engine = create_async_engine(
+            url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60
+        )
+        read_engine = create_async_engine(url, echo=echo, pool_size=4, max_overflow=4)
+        _sqlite_pragmas(write_engine, immediate=True)
+        _sqlite_pragmas(read_engine, immediate=False)
+    else:
+        write_engine = create_async_engine(
+            url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True
+        )
+        read_engine = write_engine
+    return Database(
+        write_engine=write_engine,
+        read_engine=read_engine,
+        writer=async_sessionmaker(write_engine, expire_on_commit=False),
+        reader=async_sessionmaker(read_engine, expire_on_commit=False),
+    )
+
+
+def alembic_config(url: str | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url)
+    return cfg
+
+
+async def migrate(db: Database) -> None:
+    """Apply every migration up to head (idempotent)."""
+
+    def _upgrade(connection: Connection) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+    async with db.write_engine.begin() as conn:
+        await conn.run_sync(_upgrade)

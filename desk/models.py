@@ -1,0 +1,188 @@
+"""Tables of the desk. The only schema; Alembic migrations mirror it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in Python; naive UTC on SQLite, timestamptz on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the desk store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Member(Base):
+    """A consultant or manager on the roster."""
+
+    __tablename__ = "roster_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))  # consultant | manager
+    qq_id: Mapped[str | None] = mapped_column(String(20), unique=True)
+    wecom_userid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    dm_channel: Mapped[str] = mapped_column(String(8), default="qq")  # qq | wecom
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_assigned_at: Mapped[datetime | None]
+    # Open leads held, kept in step by the desk so assignment needs no count(*).
+    open_load: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+
+
+class Lead(Base):
+    """One real person, whatever the channel."""
+
+    __tablename__ = "leads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    car_model: Mapped[str | None] = mapped_column(String(64))
+    budget: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str | None] = mapped_column(String(128))
+    group_id: Mapped[str | None] = mapped_column(String(64))
+    first_message: Mapped[str | None] = mapped_column(Text)
+    referrer: Mapped[str | None] = mapped_column(String(64))
+    consultant_id: Mapped[int | None] = mapped_column(ForeignKey("roster_members.id"))
+    level: Mapped[str] = mapped_column(String(1))
+    stage: Mapped[str] = mapped_column(String(20))
+    stage_before_defeat: Mapped[str | None] = mapped_column(String(20))
+    expected_purchase_at: Mapped[datetime | None]
+    expected_visit_at: Mapped[datetime | None]
+    next_follow_up_at: Mapped[datetime | None]
+    first_contact_due_at: Mapped[datetime | None]
+    first_contacted_at: Mapped[datetime | None]
+    invited_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]
+    visited_at: Mapped[datetime | None]
+    visit_count: Mapped[int] = mapped_column(Integer, default=0)
+    ordered_at: Mapped[datetime | None]
+    won_at: Mapped[datetime | None]
+    lost_at: Mapped[datetime | None]
+    defeat_reason: Mapped[str | None] = mapped_column(Text)
+    defeat_category: Mapped[str | None] = mapped_column(String(20))
+    defeat_requested_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_leads_consultant_due", "consultant_id", "next_follow_up_at"),
+        Index("ix_leads_consultant_visit", "consultant_id", "expected_visit_at"),
+        Index("ix_leads_created_at", "created_at"),
+        Index("ix_leads_stage", "stage"),
+    )
+
+
+class LeadContact(Base):
+    """A handle that identifies a lead; unique, so one person stays one lead."""
+
+    __tablename__ = "lead_contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # phone | qq | wechat_openid | wecom_external
+    value: Mapped[str] = mapped_column(String(128))
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+
+    __table_args__ = (UniqueConstraint("kind", "value", name="uq_lead_contacts_kind_value"),)
+
+
+class TimelineEntry(Base):
+    """Append-only record of every step of a lead (每一步流程录入DCC数据库)."""
+
+    __tablename__ = "timeline"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_timeline_at", "at"),)
+
+
+class ProcessedEvent(Base):
+    """An incoming platform event already applied (same message id twice = one effect)."""
+
+    __tablename__ = "processed_events"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    lead_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A notification to deliver, written in the transaction that caused it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("roster_members.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # qq | wecom | wechat_oa
+    address: Mapped[str | None] = mapped_column(String(128))
+    lead_id: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Sent at any hour (urgent, or a scheduled digest); otherwise held to working hours.
+    any_hour: Mapped[bool] = mapped_column(Boolean, default=False)
+    # pending → sending → sent; failed sends go back to pending with a later
+    # next_attempt_at until max attempts (dead); a lease that expired mid-send
+    # becomes uncertain and is never resent blindly.
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)

@@ -1,0 +1,139 @@
+"""The durable outbox: notifications written with their cause, delivered by a front.
+
+Delivery is at most once per key: a message claimed and never reported back
+(the process died mid-send, or the send timed out) becomes `uncertain` and is
+not resent blindly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from desk.models import Member, OutboxMessage
+from desk.uow import UnitOfWork
+from desk.views import OutboxItem
+
+PENDING, SENDING, SENT, DEAD, UNCERTAIN, UNDELIVERABLE = (
+    "pending", "sending", "sent", "dead", "uncertain", "undeliverable",
+)  # fmt: skip
+
+
+def member_address(member: Member) -> tuple[str, str | None]:
+    """The member's preferred DM channel and their address on it."""
+    if member.dm_channel == "wecom" and member.wecom_userid:
+        return "wecom", member.wecom_userid
+    if member.qq_id:
+        return "qq", member.qq_id
+    if member.wecom_userid:
+        return "wecom", member.wecom_userid
+    return member.dm_channel, None
+
+
+async def enqueue(
+    uow: UnitOfWork,
+    *,
+    key: str,
+    kind: str,
+    payload: dict[str, Any],
+    member: Member | None = None,
+    channel: str | None = None,
+    address: str | None = None,
+    lead_id: int | None = None,
+    any_hour: bool = False,
+) -> None:
+    """Write one notification; a second write with the same key is a no-op."""
+    if member is not None:
+        channel, address = member_address(member)
+    if channel is None:
+        raise ValueError("enqueue needs a member or a channel")
+    values = {
+        "key": key[:128],
+        "kind": kind,
+        "recipient_id": member.id if member is not None else None,
+        "channel": channel,
+        "address": address,
+        "lead_id": lead_id,
+        "payload": payload,
+        "any_hour": any_hour,
+        "status": PENDING if address else UNDELIVERABLE,
+        "attempts": 0,
+        "next_attempt_at": uow.now,
+        "created_at": uow.now,
+    }
+    insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
+    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    await uow.session.execute(stmt)
+
+
+async def claim(uow: UnitOfWork, channels: Sequence[str] | None, limit: int) -> list[OutboxItem]:
+    s = uow.session
+    # Messages whose lease ran out were maybe sent: mark, never resend blindly.
+    await s.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == SENDING, OutboxMessage.lease_until < uow.now)
+        .values(status=UNCERTAIN, last_error="lease expired before delivery was confirmed")
+    )
+    query = select(OutboxMessage).where(
+        OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= uow.now
+    )
+    if channels:
+        query = query.where(OutboxMessage.channel.in_(list(channels)))
+    if not uow.calendar.contains(uow.now):
+        query = query.where(OutboxMessage.any_hour.is_(True))
+    query = query.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
+    rows = list((await s.scalars(query)).all())
+    lease_until = uow.now + timedelta(seconds=uow.settings.outbox.lease_seconds)
+    for row in rows:
+        row.status = SENDING
+        row.attempts += 1
+        row.lease_until = lease_until
+    return [OutboxItem.of(r) for r in rows]
+
+
+async def _sending(uow: UnitOfWork, message_id: int) -> OutboxMessage | None:
+    row = await uow.session.get(OutboxMessage, message_id)
+    return row if row is not None and row.status == SENDING else None
+
+
+async def mark_sent(uow: UnitOfWork, message_id: int) -> bool:
+    row = await _sending(uow, message_id)
+    if row is None:
+        return False
+    row.status, row.sent_at, row.lease_until = SENT, uow.now, None
+    return True
+
+
+async def mark_failed(
+    uow: UnitOfWork, message_id: int, error: str, *, retryable: bool = True
+) -> bool:
+    """A send that failed for sure: retry with backoff, or give up (dead)."""
+    row = await _sending(uow, message_id)
+    if row is None:
+        return False
+    cfg = uow.settings.outbox
+    row.last_error = error[:500]
+    row.lease_until = None
+    if retryable and row.attempts < cfg.max_attempts:
+        delay = min(cfg.backoff_base_seconds * 2 ** (row.attempts - 1), cfg.backoff_max_seconds)
+        row.status, row.next_attempt_at = PENDING, uow.now + timedelta(seconds=delay)
+    else:
+        row.status = DEAD
+    return True
+
+
+async def mark_uncertain(uow: UnitOfWork, message_id: int, error: str) -> bool:
+    """A send that timed out: it may have arrived, so it is not retried."""
+    row = await _sending(uow, message_id)
+    if row is None:
+        return False
+    row.status, row.last_error, row.lease_until = UNCERTAIN, error[:500], None
+    return True
+
+
+def pending_filter():
+    return or_(OutboxMessage.status == PENDING, OutboxMessage.status == SENDING)

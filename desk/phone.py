@@ -1,0 +1,33 @@
+"""Phone numbers: mainland mobiles normalised to 11 digits via libphonenumber."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+from desk.errors import InvalidInput
+
+_MAX_RAW = 32
+
+
+def normalize_phone(raw: str) -> str:
+    """'+86 138-1234-5678' → '13812345678'; anything else raises InvalidInput."""
+    text = (raw or "").strip()
+    if not text or len(text) > _MAX_RAW:
+        raise InvalidInput("phone", "手机号格式不对")
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        raise InvalidInput("phone", "手机号格式不对") from None
+    if number.country_code != 86 or not phonenumbers.is_valid_number(number):
+        raise InvalidInput("phone", "手机号格式不对")
+    if phonenumbers.number_type(number) not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        raise InvalidInput("phone", "请填写手机号")
+    return str(number.national_number)
+
+
+def mask_phone(phone: str) -> str:
+    """'13812345678' → '138****5678', safe to show in a group."""
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"

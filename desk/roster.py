@@ -1,0 +1,127 @@
+"""Consultants and managers: seeded from config/roster.toml, changed at run time."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+from sqlalchemy import or_, select
+
+from desk.errors import ConfigError, DuplicateMember, InvalidInput, MemberNotFound
+from desk.models import Member
+from desk.uow import UnitOfWork
+from desk.views import MemberView
+
+QQId = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{4,11}$")]
+
+
+class MemberSpec(BaseModel):
+    """One roster entry, from the config file or a 添加顾问 command."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=32)]
+    role: Literal["consultant", "manager"] = "consultant"
+    qq_id: QQId | None = None
+    wecom_userid: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")] | None = (
+        None
+    )
+    dm_channel: Literal["qq", "wecom"] = "qq"
+    on_duty: bool = True
+
+    @model_validator(mode="after")
+    def _reachable(self) -> MemberSpec:
+        if not self.qq_id and not self.wecom_userid:
+            raise ValueError("needs qq_id or wecom_userid")
+        if self.dm_channel == "wecom" and not self.wecom_userid:
+            raise ValueError("dm_channel wecom needs wecom_userid")
+        return self
+
+
+def load_roster_file(path: Path) -> list[MemberSpec]:
+    if not path.exists():
+        return []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    specs = []
+    for i, raw in enumerate(data.get("member", [])):
+        try:
+            specs.append(MemberSpec.model_validate(raw))
+        except ValidationError as exc:
+            keys = "; ".join(
+                f"member[{i}].{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigError(f"invalid roster in {path}: {keys}") from None
+    return specs
+
+
+def validate_spec(**fields: object) -> MemberSpec:
+    try:
+        return MemberSpec.model_validate(fields)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InvalidInput(".".join(map(str, err["loc"])) or "member", err["msg"]) from None
+
+
+async def find(
+    uow: UnitOfWork, *, qq_id: str | None = None, wecom_userid: str | None = None
+) -> Member | None:
+    conditions = []
+    if qq_id:
+        conditions.append(Member.qq_id == qq_id)
+    if wecom_userid:
+        conditions.append(Member.wecom_userid == wecom_userid)
+    if not conditions:
+        return None
+    return (await uow.session.scalars(select(Member).where(or_(*conditions)).limit(1))).first()
+
+
+async def get(uow: UnitOfWork, member_id: int) -> Member:
+    member = await uow.session.get(Member, member_id)
+    if member is None:
+        raise MemberNotFound(member_id)
+    return member
+
+
+async def add(uow: UnitOfWork, spec: MemberSpec, *, upsert: bool = False) -> Member:
+    existing = await find(uow, qq_id=spec.qq_id, wecom_userid=spec.wecom_userid)
+    if existing is not None and not upsert:
+        raise DuplicateMember(f"{existing.name} is on the roster already")
+    member = existing or Member(created_at=uow.now, open_load=0, last_assigned_at=None)
+    member.name, member.role, member.dm_channel = spec.name, spec.role, spec.dm_channel
+    member.qq_id, member.wecom_userid = spec.qq_id, spec.wecom_userid
+    member.active = True
+    if existing is None:
+        member.on_duty = spec.on_duty
+        uow.session.add(member)
+    await uow.session.flush()
+    return member
+
+
+async def members(
+    uow: UnitOfWork, role: str | None = None, active_only: bool = True
+) -> list[MemberView]:
+    query = select(Member).order_by(Member.id)
+    if role:
+        query = query.where(Member.role == role)
+    if active_only:
+        query = query.where(Member.active.is_(True))
+    return [MemberView.of(m) for m in (await uow.session.scalars(query)).all()]
+
+
+async def managers(uow: UnitOfWork) -> list[Member]:
+    query = (
+        select(Member).where(Member.role == "manager", Member.active.is_(True)).order_by(Member.id)
+    )
+    return list((await uow.session.scalars(query)).all())

@@ -1,0 +1,267 @@
+"""The desk's public API: one object the bot, a web page and a CLI share.
+
+Each method is one use case in one transaction: it opens the unit of work,
+calls the service functions, commits, and only then publishes domain events.
+Writes go through the database's writer, reads through its readers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from desk import capture as capture_mod
+from desk import lifecycle, outbox, reports, roster, tasks
+from desk.calendar import WorkCalendar
+from desk.clock import Clock, SystemClock
+from desk.db import Database, migrate, open_database
+from desk.errors import Forbidden, InvalidInput
+from desk.events import EventBus
+from desk.models import Lead, TimelineEntry
+from desk.phone import normalize_phone
+from desk.settings import DeskSettings
+from desk.uow import UnitOfWork
+from desk.views import (
+    SYSTEM,
+    Actor,
+    CaptureResult,
+    LeadDetail,
+    LeadView,
+    MemberView,
+    OutboxItem,
+    TaskList,
+    TimelineView,
+)  # fmt: skip
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_RETRIES = 3
+
+
+class Desk:
+    def __init__(self, settings: DeskSettings, db: Database, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock: Clock = clock or SystemClock()
+        self.calendar = WorkCalendar(settings)
+        self.events = EventBus()
+
+    @classmethod
+    async def open(
+        cls, settings: DeskSettings, clock: Clock | None = None, roster_file: Path | None = None
+    ) -> Desk:
+        """Open the database, apply migrations, seed the roster from config."""
+        db = open_database(settings.database_url, echo=settings.echo_sql)
+        desk = cls(settings, db, clock)
+        await migrate(db)
+        specs = roster.load_roster_file(roster_file) if roster_file else []
+        if specs:
+            async with desk._write() as uow:
+                for spec in specs:
+                    await roster.add(uow, spec, upsert=True)
+        return desk
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+    # -- units of work -----------------------------------------------------
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[UnitOfWork]:
+        async with self.db.writer() as session, session.begin():
+            uow = UnitOfWork(session, self.clock.now(), self.settings, self.calendar)
+            yield uow
+        await self.events.publish(uow.events)
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[UnitOfWork]:
+        async with self.db.reader() as session, session.begin():
+            yield UnitOfWork(session, self.clock.now(), self.settings, self.calendar)
+
+    async def _run(self, step: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """A write use case, retried when a concurrent writer took a unique key first."""
+        for attempt in range(_RETRIES):
+            try:
+                async with self._write() as uow:
+                    return await step(uow)
+            except IntegrityError:
+                if attempt == _RETRIES - 1:
+                    raise
+                log.info("retrying after a concurrent insert (attempt %d)", attempt + 1)
+        raise AssertionError("unreachable")
+
+    # -- capture and lifecycle ---------------------------------------------
+    async def capture(self, actor: Actor = SYSTEM, **fields: Any) -> CaptureResult:
+        """A sign of a person from any channel; see desk.capture.Capture for fields."""
+        c = capture_mod.parse_capture(**fields)
+        return await self._run(lambda uow: capture_mod.capture(uow, c, actor))
+
+    async def follow_up(self, actor: Actor, lead_id: int, result: str, **kw: Any) -> LeadView:
+        return await self._run(lambda uow: lifecycle.follow_up(uow, actor, lead_id, result, **kw))
+
+    async def set_level(
+        self, actor: Actor, lead_id: int, level: str, note: str | None = None
+    ) -> LeadView:
+        return await self._run(lambda uow: lifecycle.set_level(uow, actor, lead_id, level, note))
+
+    async def invite(
+        self, actor: Actor, lead_id: int, visit_at: datetime, note: str | None = None
+    ) -> LeadView:
+        return await self._run(lambda uow: lifecycle.invite(uow, actor, lead_id, visit_at, note))
+
+    async def confirm_visit(self, actor: Actor, lead_id: int, note: str | None = None) -> LeadView:
+        return await self._run(lambda uow: lifecycle.confirm_visit(uow, actor, lead_id, note))
+
+    async def record_visit(
+        self, actor: Actor, lead_id: int, note: str | None = None, **kw: Any
+    ) -> LeadView:
+        return await self._run(lambda uow: lifecycle.record_visit(uow, actor, lead_id, note, **kw))
+
+    async def record_no_show(self, actor: Actor, lead_id: int, note: str | None = None) -> LeadView:
+        return await self._run(lambda uow: lifecycle.record_no_show(uow, actor, lead_id, note))
+
+    async def record_order(self, actor: Actor, lead_id: int, note: str | None = None) -> LeadView:
+        return await self._run(lambda uow: lifecycle.record_order(uow, actor, lead_id, note))
+
+    async def record_deal(self, actor: Actor, lead_id: int, note: str | None = None) -> LeadView:
+        return await self._run(lambda uow: lifecycle.record_deal(uow, actor, lead_id, note))
+
+    async def request_defeat(self, actor: Actor, lead_id: int, reason: str) -> LeadView:
+        return await self._run(lambda uow: lifecycle.request_defeat(uow, actor, lead_id, reason))
+
+    async def review_defeat(self, actor: Actor, lead_id: int, approve: bool, **kw: Any) -> LeadView:
+        return await self._run(
+            lambda uow: lifecycle.review_defeat(uow, actor, lead_id, approve, **kw)
+        )
+
+    async def assign(
+        self, actor: Actor, lead_id: int, member_id: int, note: str | None = None
+    ) -> LeadView:
+        return await self._run(lambda uow: lifecycle.assign(uow, actor, lead_id, member_id, note))
+
+    async def lead(self, actor: Actor, lead_id: int) -> LeadDetail:
+        """A lead with its whole timeline, if the actor may see it."""
+        async with self._read() as uow:
+            lead = await lifecycle.load(uow, actor, lead_id)
+            entries = await uow.session.scalars(
+                select(TimelineEntry)
+                .where(TimelineEntry.lead_id == lead.id)
+                .order_by(TimelineEntry.id)
+            )
+            return LeadDetail(LeadView.of(lead), [TimelineView.of(e) for e in entries])
+
+    async def find_lead(self, *, phone: str | None = None, qq_id: str | None = None,
+                        wechat_openid: str | None = None) -> LeadView | None:  # fmt: skip
+        """The lead behind a contact handle (e.g. to check a referral)."""
+        handles = []
+        if phone:
+            handles.append(("phone", normalize_phone(phone)))
+        if qq_id:
+            handles.append(("qq", qq_id))
+        if wechat_openid:
+            handles.append(("wechat_openid", wechat_openid))
+        async with self._read() as uow:
+            lead = await capture_mod.existing_lead(uow, handles)
+            return LeadView.of(lead) if lead else None
+
+    # -- roster --------------------------------------------------------------
+    async def add_member(self, actor: Actor, **fields: Any) -> MemberView:
+        if not actor.is_manager:
+            raise Forbidden("只有经理可以添加顾问")
+        spec = roster.validate_spec(**fields)
+
+        async def step(uow: UnitOfWork) -> MemberView:
+            return MemberView.of(await roster.add(uow, spec))
+
+        return await self._run(step)
+
+    async def set_on_duty(self, member_id: int, on_duty: bool) -> MemberView:
+        async def step(uow: UnitOfWork) -> MemberView:
+            member = await roster.get(uow, member_id)
+            member.on_duty = on_duty
+            return MemberView.of(member)
+
+        return await self._run(step)
+
+    async def members(self, role: str | None = None) -> list[MemberView]:
+        async with self._read() as uow:
+            return await roster.members(uow, role)
+
+    async def member_by(
+        self, *, qq_id: str | None = None, wecom_userid: str | None = None
+    ) -> MemberView | None:
+        async with self._read() as uow:
+            member = await roster.find(uow, qq_id=qq_id, wecom_userid=wecom_userid)
+            return MemberView.of(member) if member and member.active else None
+
+    async def unassigned_leads(self, limit: int = 100) -> list[LeadView]:
+        async with self._read() as uow:
+            return [LeadView.of(lead) for lead in await tasks.unassigned(uow, limit)]
+
+    # -- tasks, schedules, outbox ----------------------------------------------
+    async def tasks_for(self, member_id: int, day: date | None = None) -> TaskList:
+        async with self._read() as uow:
+            await roster.get(uow, member_id)
+            return await tasks.task_list(uow, member_id, day or self.calendar.local_date(uow.now))
+
+    async def run_schedules(self) -> int:
+        """Queue digests, reports and escalations that are due; call every minute."""
+        return await self._run(tasks.run_schedules)
+
+    async def claim_notifications(
+        self, channels: list[str] | None = None, limit: int = 20
+    ) -> list[OutboxItem]:
+        if not 0 < limit <= 500:
+            raise InvalidInput("limit", "1..500")
+        return await self._run(lambda uow: outbox.claim(uow, channels, limit))
+
+    async def notification_sent(self, message_id: int) -> bool:
+        return await self._run(lambda uow: outbox.mark_sent(uow, message_id))
+
+    async def notification_failed(
+        self, message_id: int, error: str, *, retryable: bool = True
+    ) -> bool:
+        return await self._run(
+            lambda uow: outbox.mark_failed(uow, message_id, error, retryable=retryable)
+        )
+
+    async def notification_uncertain(self, message_id: int, error: str) -> bool:
+        return await self._run(lambda uow: outbox.mark_uncertain(uow, message_id, error))
+
+    async def notify(self, *, key: str, kind: str, channel: str, address: str, payload: dict[str, Any],
+                     any_hour: bool = False, lead_id: int | None = None) -> None:  # fmt: skip
+        """Queue a DM to someone off the roster (an owner, a prospect)."""
+        await self._run(lambda uow: outbox.enqueue(
+            uow, key=key, kind=kind, channel=channel, address=address, payload=payload,
+            any_hour=any_hour, lead_id=lead_id,
+        ))  # fmt: skip
+
+    # -- reports ---------------------------------------------------------------
+    def period(self, name: str, today: date | None = None) -> reports.Period:
+        return reports.period(
+            self.calendar, name, today or self.calendar.local_date(self.clock.now())
+        )
+
+    async def funnel(
+        self, p: reports.Period, by: reports.GroupBy = None
+    ) -> list[reports.FunnelRow]:
+        async with self._read() as uow:
+            return await reports.funnel(uow, p, by)
+
+    async def defeat_reasons(self, p: reports.Period) -> list[tuple[str, int]]:
+        async with self._read() as uow:
+            return await reports.defeat_reasons(uow, p)
+
+    async def daily_report(self, day: date | None = None) -> dict:
+        async with self._read() as uow:
+            return await reports.daily_report(uow, day or self.calendar.local_date(uow.now))
+
+    async def lead_exists(self, lead_id: int) -> bool:
+        async with self._read() as uow:
+            return await uow.session.get(Lead, lead_id) is not None

@@ -1,0 +1,167 @@
+"""Each consultant's day (每日回访目标, 进店前一日确认, 每日预计进店) and the
+scheduled digests, reports and escalations that go out through the outbox."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from desk import notify, outbox, reports
+from desk.models import Lead, Member
+from desk.uow import UnitOfWork
+from desk.views import TaskItem, TaskList
+
+TASK_LIMIT = 200  # per list; a phone screen shows far fewer
+ESCALATION_WINDOW = timedelta(days=7)
+
+
+def _item(lead: Lead, due: datetime | None, now: datetime) -> TaskItem:
+    return TaskItem(
+        lead.id, lead.name, lead.level, lead.stage, due, overdue=due is not None and due < now
+    )
+
+
+async def task_list(uow: UnitOfWork, member_id: int, day: date) -> TaskList:
+    day_start, day_end = uow.calendar.day_bounds(day)
+    s = uow.session
+    due_rows = (
+        await s.scalars(
+            select(Lead)
+            .where(Lead.consultant_id == member_id, Lead.next_follow_up_at < day_end)
+            .order_by(Lead.next_follow_up_at)
+            .limit(TASK_LIMIT * 3)
+        )
+    ).all()
+    tomorrow_start, tomorrow_end = uow.calendar.day_bounds(uow.calendar.next_working_day(day))
+    visit_rows = (
+        await s.scalars(
+            select(Lead)
+            .where(
+                Lead.consultant_id == member_id,
+                Lead.expected_visit_at >= day_start,
+                Lead.expected_visit_at < tomorrow_end,
+                Lead.stage.in_(("invited", "confirmed")),
+            )
+            .order_by(Lead.expected_visit_at)
+            .limit(TASK_LIMIT)
+        )
+    ).all()
+    tasks = TaskList(member_id=member_id, day=day.isoformat())
+    now = uow.now
+    for lead in due_rows:
+        due = lead.next_follow_up_at
+        if lead.stage == "new":
+            tasks.first_contacts.append(_item(lead, due, now))
+        elif lead.stage == "invited":
+            visit = lead.expected_visit_at
+            if visit is not None and visit >= day_end:
+                tasks.visits_to_confirm.append(_item(lead, visit, now))
+        elif lead.stage in ("confirmed", "defeat_requested", "won"):
+            continue  # visits are listed below; the others have nothing due
+        elif due is not None and due < day_start:
+            tasks.overdue.append(_item(lead, due, now))
+        else:
+            tasks.follow_ups.append(_item(lead, due, now))
+    confirm_ids = {t.lead_id for t in tasks.visits_to_confirm}
+    for lead in visit_rows:
+        visit = lead.expected_visit_at
+        assert visit is not None
+        if visit < day_end:
+            tasks.visits_today.append(_item(lead, visit, now))
+        elif lead.stage == "invited" and lead.id not in confirm_ids:
+            tasks.visits_to_confirm.append(_item(lead, visit, now))
+    for bucket in (tasks.first_contacts, tasks.overdue, tasks.follow_ups, tasks.visits_to_confirm):
+        del bucket[TASK_LIMIT:]
+    return tasks
+
+
+def task_payload(tasks: TaskList) -> dict:
+    def items(bucket: list[TaskItem]) -> list[dict]:
+        return [
+            {"lead_id": t.lead_id, "name": t.name, "level": t.level, "stage": t.stage,
+             "due_at": t.due_at.isoformat() if t.due_at else None, "overdue": t.overdue}
+            for t in bucket
+        ]  # fmt: skip
+
+    return {
+        "day": tasks.day,
+        "first_contacts": items(tasks.first_contacts),
+        "overdue": items(tasks.overdue),
+        "follow_ups": items(tasks.follow_ups),
+        "visits_to_confirm": items(tasks.visits_to_confirm),
+        "visits_today": items(tasks.visits_today),
+    }
+
+
+async def run_schedules(uow: UnitOfWork) -> int:
+    """Queue what is due now: digests, the evening report, escalations.
+    Keys carry the date, so running this every minute, or after a restart,
+    never queues the same thing twice. Returns how many were considered."""
+    cal, now = uow.calendar, uow.now
+    today = cal.local_date(now)
+    local_time = cal.local(now).time()
+    count = 0
+    members = (await uow.session.scalars(select(Member).where(Member.active.is_(True)))).all()
+    if cal.is_working_day(today) and local_time >= uow.settings.digests.consultant_digest_at:
+        for member in members:
+            if member.role != "consultant":
+                continue
+            tasks = await task_list(uow, member.id, today)
+            await outbox.enqueue(
+                uow, key=f"digest:{member.id}:{today.isoformat()}", kind="daily_digest",
+                payload=task_payload(tasks), member=member, any_hour=True,
+            )  # fmt: skip
+            count += 1
+    if local_time >= uow.settings.digests.manager_report_at:
+        managers = [m for m in members if m.role == "manager"]
+        if managers:
+            report = await reports.daily_report(uow, today)
+            for manager in managers:
+                await outbox.enqueue(
+                    uow, key=f"report:{manager.id}:{today.isoformat()}", kind="daily_report",
+                    payload=report, member=manager, any_hour=True,
+                )  # fmt: skip
+                count += 1
+    count += await escalate_overdue_first_contacts(uow)
+    return count
+
+
+async def escalate_overdue_first_contacts(uow: UnitOfWork) -> int:
+    overdue = (
+        await uow.session.scalars(
+            select(Lead)
+            .where(
+                Lead.stage == "new",
+                Lead.first_contacted_at.is_(None),
+                Lead.first_contact_due_at < uow.now,
+                # older misses were escalated already; keep the scan short
+                Lead.first_contact_due_at > uow.now - ESCALATION_WINDOW,
+            )
+            .order_by(Lead.first_contact_due_at)
+            .limit(500)
+        )
+    ).all()
+    names = dict((await uow.session.execute(select(Member.id, Member.name))).tuples().all())
+    for lead in overdue:
+        await notify.escalate_first_contact(uow, lead, names.get(lead.consultant_id or -1))
+    return len(overdue)
+
+
+async def unassigned(uow: UnitOfWork, limit: int = 100) -> list[Lead]:
+    query = (
+        select(Lead)
+        .where(Lead.consultant_id.is_(None), Lead.stage.not_in(("won", "lost")))
+        .order_by(Lead.created_at)
+        .limit(limit)
+    )
+    return list((await uow.session.scalars(query)).all())
+
+
+async def count_unassigned(uow: UnitOfWork) -> int:
+    query = (
+        select(func.count())
+        .select_from(Lead)
+        .where(Lead.consultant_id.is_(None), Lead.stage.not_in(("won", "lost")))
+    )
+    return int((await uow.session.execute(query)).scalar_one())
