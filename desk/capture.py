@@ -174,11 +174,11 @@ async def _create(uow: UnitOfWork, c: Capture, message: str | None, actor: Actor
     uow.session.add(lead)
     await uow.session.flush()
     await _add_contacts(uow, lead.id, c.handles())
-    values = {"consultant_id": consultant.id} if consultant else {}
-    if c.expected_purchase_at:
-        values["expected_purchase_at"] = c.expected_purchase_at
+    values: dict[str, object] = {"consultant_id": consultant.id} if consultant else {}
     entry = await uow.change(lead, actor, "created", message, **values)
     entry.changes = {**entry.changes, "stage": [None, "new"], "channel": [None, lead.source]}
+    if c.expected_purchase_at:
+        entry.changes["expected_purchase_at"] = [None, c.expected_purchase_at.isoformat()]
     if c.event_key:
         await _link_event(uow, c.event_key, lead.id)
     await notify.new_lead(uow, lead, consultant)

@@ -93,7 +93,9 @@ async def follow_up(
     values: dict[str, object] = _first_contact(uow, lead)
     if purchase_at is not None:
         values["expected_purchase_at"] = purchase_at
-        code = code or level_for_purchase(uow.settings, uow.now, purchase_at)
+    known_purchase = purchase_at or lead.expected_purchase_at
+    if code is None and known_purchase is not None and (purchase_at or lead.level == "N"):
+        code = level_for_purchase(uow.settings, uow.now, known_purchase) if known_purchase > uow.now else None
     new_level = lead.level
     if lead.stage == "lost":
         if code:  # the customer is interested again

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.sql import ColumnElement
 
+from desk import roster
 from desk.calendar import WorkCalendar
 from desk.errors import InvalidInput
-from desk.models import Lead, Member, TimelineEntry
+from desk.models import Lead, TimelineEntry
 from desk.uow import UnitOfWork
 
 PeriodName = Literal["today", "week", "month", "quarter", "year"]
@@ -80,9 +81,7 @@ class FunnelRow:
         return self.won / self.leads if self.leads else 0.0
 
 
-def _seconds_between(
-    uow: UnitOfWork, later: ColumnElement, earlier: ColumnElement
-) -> ColumnElement:
+def _seconds_between(uow: UnitOfWork, later: Any, earlier: Any) -> ColumnElement:
     """Portable interval in seconds (the one place the dialects differ)."""
     if uow.dialect == "postgresql":
         return func.extract("epoch", later - earlier)
@@ -113,17 +112,16 @@ async def funnel(uow: UnitOfWork, p: Period, by: GroupBy = None) -> list[FunnelR
         query = query.group_by(dim).order_by(func.count().desc())
     names: dict[int, str] = {}
     if by == "consultant":
-        names = dict((await uow.session.execute(select(Member.id, Member.name))).tuples().all())
+        names = await roster.member_names(uow)
     rows = []
     for row in (await uow.session.execute(query)).all():
         values = list(row)
         key = values.pop(0) if dim is not None else None
         if key is not None:
             key = names.get(key, str(key)) if by == "consultant" else str(key)
-        avg = values[6]
-        rows.append(
-            FunnelRow(key, *map(int, values[:6]), round(avg / 60, 1) if avg is not None else None)
-        )
+        leads, contacted, invited, visited, ordered, won, avg = values
+        minutes = round(avg / 60, 1) if avg is not None else None
+        rows.append(FunnelRow(key, leads, contacted, invited, visited, ordered, won, minutes))
     return rows
 
 

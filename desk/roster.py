@@ -125,3 +125,8 @@ async def managers(uow: UnitOfWork) -> list[Member]:
         select(Member).where(Member.role == "manager", Member.active.is_(True)).order_by(Member.id)
     )
     return list((await uow.session.scalars(query)).all())
+
+
+async def member_names(uow: UnitOfWork) -> dict[int, str]:
+    rows = await uow.session.execute(select(Member.id, Member.name))
+    return {member_id: name for member_id, name in rows.all()}

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from desk import notify, outbox, reports
+from desk import notify, outbox, reports, roster
 from desk.models import Lead, Member
 from desk.uow import UnitOfWork
 from desk.views import TaskItem, TaskList
@@ -142,7 +142,7 @@ async def escalate_overdue_first_contacts(uow: UnitOfWork) -> int:
             .limit(500)
         )
     ).all()
-    names = dict((await uow.session.execute(select(Member.id, Member.name))).tuples().all())
+    names = await roster.member_names(uow)
     for lead in overdue:
         await notify.escalate_first_contact(uow, lead, names.get(lead.consultant_id or -1))
     return len(overdue)

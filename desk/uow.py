@@ -31,7 +31,7 @@ class UnitOfWork:
 
     @property
     def dialect(self) -> str:
-        return self.session.bind.dialect.name
+        return self.session.get_bind().dialect.name
 
     async def add_timeline(
         self, lead_id: int, actor: Actor, action: str, changes: dict[str, Any], note: str | None

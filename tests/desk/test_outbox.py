@@ -1,0 +1,88 @@
+"""The outbox: durable, idempotent, retried with backoff, held out of hours."""
+
+from __future__ import annotations
+
+from desk import Desk, FrozenClock
+from tests.desk.conftest import Team, local, outbox_rows
+
+
+async def test_claim_then_sent_is_never_claimed_again(desk: Desk, team: Team) -> None:
+    await desk.capture(channel="qq_group:1", qq_id="55555", message="多少钱")
+    [item] = await desk.claim_notifications(["qq"])
+    assert (item.kind, item.address, item.payload["lead_id"]) == ("new_lead", "10001", 1)
+    assert await desk.claim_notifications(["qq"]) == []  # in flight
+    assert await desk.notification_sent(item.id)
+    assert await desk.claim_notifications(["qq"]) == []
+    assert await outbox_rows(desk) == [("new_lead", "10001", "sent")]
+
+
+async def test_failed_send_retries_with_backoff_then_gives_up(
+    desk: Desk, team: Team, clock: FrozenClock
+) -> None:
+    await desk.capture(channel="qq_group:1", qq_id="55555")
+    cfg = desk.settings.outbox
+    for attempt in range(1, cfg.max_attempts):
+        [item] = await desk.claim_notifications()
+        assert item.attempts == attempt
+        await desk.notification_failed(item.id, "bot offline")
+        backoff = min(cfg.backoff_base_seconds * 2 ** (attempt - 1), cfg.backoff_max_seconds)
+        clock.advance(seconds=backoff - 1)
+        assert await desk.claim_notifications() == []  # still backing off
+        clock.advance(seconds=1)
+    [last] = await desk.claim_notifications()
+    await desk.notification_failed(last.id, "bot offline")
+    clock.advance(days=1)
+    assert await desk.claim_notifications() == []
+    assert await outbox_rows(desk) == [("new_lead", "10001", "dead")]
+
+
+async def test_timed_out_send_is_not_retried(desk: Desk, team: Team, clock: FrozenClock) -> None:
+    await desk.capture(channel="qq_group:1", qq_id="55555")
+    [item] = await desk.claim_notifications()
+    await desk.notification_uncertain(item.id, "timeout")
+    clock.advance(days=1)
+    assert await desk.claim_notifications() == []
+    assert await outbox_rows(desk) == [("new_lead", "10001", "uncertain")]
+
+
+async def test_lease_expiry_after_a_crash_is_not_resent(
+    desk: Desk, team: Team, clock: FrozenClock
+) -> None:
+    await desk.capture(channel="qq_group:1", qq_id="55555")
+    assert len(await desk.claim_notifications()) == 1  # …and the process dies before reporting
+    clock.advance(minutes=10)
+    assert await desk.claim_notifications() == []
+    assert await outbox_rows(desk) == [("new_lead", "10001", "uncertain")]
+
+
+async def test_non_urgent_messages_wait_for_working_hours(
+    desk: Desk, team: Team, clock: FrozenClock
+) -> None:
+    clock.set(local(2026, 11, 27, 22, 0))
+    await desk.notify(
+        key="k1", kind="reward", channel="qq", address="30001", payload={"points": 10}
+    )
+    await desk.capture(channel="qq_group:1", qq_id="55555")  # a new lead is urgent
+    assert [i.kind for i in await desk.claim_notifications()] == ["new_lead"]
+    clock.set(local(2026, 11, 28, 9, 0))
+    assert [i.kind for i in await desk.claim_notifications()] == ["reward"]
+
+
+async def test_same_key_is_queued_once(desk: Desk, team: Team) -> None:
+    for _ in range(3):
+        await desk.notify(
+            key="reward:lead:1:visit", kind="reward", channel="qq", address="30001", payload={}
+        )
+    assert await outbox_rows(desk) == [("reward", "30001", "pending")]
+
+
+async def test_channel_filter_and_wecom_preference(desk: Desk, team: Team) -> None:
+    from desk import SYSTEM
+
+    zhou = await desk.add_member(SYSTEM, name="周顾问", wecom_userid="zhou", dm_channel="wecom")
+    await desk.set_on_duty(team.wang.id, False)
+    lead = await desk.capture(channel="wecom", wecom_external_userid="wmABC")
+    assert lead.lead.consultant_id == zhou.id
+    assert await desk.claim_notifications(["qq"]) == []
+    [item] = await desk.claim_notifications(["wecom"])
+    assert (item.channel, item.address) == ("wecom", "zhou")
