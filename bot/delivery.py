@@ -1,0 +1,80 @@
+"""Delivers the desk's outbox as QQ private messages, and runs its schedules.
+
+One background task claims notifications only while a QQ client is
+connected (so a disconnected client fails nothing), sends each, and reports
+back: sent; failed for sure (retried by the desk with backoff); or timed out
+(uncertain: it may have arrived, so it is never resent blindly).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import nonebot
+from nonebot.adapters.onebot.v11 import ActionFailed, Bot, NetworkError
+
+from bot.notify_texts import render
+from desk import Desk, OutboxItem
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+IDLE_SECONDS = 2.0
+SCHEDULE_SECONDS = 60.0
+BATCH = 20
+
+
+def connected_qq_bot() -> Bot | None:
+    for bot in nonebot.get_bots().values():
+        if isinstance(bot, Bot):
+            return bot
+    return None
+
+
+async def deliver_one(desk: Desk, bot: Bot, item: OutboxItem) -> None:
+    text = render(item.kind, item.payload, desk.settings.tz)
+    try:
+        if not item.address or not item.address.isdigit() or not text:
+            await desk.notification_failed(item.id, "no QQ address or empty text", retryable=False)
+            return
+        await bot.send_private_msg(user_id=int(item.address), message=text)
+    except NetworkError as exc:  # timed out after the request went out
+        log.warning("DM %s to %s timed out; not retried: %s", item.key, item.address, exc)
+        await desk.notification_uncertain(item.id, str(exc))
+    except ActionFailed as exc:
+        log.warning("DM %s to %s refused by the client: %s", item.key, item.address, exc)
+        await desk.notification_failed(item.id, f"action failed: {exc}")
+    except Exception as exc:  # connection dropped before sending: safe to retry
+        log.warning("DM %s to %s not sent: %r", item.key, item.address, exc)
+        await desk.notification_failed(item.id, repr(exc))
+    else:
+        await desk.notification_sent(item.id)
+
+
+async def delivery_loop(desk: Desk, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        pause = IDLE_SECONDS
+        try:
+            bot = connected_qq_bot()
+            if bot is not None:
+                items = await desk.claim_notifications(["qq"], BATCH)
+                for item in items:
+                    await deliver_one(desk, bot, item)
+                pause = 0 if len(items) == BATCH else POLL_SECONDS
+        except Exception:
+            log.exception("outbox delivery round failed; trying again")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), pause)
+
+
+async def schedule_loop(desk: Desk, stop: asyncio.Event) -> None:
+    """Queues digests, reports and escalations; the desk's keys make reruns harmless."""
+    while not stop.is_set():
+        try:
+            await desk.run_schedules()
+        except Exception:
+            log.exception("scheduled jobs failed; trying again next minute")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), SCHEDULE_SECONDS)

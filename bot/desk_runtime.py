@@ -1,0 +1,75 @@
+"""The bot's one Desk: opened at start-up, closed at shutdown, shared by plugins.
+
+Plugins reach it through `get_desk()` (or the `DeskDep` parameter), never by
+opening the database themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated
+
+from nonebot.params import Depends
+
+from bot.delivery import delivery_loop, schedule_loop
+from desk import Desk, DeskSettings, load_settings
+from desk.settings import DEFAULT_CONFIG_DIR
+
+log = logging.getLogger(__name__)
+
+
+class _Runtime:
+    desk: Desk | None = None
+    settings: DeskSettings | None = None
+    stop: asyncio.Event | None = None
+    tasks: list[asyncio.Task] = []
+
+
+def load_desk_settings() -> DeskSettings:
+    """Validate the desk config before anything starts (raises ConfigError)."""
+    _Runtime.settings = load_settings()
+    return _Runtime.settings
+
+
+def roster_file() -> Path:
+    return DEFAULT_CONFIG_DIR / "roster.toml"
+
+
+async def start_desk(*, background: bool = True) -> Desk:
+    settings = _Runtime.settings or load_desk_settings()
+    desk = await Desk.open(settings, roster_file=roster_file())
+    _Runtime.desk = desk
+    if background:
+        _Runtime.stop = asyncio.Event()
+        _Runtime.tasks = [
+            asyncio.create_task(delivery_loop(desk, _Runtime.stop), name="outbox-delivery"),
+            asyncio.create_task(schedule_loop(desk, _Runtime.stop), name="desk-schedules"),
+        ]
+    log.info("desk open on %s", settings.database_url.split("///")[0])
+    return desk
+
+
+async def stop_desk() -> None:
+    if _Runtime.stop is not None:
+        _Runtime.stop.set()
+        await asyncio.gather(*_Runtime.tasks, return_exceptions=True)
+    _Runtime.tasks, _Runtime.stop = [], None
+    if _Runtime.desk is not None:
+        await _Runtime.desk.close()
+        _Runtime.desk = None
+
+
+def set_desk(desk: Desk | None) -> None:
+    """For tests: use this desk instead of opening one."""
+    _Runtime.desk = desk
+
+
+def get_desk() -> Desk:
+    if _Runtime.desk is None:
+        raise RuntimeError("the desk is not open yet")
+    return _Runtime.desk
+
+
+DeskDep = Annotated[Desk, Depends(get_desk)]

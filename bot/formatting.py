@@ -1,0 +1,37 @@
+"""Shared formatting for replies and DMs: times in the dealer's zone, lead refs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from desk import STAGE_NAMES
+
+WEEKDAYS = "一二三四五六日"
+
+
+def when(at: datetime | str | None, tz: ZoneInfo) -> str:
+    """'11-28 周六 10:00' (local), or '—'."""
+    if at is None:
+        return "—"
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    local = at.astimezone(tz)
+    return f"{local:%m-%d} 周{WEEKDAYS[local.weekday()]} {local:%H:%M}"
+
+
+def lead_ref(lead_id: int | None) -> str:
+    return f"#{lead_id}" if lead_id is not None else "#?"
+
+
+def stage_name(stage: str | None) -> str:
+    return STAGE_NAMES.get(stage or "", stage or "—")
+
+
+def who(name: str | None, fallback: str = "客户") -> str:
+    return name or fallback
+
+
+def shorten(text: str | None, limit: int = 60) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,53 @@
+"""线索台 in chat: consultants record each step in one short line; managers
+review, assign and see the funnel. One matcher dispatches every command word,
+so ordinary chat costs one dictionary lookup."""
+
+from nonebot import on_message
+from nonebot.adapters.onebot.v11 import Bot, GroupMessageEvent, MessageEvent
+from nonebot.permission import SUPERUSER
+from nonebot.plugin import PluginMetadata
+from nonebot.rule import Rule
+from nonebot.typing import T_State
+
+from bot.commands import split_command
+from bot.desk_runtime import DeskDep
+from bot.plugins.deskchat import texts
+from bot.plugins.deskchat.service import COMMANDS, CONSULTANT_COMMANDS, Asker, DeskChat
+
+__plugin_meta__ = PluginMetadata(
+    name="线索台",
+    description="顾问私聊记录跟进、邀约、到店、战败；经理审核、分配、看统计",
+    usage="\n".join(texts.USAGE[c] for c in COMMANDS),
+    extra={
+        "commands": [
+            {"cmd": c, "desc": texts.USAGE[c], "role": "consultant" if c in CONSULTANT_COMMANDS else "manager"}
+            for c in COMMANDS
+        ]
+    },
+)
+
+_STATE_KEY = "deskchat_command"
+
+
+async def _is_desk_command(event: MessageEvent, state: T_State) -> bool:
+    parsed = split_command(event.get_plaintext(), COMMANDS)
+    if parsed is None:
+        return False
+    state[_STATE_KEY] = parsed
+    return True
+
+
+desk_command = on_message(rule=Rule(_is_desk_command), priority=5, block=True)
+
+
+@desk_command.handle()
+async def _handle(bot: Bot, event: MessageEvent, state: T_State, desk: DeskDep) -> None:
+    command, args = state[_STATE_KEY]
+    asker = Asker(
+        qq_id=str(event.user_id),
+        superuser=await SUPERUSER(bot, event),
+        in_group=isinstance(event, GroupMessageEvent),
+    )
+    reply = await DeskChat(desk).handle(asker, command, args)
+    if reply:
+        await desk_command.finish(reply)
