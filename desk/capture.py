@@ -121,7 +121,7 @@ async def existing_lead(uow: UnitOfWork, handles: list[tuple[str, str]]) -> Lead
     return None
 
 
-async def _claim_event(uow: UnitOfWork, key: str) -> bool:
+async def claim_event(uow: UnitOfWork, key: str) -> bool:
     """Record the event key; False when it was processed before."""
     insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
     stmt = (
@@ -146,7 +146,7 @@ async def capture(uow: UnitOfWork, c: Capture, actor: Actor) -> CaptureResult:
     if c.expected_purchase_at is not None and c.expected_purchase_at < uow.now - timedelta(days=1):
         raise InvalidInput("expected_purchase_at", "预计购车时间已经过去了")
     handles = c.handles()
-    if c.event_key and not await _claim_event(uow, c.event_key):
+    if c.event_key and not await claim_event(uow, c.event_key):
         lead = await existing_lead(uow, handles)
         if lead is not None:
             return CaptureResult(LeadView.of(lead), created=False, duplicate=False, reopened=False)

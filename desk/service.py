@@ -262,6 +262,12 @@ class Desk:
         async with self._read() as uow:
             return await reports.daily_report(uow, day or self.calendar.local_date(uow.now))
 
+    async def once(self, key: str) -> bool:
+        """True the first time a key is seen, durably (e.g. one reply a day per asker)."""
+        if not key or len(key) > 160:
+            raise InvalidInput("key", "1..160 characters")
+        return await self._run(lambda uow: capture_mod.claim_event(uow, key))
+
     async def lead_exists(self, lead_id: int) -> bool:
         async with self._read() as uow:
             return await uow.session.get(Lead, lead_id) is not None

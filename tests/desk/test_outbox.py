@@ -86,3 +86,16 @@ async def test_channel_filter_and_wecom_preference(desk: Desk, team: Team) -> No
     assert await desk.claim_notifications(["qq"]) == []
     [item] = await desk.claim_notifications(["wecom"])
     assert (item.channel, item.address) == ("wecom", "zhou")
+
+
+async def test_once_is_true_only_the_first_time_even_after_restart(tmp_path, desk: Desk, clock: FrozenClock) -> None:
+    from tests.desk.conftest import make_settings
+
+    assert await desk.once("intent-reply:777:55555:2026-11-27")
+    assert not await desk.once("intent-reply:777:55555:2026-11-27")
+    assert await desk.once("intent-reply:777:55555:2026-11-28")
+    again = await Desk.open(make_settings(tmp_path), clock)
+    try:
+        assert not await again.once("intent-reply:777:55555:2026-11-27")
+    finally:
+        await again.close()
