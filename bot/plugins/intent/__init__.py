@@ -1,0 +1,67 @@
+"""Purchase intent (spec §3.4): group and DM messages that read as a lead
+become one on the desk; the consultant is told by DM through the outbox; the
+asker gets one short acknowledgement a day, with any phone number masked."""
+
+from nonebot import on_message
+from nonebot.adapters.onebot.v11 import (
+    Bot,
+    GroupMessageEvent,
+    Message,
+    MessageEvent,
+    MessageSegment,
+)
+from nonebot.plugin import PluginMetadata
+from nonebot.rule import Rule
+from nonebot.typing import T_State
+
+from bot.desk_runtime import DeskDep
+from bot.plugins.intent.capture import IntentMessage, capture_intent
+from bot.plugins.intent.service import detect_intent, load_vocabulary
+from bot.sending import reply
+
+__plugin_meta__ = PluginMetadata(
+    name="购车意向",
+    description="群聊或私聊里问价、试驾、置换等购车意向自动转给顾问跟进",
+    usage="无需命令：在群里或私聊问「落地多少钱」「能试驾吗」即可，顾问会私信您",
+    extra={"commands": []},
+)
+
+# Loaded at import: a broken config/intent.toml stops the start (bot.loader).
+VOCABULARY = load_vocabulary()
+
+
+_MATCH_KEY = "intent_match"
+
+
+async def _reads_as_intent(event: MessageEvent, state: T_State) -> bool:
+    # The cheap pre-filter: most chat stops here without touching the desk.
+    match = detect_intent(event.get_plaintext(), VOCABULARY)
+    state[_MATCH_KEY] = match
+    return match is not None
+
+
+intent = on_message(rule=Rule(_reads_as_intent), priority=50, block=False)
+
+
+@intent.handle()
+async def _capture(bot: Bot, event: MessageEvent, state: T_State, desk: DeskDep) -> None:
+    group_id = str(event.group_id) if isinstance(event, GroupMessageEvent) else None
+    nickname = (event.sender.card or event.sender.nickname) if event.sender else None
+    outcome = await capture_intent(
+        desk,
+        state[_MATCH_KEY],
+        IntentMessage(
+            self_id=bot.self_id,
+            message_id=event.message_id,
+            user_id=str(event.user_id),
+            group_id=group_id,
+            nickname=nickname,
+            text=event.get_plaintext(),
+        ),  # fmt: skip
+    )
+    if outcome is None or outcome.reply is None:
+        return
+    if group_id:
+        await reply(bot, event, Message(MessageSegment.at(event.user_id)) + outcome.reply)
+    else:
+        await reply(bot, event, outcome.reply)

@@ -1,0 +1,63 @@
+"""From a message that reads as intent to a lead on the desk, and the reply.
+
+Pure: no NoneBot. Staff talking shop are not leads; the same platform
+message twice is one capture (the desk's event key); the asker gets at most
+one acknowledgement a day per chat, remembered by the desk across restarts.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.plugins.intent import texts
+from bot.plugins.intent.service import IntentMatch
+from desk import Desk, DeskError, mask_phone
+
+log = logging.getLogger(__name__)
+MAX_NOTE = 500  # the desk keeps the first words; the whole chat log is not a note
+
+
+@dataclass(frozen=True)
+class IntentMessage:
+    self_id: str
+    message_id: int
+    user_id: str
+    group_id: str | None  # None: a direct message
+    nickname: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class IntentOutcome:
+    lead_id: int
+    created: bool
+    reply: str | None  # None: already acknowledged today
+
+
+async def capture_intent(
+    desk: Desk, match: IntentMatch, msg: IntentMessage
+) -> IntentOutcome | None:
+    """`match` is detect_intent's verdict on msg.text (the front's pre-filter)."""
+    if await desk.member_by(qq_id=msg.user_id) is not None:
+        return None  # a consultant or manager, not a prospect
+    phone = match.phones[0] if match.phones else None
+    channel = f"qq_group:{msg.group_id}" if msg.group_id else "qq_dm"
+    name = (msg.nickname or "").strip()[:32] or None
+    try:
+        result = await desk.capture(
+            channel=channel, qq_id=msg.user_id, phone=phone, name=name, group_id=msg.group_id,
+            message=msg.text.strip()[:MAX_NOTE], event_key=f"qq:{msg.self_id}:msg:{msg.message_id}",
+        )  # fmt: skip
+    except DeskError as exc:  # e.g. a sender id the desk does not accept
+        log.warning("intent from %s not captured: %s", msg.user_id, exc)
+        return None
+    today = desk.calendar.local_date(desk.clock.now()).isoformat()
+    chat = msg.group_id or "dm"
+    if not await desk.once(f"intent-ack:{chat}:{msg.user_id}:{today}"):
+        return IntentOutcome(result.lead.id, result.created, None)
+    if msg.group_id:
+        reply = texts.GROUP_ACK_PHONE.format(masked=mask_phone(phone)) if phone else texts.GROUP_ACK
+    else:
+        reply = texts.DM_ACK_PHONE.format(masked=mask_phone(phone)) if phone else texts.DM_ACK
+    return IntentOutcome(result.lead.id, result.created, reply)

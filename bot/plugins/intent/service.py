@@ -1,0 +1,277 @@
+"""Purchase-intent detection and phone handling for the intent plugin.
+
+Pure: imports nothing from NoneBot, so the rules are testable on their own.
+The vocabulary and the scoring rule are data in config/intent.toml.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import phonenumbers
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from desk.phone import mask_phone
+
+__all__ = [
+    "DEFAULT_VOCABULARY_PATH",
+    "IntentMatch",
+    "IntentVocabulary",
+    "VocabularyError",
+    "detect_intent",
+    "extract_phones",
+    "load_vocabulary",
+    "mask_phone",
+    "mask_phones_in_text",
+]
+
+DEFAULT_VOCABULARY_PATH = Path(__file__).resolve().parents[3] / "config" / "intent.toml"
+
+_MOBILE_TYPES = frozenset({
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+})  # fmt: skip
+_DIGIT = re.compile(r"\d")
+_MIN_PHONE_DIGITS = 11
+# Defence in depth for masking: any 11-digit run shaped like a mainland mobile
+# (138 1234 5678, 138-1234-5678) that libphonenumber did not take.
+_MOBILE_LIKE = re.compile(r"(?<!\d)1\d{2}[ -]?\d{4}[ -]?\d{4}(?!\d)")
+_CLAUSE_END = r"(?=[\s,.!?;:~。、…]|$)"
+# 收不收, 贵不贵, 有没有: a yes-no question (anchored on 不/没 so the prefilter applies)
+_A_NOT_A = r"[不没](?<=(?P<a>\w)[不没])(?P=a)"
+
+Word = Annotated[str, Field(min_length=1, max_length=20)]
+
+
+class VocabularyError(ValueError):
+    """config/intent.toml is unreadable or invalid; the message names the key."""
+
+
+def _normalize(text: str) -> str:
+    """Full-width to half-width, lower case: the form both words and messages are matched in."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _trie_pattern(words: list[str]) -> str:
+    """One regex alternative per first character: leftmost-longest match without backtracking."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
+
+
+def _first_chars(words: list[str]) -> str:
+    """A lookahead on the possible first characters: lets the regex engine skip ahead fast."""
+    return "(?=[" + "".join(sorted({re.escape(w[0]) for w in words})) + "])"
+
+
+class IntentVocabulary(BaseModel):
+    """The intent words and scoring knobs; see config/intent.toml for the rule."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threshold: Annotated[int, Field(ge=1, le=20)] = 3
+    question_bonus: Annotated[int, Field(ge=0, le=10)] = 1
+    corroboration_bonus: Annotated[int, Field(ge=0, le=10)] = 1
+    phone_bonus: Annotated[int, Field(ge=0, le=10)] = 1
+    max_chars: Annotated[int, Field(ge=20, le=100_000)] = 500
+    question_markers: list[Word] = []
+    question_endings: list[Word] = []
+    price_contexts: list[Word] = []
+    intent: Annotated[dict[Word, Annotated[int, Field(ge=1, le=10)]], Field(min_length=1)]
+    price: dict[Word, Annotated[int, Field(ge=1, le=10)]] = {}
+    owner_talk: dict[Word, Annotated[int, Field(ge=-10, le=-1)]] = {}
+
+    _words: re.Pattern[str] = PrivateAttr()
+    _questions: re.Pattern[str] = PrivateAttr()
+    _kinds: dict[str, tuple[str, int]] = PrivateAttr(default_factory=dict)
+
+    @field_validator("question_markers", "question_endings", "price_contexts", mode="after")
+    @classmethod
+    def _normalize_list(cls, words: list[str]) -> list[str]:
+        return [_normalized_word(w) for w in words]
+
+    @field_validator("intent", "price", "owner_talk", mode="after")
+    @classmethod
+    def _normalize_table(cls, table: dict[str, int]) -> dict[str, int]:
+        return {_normalized_word(w): weight for w, weight in table.items()}
+
+    @model_validator(mode="after")
+    def _words_listed_once(self) -> IntentVocabulary:
+        seen: dict[str, str] = {}
+        tables = {
+            "intent": self.intent,
+            "price": self.price,
+            "owner_talk": self.owner_talk,
+            "price_contexts": dict.fromkeys(self.price_contexts, 0),
+        }
+        for table, words in tables.items():
+            for word in words:
+                if word in seen:
+                    raise ValueError(f"{word!r} is listed in both {seen[word]} and {table}")
+                seen[word] = table
+        return self
+
+    def model_post_init(self, context: object, /) -> None:
+        kinds: dict[str, tuple[str, int]] = {w: ("context", 0) for w in self.price_contexts}
+        kinds |= {w: ("owner", n) for w, n in self.owner_talk.items()}
+        kinds |= {w: ("price", n) for w, n in self.price.items()}
+        kinds |= {w: ("intent", n) for w, n in self.intent.items()}
+        self._kinds = kinds
+        words = list(kinds)
+        # The longest word starting at each position, overlaps included.
+        self._words = re.compile(f"{_first_chars(words)}(?=({_trie_pattern(words)}))")
+        alternatives = [_A_NOT_A]
+        if self.question_markers:
+            alternatives.append(_trie_pattern(self.question_markers))
+        if self.question_endings:
+            alternatives.append(f"(?:{_trie_pattern(self.question_endings)}){_CLAUSE_END}")
+        starts = [*self.question_markers, *self.question_endings, "不", "没"]
+        self._questions = re.compile(f"{_first_chars(starts)}(?:{'|'.join(alternatives)})")
+
+
+def _normalized_word(word: str) -> str:
+    normalized = _normalize(word.strip())
+    if not normalized:
+        raise ValueError("empty word")
+    return normalized
+
+
+@dataclass(frozen=True, slots=True)
+class IntentMatch:
+    """A message that reads as purchase or service intent."""
+
+    words: tuple[str, ...]  # the intent and price words that counted
+    score: int
+    phones: tuple[str, ...]  # mainland mobiles, 11 digits
+
+
+def detect_intent(text: str, vocab: IntentVocabulary) -> IntentMatch | None:
+    """Score one message; None when it is not a lead. Never raises on any text."""
+    if not isinstance(text, str) or not text:
+        return None
+    normalized = _normalize(text[: vocab.max_chars])
+    intent: list[tuple[str, int, int]] = []  # word, start, end
+    best = 0
+    price: list[str] = []
+    price_best = 0
+    penalty = 0
+    has_context = False
+    kinds = vocab._kinds
+    for found in vocab._words.finditer(normalized):
+        word = found.group(1)
+        kind, weight = kinds[word]
+        if kind == "intent":
+            intent.append((word, found.start(), found.start() + len(word)))
+            best = max(best, weight)
+        elif kind == "price":
+            price.append(word)
+            price_best = max(price_best, weight)
+        elif kind == "owner":
+            penalty += weight
+        else:
+            has_context = True
+    if has_context:
+        price, price_best = [], 0
+    if not intent and not price:
+        return None
+    score = max(best, price_best) + penalty
+    if _corroborated(intent):
+        score += vocab.corroboration_bonus
+    if vocab._questions.search(normalized):
+        score += vocab.question_bonus
+    phones = extract_phones(text)
+    if phones:
+        score += vocab.phone_bonus
+    if score < vocab.threshold:
+        return None
+    words = dict.fromkeys([*(word for word, _, _ in intent), *price])
+    return IntentMatch(words=tuple(words), score=score, phones=tuple(phones))
+
+
+def _corroborated(intent: list[tuple[str, int, int]]) -> bool:
+    """Two different intent words side by side, not one nested in the other (去店里 / 店里)."""
+    return any(
+        a_word != b_word and (a_end <= b_start or b_end <= a_start)
+        for i, (a_word, a_start, a_end) in enumerate(intent)
+        for b_word, b_start, b_end in intent[i + 1 :]
+    )
+
+
+def _mobile_matches(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, 11-digit number) of each valid mainland mobile in the text."""
+    if not isinstance(text, str) or len(_DIGIT.findall(text)) < _MIN_PHONE_DIGITS:
+        return []
+    found: list[tuple[int, int, str]] = []
+    try:
+        for match in phonenumbers.PhoneNumberMatcher(text, "CN"):
+            number = match.number
+            if number.country_code == 86 and phonenumbers.number_type(number) in _MOBILE_TYPES:
+                found.append((match.start, match.end, str(number.national_number)))
+    except Exception:  # a third-party parser must not take a message handler down
+        return found
+    return found
+
+
+def extract_phones(text: str) -> list[str]:
+    """Valid mainland mobile numbers in a text, as 11 digits, first occurrence order."""
+    return list(dict.fromkeys(phone for _, _, phone in _mobile_matches(text)))
+
+
+def mask_phones_in_text(text: str) -> str:
+    """The text with every mobile number replaced by its mask (138****5678), for group replies."""
+    if not isinstance(text, str):
+        return ""
+    spans = [(start, end, mask_phone(phone)) for start, end, phone in _mobile_matches(text)]
+    for match in _MOBILE_LIKE.finditer(text):
+        if not any(s < match.end() and match.start() < e for s, e, _ in spans):
+            digits = re.sub(r"\D", "", match.group())
+            spans.append((match.start(), match.end(), mask_phone(digits)))
+    for start, end, masked in sorted(spans, reverse=True):
+        text = text[:start] + masked + text[end:]
+    return text
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(root)"
+        parts.append(f"{key}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def load_vocabulary(path: Path | None = None) -> IntentVocabulary:
+    """Read and validate config/intent.toml; a bad file raises VocabularyError naming the key."""
+    path = path or DEFAULT_VOCABULARY_PATH
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise VocabularyError(f"cannot read intent vocabulary {path}: {exc}") from None
+    try:
+        return IntentVocabulary.model_validate(data)
+    except ValidationError as exc:
+        raise VocabularyError(f"invalid intent vocabulary in {path}: {_describe(exc)}") from None
