@@ -22,6 +22,8 @@ CHANNELS = frozenset({
     "qq_group", "qq_dm", "referral", "event", "autohome", "yiche", "baidu", "weibo", "forum",
     "video", "groupbuy", "phone_in", "walk_in", "wechat_oa", "wecom", "wecom_group", "manual",
 })  # fmt: skip
+# How far ahead a planned time (purchase, visit, revisit) may lie.
+MAX_AHEAD = timedelta(days=3 * 365)
 Short = Annotated[str, Field(min_length=1, max_length=64)]
 Handle = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w@.\-:=+/]+$")]
 
@@ -45,6 +47,13 @@ class Capture(BaseModel):
     expected_purchase_at: datetime | None = None
     # Platform event id: the same event captured twice has one effect.
     event_key: Annotated[str, Field(min_length=1, max_length=160)] | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        if isinstance(value, str) and not storable(value):
+            raise ValueError("含有无法识别的字符")
+        return value
 
     @field_validator("channel")
     @classmethod
@@ -103,9 +112,20 @@ def check_note(
     text = text.strip()
     if len(text) > uow.settings.lifecycle.max_note_chars:
         raise InvalidInput(field, f"太长了（最多 {uow.settings.lifecycle.max_note_chars} 字）")
-    if "\x00" in text:
+    if not storable(text):
         raise InvalidInput(field, "含有无法识别的字符")
     return text
+
+
+def storable(text: str) -> bool:
+    """Text the database can keep: valid UTF-8 (no lone surrogates), no NUL."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 async def existing_lead(uow: UnitOfWork, handles: list[tuple[str, str]]) -> Lead | None:
@@ -143,8 +163,11 @@ async def _add_contacts(uow: UnitOfWork, lead_id: int, handles: list[tuple[str, 
 
 async def capture(uow: UnitOfWork, c: Capture, actor: Actor) -> CaptureResult:
     message = check_note(uow, "message", c.message)
-    if c.expected_purchase_at is not None and c.expected_purchase_at < uow.now - timedelta(days=1):
-        raise InvalidInput("expected_purchase_at", "预计购车时间已经过去了")
+    if c.expected_purchase_at is not None:
+        if c.expected_purchase_at < uow.now - timedelta(days=1):
+            raise InvalidInput("expected_purchase_at", "预计购车时间已经过去了")
+        if c.expected_purchase_at > uow.now + MAX_AHEAD:
+            raise InvalidInput("expected_purchase_at", "预计购车时间太远了")
     handles = c.handles()
     if c.event_key and not await claim_event(uow, c.event_key):
         lead = await existing_lead(uow, handles)

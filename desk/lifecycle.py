@@ -4,25 +4,30 @@ stage, then changes the lead through UnitOfWork.change (timeline included)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 
 from desk import notify
-from desk.capture import check_note
-from desk.errors import Forbidden, InvalidInput, InvalidTransition, LeadNotFound, MemberNotFound
+from desk.capture import MAX_AHEAD, check_note
+from desk.errors import (
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    LeadNotFound,
+    MemberNotFound,
+    valid_id,
+)
 from desk.events import StageChanged
 from desk.models import Lead, Member
 from desk.scheduling import confirmation_due, follow_up_due, level_for_purchase
 from desk.uow import UnitOfWork
 from desk.views import Actor, LeadView
 
-MAX_AHEAD = timedelta(days=3 * 365)
-
 
 async def load(uow: UnitOfWork, actor: Actor, lead_id: int) -> Lead:
     """The lead, locked for update, if the actor may touch it."""
-    if not isinstance(lead_id, int) or isinstance(lead_id, bool) or not 0 < lead_id < 2**62:
+    if not valid_id(lead_id):
         raise LeadNotFound(lead_id if isinstance(lead_id, int) else 0)
     query = select(Lead).where(Lead.id == lead_id).with_for_update()
     lead = (await uow.session.scalars(query.execution_options(populate_existing=True))).first()
@@ -348,7 +353,7 @@ async def assign(
     if not actor.is_manager:
         raise Forbidden("只有经理可以分配线索")
     note = check_note(uow, "note", note)
-    member = await uow.session.get(Member, member_id)
+    member = await uow.session.get(Member, member_id) if valid_id(member_id) else None
     if member is None or not member.active:
         raise MemberNotFound(member_id)
     lead = await load(uow, actor, lead_id)

@@ -7,13 +7,15 @@ not resent blindly.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from desk.errors import InvalidInput, valid_id
 from desk.models import Member, OutboxMessage
 from desk.uow import UnitOfWork
 from desk.views import OutboxItem
@@ -70,6 +72,25 @@ async def enqueue(
     await uow.session.execute(stmt)
 
 
+DIRECT_CHANNELS = frozenset({"qq", "wecom", "wechat_oa"})
+
+
+def check_direct(key: str, kind: str, channel: str, address: str, payload: dict[str, Any]) -> None:
+    """A DM a front asks for (to an owner, a prospect): refuse what cannot be delivered."""
+    if not isinstance(key, str) or not 0 < len(key) <= 128:
+        raise InvalidInput("key", "1..128 characters")
+    if not isinstance(kind, str) or not 0 < len(kind) <= 32:
+        raise InvalidInput("kind", "1..32 characters")
+    if channel not in DIRECT_CHANNELS:
+        raise InvalidInput("channel", f"one of {sorted(DIRECT_CHANNELS)}")
+    if not isinstance(address, str) or not 0 < len(address) <= 128:
+        raise InvalidInput("address", "1..128 characters")
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError):
+        raise InvalidInput("payload", "must be JSON data") from None
+
+
 async def claim(uow: UnitOfWork, channels: Sequence[str] | None, limit: int) -> list[OutboxItem]:
     s = uow.session
     # Messages whose lease ran out were maybe sent: mark, never resend blindly.
@@ -96,6 +117,8 @@ async def claim(uow: UnitOfWork, channels: Sequence[str] | None, limit: int) -> 
 
 
 async def _sending(uow: UnitOfWork, message_id: int) -> OutboxMessage | None:
+    if not valid_id(message_id):
+        return None
     row = await uow.session.get(OutboxMessage, message_id)
     return row if row is not None and row.status == SENDING else None
 
@@ -116,7 +139,7 @@ async def mark_failed(
     if row is None:
         return False
     cfg = uow.settings.outbox
-    row.last_error = error[:500]
+    row.last_error = storable_text(error)
     row.lease_until = None
     if retryable and row.attempts < cfg.max_attempts:
         delay = min(cfg.backoff_base_seconds * 2 ** (row.attempts - 1), cfg.backoff_max_seconds)
@@ -131,9 +154,11 @@ async def mark_uncertain(uow: UnitOfWork, message_id: int, error: str) -> bool:
     row = await _sending(uow, message_id)
     if row is None:
         return False
-    row.status, row.last_error, row.lease_until = UNCERTAIN, error[:500], None
+    row.status, row.last_error, row.lease_until = UNCERTAIN, storable_text(error), None
     return True
 
 
-def pending_filter():
-    return or_(OutboxMessage.status == PENDING, OutboxMessage.status == SENDING)
+def storable_text(text: object, limit: int = 500) -> str:
+    """Whatever a transport raised, as text the database keeps."""
+    cleaned = str(text).encode("utf-8", "replace").decode("utf-8").replace("\x00", "\\0")
+    return cleaned[:limit] or "no detail given"

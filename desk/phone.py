@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 from desk.errors import InvalidInput
 
 _MAX_RAW = 32
+# Digits and the usual separators only: libphonenumber alone would read a
+# number out of "📱138…" or "tel:138…", which is not a phone field's value.
+_PHONE_CHARS = re.compile(r"^\+?[\d\s\-().]+$")
 
 
 def normalize_phone(raw: str) -> str:
     """'+86 138-1234-5678' → '13812345678'; anything else raises InvalidInput."""
     text = (raw or "").strip()
-    if not text or len(text) > _MAX_RAW:
+    if not text or len(text) > _MAX_RAW or not _PHONE_CHARS.match(text):
         raise InvalidInput("phone", "手机号格式不对")
     try:
         number = phonenumbers.parse(text, "CN")

@@ -16,7 +16,7 @@ from pydantic import (
 )
 from sqlalchemy import or_, select
 
-from desk.errors import ConfigError, DuplicateMember, InvalidInput, MemberNotFound
+from desk.errors import ConfigError, DuplicateMember, InvalidInput, MemberNotFound, valid_id
 from desk.models import Member
 from desk.uow import UnitOfWork
 from desk.views import MemberView
@@ -88,7 +88,7 @@ async def find(
 
 
 async def get(uow: UnitOfWork, member_id: int) -> Member:
-    member = await uow.session.get(Member, member_id)
+    member = await uow.session.get(Member, member_id) if valid_id(member_id) else None
     if member is None:
         raise MemberNotFound(member_id)
     return member

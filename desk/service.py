@@ -22,7 +22,7 @@ from desk import lifecycle, outbox, reports, roster, tasks
 from desk.calendar import WorkCalendar
 from desk.clock import Clock, SystemClock
 from desk.db import Database, migrate, open_database
-from desk.errors import Forbidden, InvalidInput
+from desk.errors import Forbidden, InvalidInput, valid_id
 from desk.events import EventBus
 from desk.models import Lead, TimelineEntry
 from desk.phone import normalize_phone
@@ -201,6 +201,8 @@ class Desk:
             return MemberView.of(member) if member and member.active else None
 
     async def unassigned_leads(self, limit: int = 100) -> list[LeadView]:
+        if not isinstance(limit, int) or not 0 < limit <= 500:
+            raise InvalidInput("limit", "1..500")
         async with self._read() as uow:
             return [LeadView.of(lead) for lead in await tasks.unassigned(uow, limit)]
 
@@ -237,6 +239,7 @@ class Desk:
     async def notify(self, *, key: str, kind: str, channel: str, address: str, payload: dict[str, Any],
                      any_hour: bool = False, lead_id: int | None = None) -> None:  # fmt: skip
         """Queue a DM to someone off the roster (an owner, a prospect)."""
+        outbox.check_direct(key, kind, channel, address, payload)
         await self._run(lambda uow: outbox.enqueue(
             uow, key=key, kind=kind, channel=channel, address=address, payload=payload,
             any_hour=any_hour, lead_id=lead_id,
@@ -269,5 +272,7 @@ class Desk:
         return await self._run(lambda uow: capture_mod.claim_event(uow, key))
 
     async def lead_exists(self, lead_id: int) -> bool:
+        if not valid_id(lead_id):
+            return False
         async with self._read() as uow:
             return await uow.session.get(Lead, lead_id) is not None

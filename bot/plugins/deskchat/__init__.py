@@ -13,6 +13,7 @@ from bot.commands import split_command
 from bot.desk_runtime import DeskDep
 from bot.plugins.deskchat import texts
 from bot.plugins.deskchat.service import COMMANDS, CONSULTANT_COMMANDS, Asker, DeskChat
+from bot.sending import reply
 
 __plugin_meta__ = PluginMetadata(
     name="线索台",
@@ -20,7 +21,11 @@ __plugin_meta__ = PluginMetadata(
     usage="\n".join(texts.USAGE[c] for c in COMMANDS),
     extra={
         "commands": [
-            {"cmd": c, "desc": texts.USAGE[c], "role": "consultant" if c in CONSULTANT_COMMANDS else "manager"}
+            {
+                "cmd": c,
+                "desc": texts.USAGE[c],
+                "role": "consultant" if c in CONSULTANT_COMMANDS else "manager",
+            }
             for c in COMMANDS
         ]
     },
@@ -48,6 +53,6 @@ async def _handle(bot: Bot, event: MessageEvent, state: T_State, desk: DeskDep) 
         superuser=await SUPERUSER(bot, event),
         in_group=isinstance(event, GroupMessageEvent),
     )
-    reply = await DeskChat(desk).handle(asker, command, args)
-    if reply:
-        await desk_command.finish(reply)
+    text = await DeskChat(desk).handle(asker, command, args)
+    if text:
+        await reply(bot, event, text)

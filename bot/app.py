@@ -1,0 +1,117 @@
+"""The bot process: NoneBot2 + FastAPI driver + OneBot v11 adapter (spec §4).
+
+`python -m bot` runs `main()`. Settings come from `.env`, `.env.{ENVIRONMENT}`
+and the environment, as NoneBot reads them (see .env.example). QQ clients
+connect to ws://HOST:PORT/onebot/v11/ws with ONEBOT_ACCESS_TOKEN.
+
+Start-up order: NoneBot config -> runtime config (send queue, duplicate filter)
+-> desk hooks -> plugins. Any invalid setting or plugin stops the start with
+exit code 1 and a message naming the plugin and key.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import nonebot
+from nonebot.adapters.onebot.v11 import Adapter as OneBotV11Adapter
+from nonebot.adapters.onebot.v11.config import Config as OneBotConfig
+from nonebot.drivers import ASGIMixin, Driver
+from nonebot.log import logger
+from pydantic import ValidationError
+
+from bot.dedupe import DedupeConfig
+from bot.hooks import install_dedupe
+from bot.loader import StartupError, describe_error, load_bot_plugins
+from bot.sending import SendingConfig, configure_sending
+
+DEFAULT_COMMAND_START = {"/", ""}  # commands work with or without "/"
+
+
+def init_nonebot(**overrides: Any) -> Driver:
+    """nonebot.init with this project's defaults; the OneBot v11 adapter registered."""
+    try:
+        nonebot.init(**overrides)
+    except ValidationError as exc:
+        raise StartupError(f"NoneBot settings: {describe_error(exc)}") from exc
+    except (ImportError, ValueError) as exc:  # e.g. a DRIVER that is not installed
+        raise StartupError(f"NoneBot settings: {exc}") from exc
+    driver = nonebot.get_driver()
+    config = driver.config
+    if "command_start" not in config.model_fields_set:  # NoneBot's own default is {"/"}
+        config.command_start = set(DEFAULT_COMMAND_START)
+    if not isinstance(driver, ASGIMixin):
+        raise StartupError(
+            f"DRIVER={config.driver!r} serves no WebSocket: use DRIVER=~fastapi "
+            "(QQ clients connect to /onebot/v11/ws)"
+        )
+    driver.register_adapter(OneBotV11Adapter)
+    return driver
+
+
+def export_desk_settings(driver: Driver) -> None:
+    """DESK_* lines of .env into os.environ, where the desk reads them (the
+    environment still wins, as everywhere in NoneBot)."""
+    for key, value in driver.config.model_dump().items():
+        if key.startswith("desk_") and value is not None:
+            os.environ.setdefault(key.upper(), str(value))
+
+
+def install_runtime() -> None:
+    """The send queue and the duplicate-event filter, from validated settings."""
+    problems = []
+    for model in (SendingConfig, DedupeConfig):
+        try:
+            nonebot.get_plugin_config(model)
+        except ValidationError as exc:
+            problems.append(f"bot runtime: {describe_error(exc)}")
+    if problems:
+        raise StartupError("\n".join(problems))
+    configure_sending(nonebot.get_plugin_config(SendingConfig))
+    install_dedupe(nonebot.get_plugin_config(DedupeConfig))
+
+
+def register_desk_hooks(driver: Driver) -> None:
+    """Where the desk (desk/, via bot.desk_runtime) opens at start-up and closes at
+    shutdown. Not wired yet: the desk integration goes into these two hooks
+    (validate the desk settings in create_app first, so a bad desk.toml stops the
+    start like any other setting)."""
+
+    @driver.on_startup
+    async def _open_desk() -> None:
+        pass  # desk integration: await start_desk()
+
+    @driver.on_shutdown
+    async def _close_desk() -> None:
+        pass  # desk integration: await stop_desk()
+
+
+def _warn_if_open(driver: Driver) -> None:
+    config = driver.config
+    if not nonebot.get_plugin_config(OneBotConfig).onebot_access_token:
+        logger.warning(
+            "ONEBOT_ACCESS_TOKEN is not set: any client reaching "
+            f"{config.host}:{config.port} can connect as a QQ account"
+        )
+
+
+def create_app(**overrides: Any) -> Driver:
+    """Everything but serving; raises StartupError when the bot must not start."""
+    driver = init_nonebot(**overrides)
+    export_desk_settings(driver)
+    install_runtime()
+    register_desk_hooks(driver)
+    load_bot_plugins()
+    _warn_if_open(driver)
+    return driver
+
+
+def main() -> None:
+    try:
+        create_app()
+    except StartupError as exc:
+        print(f"bot not started:\n{exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    nonebot.run()

@@ -1,0 +1,211 @@
+"""The one way to post into a QQ group: `await send_group(bot, group_id, message)`.
+
+Every outgoing group message takes a slot in one send queue: a global token
+bucket plus one per group (bot.throttle), so a busy bot never floods a group or
+the account (QQ mutes or bans floods). Messages to one group keep their order.
+
+- Long text is split at line boundaries (SEND_MAX_LENGTH); more than
+  SEND_FORWARD_THRESHOLD chunks go out as one forward message instead.
+- A failed send is logged. A send that timed out may have arrived, so it is
+  logged and never retried; any other failure is retried once.
+- A `str` is always plain text: "[CQ:at,qq=all]" typed by a user stays text.
+  (NoneBot's own `matcher.send("...")` parses CQ codes: prefer `reply` here.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from nonebot.adapters.onebot.v11 import (
+    ActionFailed,
+    Bot,
+    GroupMessageEvent,
+    Message,
+    MessageSegment,
+    NetworkError,
+)
+from nonebot.adapters.onebot.v11 import Event as OneBotEvent
+from nonebot.log import logger
+
+from bot.throttle import SendingConfig, Throttle, looks_like_timeout, plan_text
+
+__all__ = ["GroupSender", "SendResult", "SendingConfig", "configure_sending", "reply", "send_group"]
+
+Sendable = str | Message | MessageSegment
+
+
+@dataclass
+class SendResult:
+    ok: bool
+    message_ids: list[int] = field(default_factory=list)
+    error: str | None = None
+    uncertain: bool = False  # timed out: it may have arrived; never resent
+
+
+def is_timeout(exc: BaseException) -> bool:
+    if isinstance(exc, TimeoutError):
+        return True
+    if isinstance(exc, NetworkError):
+        return looks_like_timeout(str(exc.msg or ""))
+    if isinstance(exc, ActionFailed):
+        return looks_like_timeout(" ".join(str(v) for v in exc.info.values()))
+    return False
+
+
+def as_message(message: Sendable) -> Message:
+    """A Message; a str is one text segment (no CQ-code parsing)."""
+    if isinstance(message, Message):
+        return message
+    if isinstance(message, MessageSegment):
+        return Message(message)
+    return Message(MessageSegment.text(str(message)))
+
+
+def _text_only(message: Message) -> tuple[Message, str] | None:
+    """(leading non-text segments such as @ or reply, the text) or None when text and
+    other segments are interleaved and the message cannot be split."""
+    head = Message()
+    index = 0
+    while index < len(message) and message[index].type in ("at", "reply"):
+        head.append(message[index])
+        index += 1
+    rest = message[index:]
+    if not all(seg.is_text() for seg in rest):
+        return None
+    return head, "".join(seg.data.get("text", "") for seg in rest)
+
+
+class GroupSender:
+    """The send queue. Tests build one with a fake clock and sleep."""
+
+    def __init__(
+        self,
+        config: SendingConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.config = config or SendingConfig()
+        self.throttle = Throttle(self.config)
+        self._clock = clock
+        self._sleep = sleep
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def _lock(self, group_id: int) -> asyncio.Lock:
+        if len(self._locks) > Throttle.PRUNE_ABOVE:
+            self._locks = {g: lk for g, lk in self._locks.items() if lk.locked()}
+        return self._locks.setdefault(group_id, asyncio.Lock())
+
+    def _payloads(self, bot: Bot, message: Sendable) -> list[tuple[str, dict[str, Any]]]:
+        """The API calls that deliver `message`: [(action, params), ...]."""
+        msg = as_message(message)
+        split = _text_only(msg)
+        if split is None:
+            return [("send_group_msg", {"message": msg})] if msg else []
+        head, text = split
+        if not head and not text.strip():
+            return []
+        if len(text) <= self.config.send_max_length:
+            return [("send_group_msg", {"message": msg})]
+        plan = plan_text(text, self.config)
+        if plan.kind == "forward":
+            uin = int(bot.self_id) if bot.self_id.isdigit() else 0
+            nickname = self.config.send_forward_nickname
+            nodes = Message(
+                MessageSegment.node_custom(uin, nickname, as_message(chunk))
+                for chunk in plan.chunks
+            )
+            calls = [("send_group_forward_msg", {"messages": nodes})]
+            return ([("send_group_msg", {"message": head})] if head else []) + calls
+        messages = [as_message(chunk) for chunk in plan.chunks]
+        if messages and head:
+            messages[0] = head + messages[0]
+        return [("send_group_msg", {"message": m}) for m in messages]
+
+    async def send(self, bot: Bot, group_id: int, message: Sendable) -> SendResult:
+        """Queue `message` for `group_id` and wait until it is sent (or given up)."""
+        calls = self._payloads(bot, message)
+        result = SendResult(ok=True)
+        async with self._lock(group_id):
+            for action, params in calls:
+                one = await self._send_one(bot, group_id, action, params)
+                result.message_ids.extend(one.message_ids)
+                if not one.ok:  # the rest would make no sense without this part
+                    return SendResult(False, result.message_ids, one.error, one.uncertain)
+        return result
+
+    async def _wait_for_slot(self, group_id: int, action: str) -> bool:
+        """Wait for the group's slot, then a global one; False when the wait is too long."""
+        now = self._clock()
+        delay = self.throttle.group_earliest(group_id, now) - now
+        if delay <= self.config.send_max_wait_seconds:
+            if delay > 0:
+                await self._sleep(delay)
+            now = self._clock()
+            delay = self.throttle.take_global(now) - now
+            if delay <= self.config.send_max_wait_seconds:
+                if delay > 0:
+                    await self._sleep(delay)
+                self.throttle.take_group(group_id, self._clock())
+                return True
+        logger.warning(f"group {group_id}: send queue too long ({delay:.0f}s); {action} dropped")
+        return False
+
+    async def _send_one(
+        self, bot: Bot, group_id: int, action: str, params: dict[str, Any]
+    ) -> SendResult:
+        for attempt in (1, 2):
+            if not await self._wait_for_slot(group_id, action):
+                return SendResult(False, error="queue too long")
+            try:
+                data = await bot.call_api(action, group_id=group_id, **params)
+            except Exception as exc:
+                if is_timeout(exc):
+                    logger.warning(f"group {group_id}: {action} timed out; not retried: {exc!r}")
+                    return SendResult(False, error=repr(exc), uncertain=True)
+                if attempt == 1:
+                    logger.warning(f"group {group_id}: {action} failed, retrying once: {exc!r}")
+                    await self._sleep(self.config.send_retry_delay_seconds)
+                    continue
+                logger.error(f"group {group_id}: {action} failed again, giving up: {exc!r}")
+                return SendResult(False, error=repr(exc))
+            message_id = data.get("message_id") if isinstance(data, dict) else None
+            return SendResult(True, [message_id] if isinstance(message_id, int) else [])
+        raise AssertionError("unreachable")
+
+
+class _Current:
+    sender: GroupSender | None = None
+
+
+def configure_sending(config: SendingConfig | None = None, **kwargs: Any) -> GroupSender:
+    """Install the process's send queue (bot.app calls this at start; tests may too)."""
+    _Current.sender = GroupSender(config, **kwargs)
+    return _Current.sender
+
+
+def get_sender() -> GroupSender:
+    if _Current.sender is None:
+        _Current.sender = GroupSender()
+    return _Current.sender
+
+
+async def send_group(bot: Bot, group_id: int, message: Sendable) -> SendResult:
+    """Send into a group through the rate-limited queue. Never raises for a failed send."""
+    return await get_sender().send(bot, int(group_id), message)
+
+
+async def reply(bot: Bot, event: OneBotEvent, message: Sendable) -> SendResult:
+    """Answer where `event` came from: groups through the queue, DMs directly."""
+    if isinstance(event, GroupMessageEvent):
+        return await send_group(bot, event.group_id, message)
+    try:
+        data = await bot.send(event, as_message(message))
+    except Exception as exc:
+        logger.warning(f"reply to {event.get_session_id()} failed: {exc!r}")
+        return SendResult(False, error=repr(exc), uncertain=is_timeout(exc))
+    message_id = data.get("message_id") if isinstance(data, dict) else None
+    return SendResult(True, [message_id] if isinstance(message_id, int) else [])
