@@ -23,9 +23,11 @@ from nonebot.log import logger
 from pydantic import ValidationError
 
 from bot.dedupe import DedupeConfig
+from bot.desk_runtime import load_desk_settings, start_desk, stop_desk
 from bot.hooks import install_dedupe
 from bot.loader import StartupError, describe_error, load_bot_plugins
 from bot.sending import SendingConfig, configure_sending
+from desk import ConfigError
 
 DEFAULT_COMMAND_START = {"/", ""}  # commands work with or without "/"
 
@@ -73,19 +75,25 @@ def install_runtime() -> None:
     install_dedupe(nonebot.get_plugin_config(DedupeConfig))
 
 
+def validate_desk_settings() -> None:
+    """A bad config/desk.toml or DESK_* value stops the start like any other setting."""
+    try:
+        load_desk_settings()
+    except ConfigError as exc:
+        raise StartupError(str(exc)) from None
+
+
 def register_desk_hooks(driver: Driver) -> None:
-    """Where the desk (desk/, via bot.desk_runtime) opens at start-up and closes at
-    shutdown. Not wired yet: the desk integration goes into these two hooks
-    (validate the desk settings in create_app first, so a bad desk.toml stops the
-    start like any other setting)."""
+    """The desk opens (migrations, roster seed, outbox delivery, schedules) before
+    the first QQ client is served, and closes at shutdown."""
 
     @driver.on_startup
     async def _open_desk() -> None:
-        pass  # desk integration: await start_desk()
+        await start_desk()
 
     @driver.on_shutdown
     async def _close_desk() -> None:
-        pass  # desk integration: await stop_desk()
+        await stop_desk()
 
 
 def _warn_if_open(driver: Driver) -> None:
@@ -101,6 +109,7 @@ def create_app(**overrides: Any) -> Driver:
     """Everything but serving; raises StartupError when the bot must not start."""
     driver = init_nonebot(**overrides)
     export_desk_settings(driver)
+    validate_desk_settings()
     install_runtime()
     register_desk_hooks(driver)
     load_bot_plugins()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from nonebot.adapters import Bot, Event
 from nonebot.permission import SUPERUSER
 
+from bot.desk_runtime import get_desk
+
 MEMBER = "member"  # anyone in a group or DM: owners, prospects
 CONSULTANT = "consultant"  # 网销顾问 / 直销员 in the roster
 MANAGER = "manager"  # 销售经理: SUPERUSERS and roster managers
@@ -22,11 +24,11 @@ def with_implied(role: str) -> set[str]:
 
 
 async def asker_roles(bot: Bot, event: Event) -> set[str]:
-    """The roles of the event's sender, implied ones included.
-
-    SUPERUSERS are managers; everyone else is a member for now.
-    Extend here with the roster lookup (consultants, roster managers).
-    """
+    """The roles of the event's sender, implied ones included: SUPERUSERS and
+    roster managers are managers, roster consultants consultants, the rest members."""
     if await SUPERUSER(bot, event):
         return with_implied(MANAGER)
-    return with_implied(MEMBER)
+    member = await get_desk().member_by(qq_id=event.get_user_id())
+    if member is None:
+        return with_implied(MEMBER)
+    return with_implied(MANAGER if member.role == MANAGER else CONSULTANT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from nonebot.adapters.onebot.v11 import Bot, Message, MessageSegment
 from nonebug import App
 
@@ -80,6 +81,7 @@ def test_deduplicator_lets_unkeyed_events_through() -> None:
     assert dedupe.first(message()) and not dedupe.first(message())
 
 
+@pytest.mark.usefixtures("desk")  # 帮助 reads the roster
 async def test_preprocessor_drops_the_second_copy(app: App) -> None:
     from bot.hooks import install_dedupe, uninstall_dedupe
     from bot.plugins.help import help_command, help_text

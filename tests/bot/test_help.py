@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from nonebot.adapters.onebot.v11 import Bot, Message, MessageSegment
 from nonebug import App
 
 from tests.bot.conftest import MANAGER_QQ, SELF_ID, adapter, group_event, private_event
+
+# 帮助 looks the asker up in the desk's roster.
+pytestmark = pytest.mark.usefixtures("desk")
 
 
 def text(value: str) -> Message:
