@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from desk import assignment, notify
@@ -134,6 +134,8 @@ async def existing_lead(uow: UnitOfWork, handles: list[tuple[str, str]]) -> Lead
             select(Lead)
             .join(LeadContact, LeadContact.lead_id == Lead.id)
             .where(LeadContact.kind == kind, LeadContact.value == value)
+            .with_for_update(of=Lead)  # two returns of one lead serialise (PostgreSQL)
+            .execution_options(populate_existing=True)
         )
         lead = (await uow.session.scalars(query.limit(1))).first()
         if lead is not None:
@@ -153,12 +155,20 @@ async def claim_event(uow: UnitOfWork, key: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def _add_contacts(uow: UnitOfWork, lead_id: int, handles: list[tuple[str, str]]) -> None:
+async def _add_contacts(
+    uow: UnitOfWork, lead_id: int, handles: list[tuple[str, str]], *, new_lead: bool
+) -> None:
+    """A new lead's handles must be free: a concurrent writer that took one first
+    raises IntegrityError, and the use case is retried (it then finds that lead).
+    An existing lead only gains the handles nobody holds yet."""
     if not handles:
         return
-    insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
     rows = [{"kind": k, "value": v, "lead_id": lead_id} for k, v in handles]
-    await uow.session.execute(insert(LeadContact).values(rows).on_conflict_do_nothing())
+    if new_lead:
+        await uow.session.execute(insert(LeadContact).values(rows))
+        return
+    dialect_insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
+    await uow.session.execute(dialect_insert(LeadContact).values(rows).on_conflict_do_nothing())
 
 
 async def capture(uow: UnitOfWork, c: Capture, actor: Actor) -> CaptureResult:
@@ -196,7 +206,7 @@ async def _create(uow: UnitOfWork, c: Capture, message: str | None, actor: Actor
     )  # fmt: skip
     uow.session.add(lead)
     await uow.session.flush()
-    await _add_contacts(uow, lead.id, c.handles())
+    await _add_contacts(uow, lead.id, c.handles(), new_lead=True)
     values: dict[str, object] = {"consultant_id": consultant.id} if consultant else {}
     entry = await uow.change(lead, actor, "created", message, **values)
     entry.changes = {**entry.changes, "stage": [None, "new"], "channel": [None, lead.source]}
@@ -223,7 +233,7 @@ async def _seen_again(
     uow: UnitOfWork, lead: Lead, c: Capture, message: str | None, actor: Actor
 ) -> CaptureResult:
     """撞单: fill what we did not know, record it, tell the consultant; a lost lead reopens."""
-    await _add_contacts(uow, lead.id, c.handles())
+    await _add_contacts(uow, lead.id, c.handles(), new_lead=False)
     values: dict[str, object] = {}
     for name in ("name", "car_model", "budget", "phone", "group_id", "referrer"):
         new = getattr(c, name)

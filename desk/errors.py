@@ -53,9 +53,9 @@ class DuplicateMember(DeskError):
     """A roster member with this QQ id or WeCom user id exists already."""
 
 
-MAX_ID = 2**62
+MAX_ID = 2**31  # ids are INTEGER columns: 32 bits on PostgreSQL
 
 
 def valid_id(value: object) -> bool:
-    """A database id: a positive int that fits a BIGINT (bool is not an id)."""
+    """A database id: a positive int that fits the id columns (bool is not an id)."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < MAX_ID

@@ -4,6 +4,7 @@ stage, then changes the lead through UnitOfWork.change (timeline included)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from desk.errors import (
     valid_id,
 )
 from desk.events import StageChanged
-from desk.models import Lead, Member
+from desk.models import Lead, Member, TimelineEntry
 from desk.scheduling import confirmation_due, follow_up_due, level_for_purchase
 from desk.uow import UnitOfWork
 from desk.views import Actor, LeadView
@@ -68,15 +69,40 @@ def _level(level: str | None) -> str | None:
     return code
 
 
-async def _stage_changed(uow: UnitOfWork, actor: Actor, lead: Lead, old_stage: str) -> None:
+def _first_contact(uow: UnitOfWork, lead: Lead) -> dict[str, object]:
+    return {"first_contacted_at": uow.now} if lead.first_contacted_at is None else {}
+
+
+def _contact_level(uow: UnitOfWork, lead: Lead, code: str | None) -> str:
+    """The given level, else the lead's own, else the configured first-contact default."""
+    return code or (
+        uow.settings.lifecycle.default_level_after_contact if lead.level == "N" else lead.level
+    )
+
+
+Values = Callable[[Lead], dict[str, object]]
+
+
+async def _step(
+    uow: UnitOfWork, actor: Actor, lead_id: int, action: str, allowed: tuple[str, ...],
+    note: str | None, values: Values, *, recorded_as: str | None = None,
+) -> tuple[Lead, TimelineEntry]:  # fmt: skip
+    """Load (with the actor's right), check the stage, change with its timeline
+    entry, and announce a stage change once the transaction commits."""
+    lead = await load(uow, actor, lead_id)
+    if lead.stage not in allowed:
+        raise InvalidTransition(lead.id, lead.stage, action)
+    old_stage = lead.stage
+    entry = await uow.change(lead, actor, recorded_as or action, note, **values(lead))
     if lead.stage != old_stage:
         uow.events.append(
             StageChanged(lead.id, uow.now, actor.label, old_stage, lead.stage, lead.referrer)
         )
+    return lead, entry
 
 
-def _first_contact(uow: UnitOfWork, lead: Lead) -> dict[str, object]:
-    return {"first_contacted_at": uow.now} if lead.first_contacted_at is None else {}
+OPEN_FOR_FOLLOW_UP = ("new", "following", "invited", "confirmed", "visited", "ordered", "lost")
+OPEN_FOR_VISIT = ("new", "following", "invited", "confirmed", "visited")
 
 
 async def follow_up(
@@ -87,59 +113,60 @@ async def follow_up(
     note = check_note(uow, "result", result, required=True)
     next_at = _future(uow, "next_at", next_at)
     purchase_at = _future(uow, "purchase_at", purchase_at)
-    code = _level(level)
-    lead = await load(uow, actor, lead_id)
-    _require_stage(
-        lead,
-        "follow_up",
-        ("new", "following", "invited", "confirmed", "visited", "ordered", "lost"),
-    )
-    old_stage = lead.stage
-    values: dict[str, object] = _first_contact(uow, lead)
-    if purchase_at is not None:
-        values["expected_purchase_at"] = purchase_at
-    known_purchase = purchase_at or lead.expected_purchase_at
-    if code is None and known_purchase is not None and (purchase_at or lead.level == "N"):
-        code = level_for_purchase(uow.settings, uow.now, known_purchase) if known_purchase > uow.now else None
-    new_level = lead.level
-    if lead.stage == "lost":
-        if code:  # the customer is interested again
-            values["stage"], new_level = "following", code
-    elif lead.stage == "ordered":
-        pass  # O until delivery
-    else:
-        new_level = code or (
-            uow.settings.lifecycle.default_level_after_contact if lead.level == "N" else lead.level
-        )
-        if lead.stage == "new":
-            values["stage"] = "following"
-    values["level"] = new_level
-    if next_at is not None:
-        values["next_follow_up_at"] = uow.calendar.clamp(next_at)
-    elif lead.stage not in ("invited", "confirmed"):
-        values["next_follow_up_at"] = follow_up_due(uow.settings, uow.calendar, uow.now, new_level)
-    await uow.change(lead, actor, "follow_up", note, **values)
-    await _stage_changed(uow, actor, lead, old_stage)
+    given = _level(level)
+
+    def values(lead: Lead) -> dict[str, object]:
+        out = _first_contact(uow, lead)
+        code = given
+        if purchase_at is not None:
+            out["expected_purchase_at"] = purchase_at
+        known = purchase_at or lead.expected_purchase_at
+        if (
+            code is None
+            and known is not None
+            and known > uow.now
+            and (purchase_at or lead.level == "N")
+        ):
+            code = level_for_purchase(uow.settings, uow.now, known)
+        new_level = lead.level
+        if lead.stage == "lost":
+            if code:  # the customer is interested again
+                out["stage"], new_level = "following", code
+        elif lead.stage != "ordered":  # O stays until delivery
+            new_level = _contact_level(uow, lead, code)
+            if lead.stage == "new":
+                out["stage"] = "following"
+        out["level"] = new_level
+        if next_at is not None:
+            out["next_follow_up_at"] = uow.calendar.clamp(next_at)
+        elif lead.stage not in ("invited", "confirmed"):  # those keep the visit schedule
+            out["next_follow_up_at"] = follow_up_due(uow.settings, uow.calendar, uow.now, new_level)
+        return out
+
+    lead, _ = await _step(uow, actor, lead_id, "follow_up", OPEN_FOR_FOLLOW_UP, note, values)
     return LeadView.of(lead)
 
 
 async def set_level(
     uow: UnitOfWork, actor: Actor, lead_id: int, level: str, note: str | None = None
 ) -> LeadView:
-    code = _level(level)
-    assert code is not None
+    code = _level(level) or ""
     note = check_note(uow, "note", note)
-    lead = await load(uow, actor, lead_id)
-    _require_stage(lead, "set_level", ("new", "following", "visited"))
-    values = {
-        "level": code,
-        "next_follow_up_at": follow_up_due(uow.settings, uow.calendar, uow.now, code),
-    }
-    if lead.stage == "new":
-        values.update(stage="following", **_first_contact(uow, lead))
-    old_stage = lead.stage
-    await uow.change(lead, actor, "set_level", note, **values)
-    await _stage_changed(uow, actor, lead, old_stage)
+
+    def values(lead: Lead) -> dict[str, object]:
+        out: dict[str, object] = {
+            "level": code,
+            "next_follow_up_at": follow_up_due(uow.settings, uow.calendar, uow.now, code),
+        }
+        if lead.stage == "new":
+            out.update(stage="following", **_first_contact(uow, lead))
+        return out
+
+    if not code:
+        raise InvalidInput("level", "级别只能是 H/A/B/C")
+    lead, _ = await _step(
+        uow, actor, lead_id, "set_level", ("new", "following", "visited"), note, values
+    )
     return LeadView.of(lead)
 
 
@@ -148,21 +175,20 @@ async def invite(
 ) -> LeadView:
     """邀约: a visit time is set; the confirmation falls the working day before."""
     visit = _future(uow, "visit_at", visit_at, required=True)
-    assert visit is not None
     note = check_note(uow, "note", note)
-    lead = await load(uow, actor, lead_id)
-    _require_stage(lead, "invite", ("new", "following", "invited", "confirmed", "visited"))
-    old_stage = lead.stage
-    values: dict[str, object] = {
-        "stage": "invited", "expected_visit_at": visit, "confirmed_at": None,
-        "next_follow_up_at": confirmation_due(uow.calendar, uow.now, visit), **_first_contact(uow, lead),
-    }  # fmt: skip
-    if lead.invited_at is None:
-        values["invited_at"] = uow.now
-    if lead.level == "N":
-        values["level"] = uow.settings.lifecycle.default_level_after_contact
-    await uow.change(lead, actor, "invite", note, **values)
-    await _stage_changed(uow, actor, lead, old_stage)
+
+    def values(lead: Lead) -> dict[str, object]:
+        assert visit is not None
+        out: dict[str, object] = {
+            "stage": "invited", "expected_visit_at": visit, "confirmed_at": None,
+            "next_follow_up_at": confirmation_due(uow.calendar, uow.now, visit),
+            "level": _contact_level(uow, lead, None), **_first_contact(uow, lead),
+        }  # fmt: skip
+        if lead.invited_at is None:
+            out["invited_at"] = uow.now
+        return out
+
+    lead, _ = await _step(uow, actor, lead_id, "invite", OPEN_FOR_VISIT, note, values)
     return LeadView.of(lead)
 
 
@@ -171,18 +197,17 @@ async def confirm_visit(
 ) -> LeadView:
     """进店前一日确认: the customer confirmed; the visit day becomes the next task."""
     note = check_note(uow, "note", note)
-    lead = await load(uow, actor, lead_id)
-    _require_stage(lead, "confirm", ("invited",))
-    visit = lead.expected_visit_at
-    due = (
-        uow.calendar.clamp(max(visit, uow.now))
-        if visit
-        else follow_up_due(uow.settings, uow.calendar, uow.now, lead.level)
-    )
-    await uow.change(
-        lead, actor, "confirm", note, stage="confirmed", confirmed_at=uow.now, next_follow_up_at=due
-    )
-    await _stage_changed(uow, actor, lead, "invited")
+
+    def values(lead: Lead) -> dict[str, object]:
+        visit = lead.expected_visit_at
+        due = (
+            uow.calendar.clamp(max(visit, uow.now))
+            if visit
+            else follow_up_due(uow.settings, uow.calendar, uow.now, lead.level)
+        )
+        return {"stage": "confirmed", "confirmed_at": uow.now, "next_follow_up_at": due}
+
+    lead, _ = await _step(uow, actor, lead_id, "confirm", ("invited",), note, values)
     return LeadView.of(lead)
 
 
@@ -193,26 +218,24 @@ async def record_visit(
     """到店 (first visit or 再次进店): the showroom result and the next follow-up."""
     note = check_note(uow, "note", note)
     next_at = _future(uow, "next_at", next_at)
-    code = _level(level)
-    lead = await load(uow, actor, lead_id)
-    _require_stage(lead, "visit", ("new", "following", "invited", "confirmed", "visited"))
-    old_stage = lead.stage
-    new_level = code or (
-        uow.settings.lifecycle.default_level_after_contact if lead.level == "N" else lead.level
-    )
-    due = (
-        uow.calendar.clamp(next_at)
-        if next_at
-        else follow_up_due(uow.settings, uow.calendar, uow.now, new_level)
-    )
-    values: dict[str, object] = {
-        "stage": "visited", "level": new_level, "visit_count": lead.visit_count + 1,
-        "expected_visit_at": None, "next_follow_up_at": due, **_first_contact(uow, lead),
-    }  # fmt: skip
-    if lead.visited_at is None:
-        values["visited_at"] = uow.now
-    await uow.change(lead, actor, "visit", note, **values)
-    await _stage_changed(uow, actor, lead, old_stage)
+    given = _level(level)
+
+    def values(lead: Lead) -> dict[str, object]:
+        new_level = _contact_level(uow, lead, given)
+        due = (
+            uow.calendar.clamp(next_at)
+            if next_at
+            else follow_up_due(uow.settings, uow.calendar, uow.now, new_level)
+        )
+        out: dict[str, object] = {
+            "stage": "visited", "level": new_level, "visit_count": lead.visit_count + 1,
+            "expected_visit_at": None, "next_follow_up_at": due, **_first_contact(uow, lead),
+        }  # fmt: skip
+        if lead.visited_at is None:
+            out["visited_at"] = uow.now
+        return out
+
+    lead, _ = await _step(uow, actor, lead_id, "visit", OPEN_FOR_VISIT, note, values)
     return LeadView.of(lead)
 
 
@@ -221,20 +244,11 @@ async def record_no_show(
 ) -> LeadView:
     """未到店: back to following, due the next working day."""
     note = check_note(uow, "note", note)
-    lead = await load(uow, actor, lead_id)
-    _require_stage(lead, "no_show", ("invited", "confirmed"))
-    old_stage = lead.stage
     due = uow.calendar.next_working_start(uow.now)
-    await uow.change(
-        lead,
-        actor,
-        "no_show",
-        note,
-        stage="following",
-        expected_visit_at=None,
-        next_follow_up_at=due,
-    )
-    await _stage_changed(uow, actor, lead, old_stage)
+    lead, _ = await _step(
+        uow, actor, lead_id, "no_show", ("invited", "confirmed"), note,
+        lambda lead: {"stage": "following", "expected_visit_at": None, "next_follow_up_at": due},
+    )  # fmt: skip
     return LeadView.of(lead)
 
 
@@ -243,15 +257,14 @@ async def record_order(
 ) -> LeadView:
     """下订: level O, followed up weekly until delivery."""
     note = check_note(uow, "note", note)
-    lead = await load(uow, actor, lead_id)
-    _require_stage(lead, "order", ("following", "invited", "confirmed", "visited"))
-    old_stage = lead.stage
     due = follow_up_due(uow.settings, uow.calendar, uow.now, "O")
-    await uow.change(
-        lead, actor, "order", note, stage="ordered", level="O", ordered_at=uow.now,
-        expected_visit_at=None, next_follow_up_at=due, **_first_contact(uow, lead),
+    lead, _ = await _step(
+        uow, actor, lead_id, "order", ("following", "invited", "confirmed", "visited"), note,
+        lambda lead: {
+            "stage": "ordered", "level": "O", "ordered_at": uow.now, "expected_visit_at": None,
+            "next_follow_up_at": due, **_first_contact(uow, lead),
+        },
     )  # fmt: skip
-    await _stage_changed(uow, actor, lead, old_stage)
     return LeadView.of(lead)
 
 
@@ -260,14 +273,10 @@ async def record_deal(
 ) -> LeadView:
     """成交: delivered; no more follow-ups."""
     note = check_note(uow, "note", note)
-    lead = await load(uow, actor, lead_id)
-    _require_stage(lead, "deal", ("ordered", "visited"))
-    old_stage = lead.stage
-    values: dict[str, object] = {"stage": "won", "won_at": uow.now, "next_follow_up_at": None}
-    if lead.ordered_at is None:
-        values["ordered_at"] = uow.now
-    await uow.change(lead, actor, "deal", note, **values)
-    await _stage_changed(uow, actor, lead, old_stage)
+    lead, _ = await _step(
+        uow, actor, lead_id, "deal", ("ordered", "visited"), note,
+        lambda lead: {"stage": "won", "won_at": uow.now, "next_follow_up_at": None, "ordered_at": lead.ordered_at or uow.now},
+    )  # fmt: skip
     return LeadView.of(lead)
 
 
@@ -280,21 +289,18 @@ def defeat_category(uow: UnitOfWork, reason: str) -> str:
 
 async def request_defeat(uow: UnitOfWork, actor: Actor, lead_id: int, reason: str) -> LeadView:
     """申请战败: a reason is required; the managers are asked to review."""
-    text = check_note(uow, "reason", reason, required=True)
-    assert text is not None
-    lead = await load(uow, actor, lead_id)
-    _require_stage(
-        lead, "request_defeat", ("new", "following", "invited", "confirmed", "visited", "ordered")
-    )
-    old_stage = lead.stage
-    entry = await uow.change(
-        lead, actor, "defeat_request", text, stage="defeat_requested", stage_before_defeat=old_stage,
-        defeat_reason=text, defeat_category=defeat_category(uow, text), defeat_requested_at=uow.now,
-        next_follow_up_at=None,
+    text = check_note(uow, "reason", reason, required=True) or ""
+    lead, entry = await _step(
+        uow, actor, lead_id, "request_defeat", OPEN_FOR_VISIT + ("ordered",), text,
+        lambda lead: {
+            "stage": "defeat_requested", "stage_before_defeat": lead.stage, "defeat_reason": text,
+            "defeat_category": defeat_category(uow, text), "defeat_requested_at": uow.now,
+            "next_follow_up_at": None,
+        },
+        recorded_as="defeat_request",
     )  # fmt: skip
     consultant = await uow.session.get(Member, lead.consultant_id) if lead.consultant_id else None
     await notify.defeat_requested(uow, lead, consultant.name if consultant else None, entry.id)
-    await _stage_changed(uow, actor, lead, old_stage)
     return LeadView.of(lead)
 
 
@@ -307,42 +313,39 @@ async def review_defeat(
         raise Forbidden("只有经理可以审核战败")
     revisit_at = _future(uow, "revisit_at", revisit_at)
     note = check_note(uow, "note", note)
-    lead = await load(uow, actor, lead_id)
-    _require_stage(lead, "review_defeat", ("defeat_requested",))
     if approve:
         due = (
             uow.calendar.clamp(revisit_at)
             if revisit_at
             else follow_up_due(uow.settings, uow.calendar, uow.now, "F")
         )
-        values: dict[str, object] = {
-            "stage": "lost",
-            "level": "F",
-            "lost_at": uow.now,
-            "next_follow_up_at": due,
-        }
     else:
         due = (
             uow.calendar.clamp(revisit_at)
             if revisit_at
             else uow.calendar.next_working_start(uow.now)
         )
+
+    def values(lead: Lead) -> dict[str, object]:
+        if approve:
+            return {"stage": "lost", "level": "F", "lost_at": uow.now, "next_follow_up_at": due}
         level = (
             lead.level
             if lead.level in ("H", "A", "B", "C")
             else uow.settings.lifecycle.default_level_after_contact
         )
-        values = {
+        return {
             "stage": "following",
             "level": level,
             "next_follow_up_at": due,
             "stage_before_defeat": None,
         }
-    entry = await uow.change(
-        lead, actor, "defeat_approved" if approve else "defeat_rejected", note, **values
-    )
+
+    lead, entry = await _step(
+        uow, actor, lead_id, "review_defeat", ("defeat_requested",), note, values,
+        recorded_as="defeat_approved" if approve else "defeat_rejected",
+    )  # fmt: skip
     await notify.defeat_reviewed(uow, lead, approve, entry.id)
-    await _stage_changed(uow, actor, lead, "defeat_requested")
     return LeadView.of(lead)
 
 
