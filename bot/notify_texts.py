@@ -110,6 +110,7 @@ def daily_digest(p: Payload, tz: ZoneInfo) -> str:
     lines += _task_lines("今日到店", p.get("visits_today", []), tz)
     lines += _task_lines("明日到店待确认", p.get("visits_to_confirm", []), tz)
     lines += _task_lines("今日回访", p.get("follow_ups", []), tz)
+    lines += _task_lines("战败回访", p.get("revisits", []), tz)
     if len(lines) == 1:
         lines.append("今天没有到期任务 👍")
     return "\n".join(lines)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from desk.models import Lead, LeadContact, Member
 from desk.uow import UnitOfWork
 from desk.views import CLOSED_STAGES
+
+# PostgreSQL transaction-level advisory lock key (any constant bigint) under which picks take turns.
+ASSIGNMENT_LOCK = 0x6465736B_61737369  # "deskassi"
 
 # A referrer is written as "<contact kind>:<value>", e.g. "qq:10001".
 REFERRER_KINDS = {
@@ -38,6 +41,10 @@ async def referrer_consultant(uow: UnitOfWork, referrer: str | None) -> int | No
 async def pick_consultant(uow: UnitOfWork) -> Member | None:
     """Round-robin weighted by open load: fewest open leads first, then the
     one who waited longest since their last assignment; the cap skips the full."""
+    if uow.dialect == "postgresql":
+        # SQLite has one writer at a time; PostgreSQL runs captures side by side, so
+        # picks take turns (until commit) and each sees the load the last one added.
+        await uow.session.execute(select(func.pg_advisory_xact_lock(ASSIGNMENT_LOCK)))
     cap = uow.settings.assignment.cap_per_consultant
     query = select(Member).where(
         Member.role == "consultant", Member.active.is_(True), Member.on_duty.is_(True)

@@ -139,6 +139,8 @@ async def follow_up(
         out["level"] = new_level
         if next_at is not None:
             out["next_follow_up_at"] = uow.calendar.clamp(next_at)
+        elif lead.stage == "lost" and "stage" not in out:
+            out["next_follow_up_at"] = None  # revisited; no renewed interest, no more calls
         elif lead.stage not in ("invited", "confirmed"):  # those keep the visit schedule
             out["next_follow_up_at"] = follow_up_due(uow.settings, uow.calendar, uow.now, new_level)
         return out

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -75,6 +76,12 @@ class Member(Base):
     created_at: Mapped[datetime]
 
 
+# Stages whose next_follow_up_at is a task. Written literally (not as bound
+# parameters) so SQLite can match queries to the partial index below.
+OPEN_DUE_STAGES = ("new", "following", "invited", "visited", "ordered")
+OPEN_DUE_SQL = "stage IN ({})".format(", ".join(f"'{s}'" for s in OPEN_DUE_STAGES))
+
+
 class Lead(Base):
     """One real person, whatever the channel."""
 
@@ -114,6 +121,15 @@ class Lead(Base):
 
     __table_args__ = (
         Index("ix_leads_consultant_due", "consultant_id", "next_follow_up_at"),
+        # The task list's index: only leads with work pending, so old lost and
+        # won leads never stand between a consultant and today's follow-ups.
+        Index(
+            "ix_leads_open_due",
+            "consultant_id",
+            "next_follow_up_at",
+            sqlite_where=text(OPEN_DUE_SQL),
+            postgresql_where=text(OPEN_DUE_SQL),
+        ),  # fmt: skip
         Index("ix_leads_consultant_visit", "consultant_id", "expected_visit_at"),
         Index("ix_leads_created_at", "created_at"),
         Index("ix_leads_stage", "stage"),

@@ -3,12 +3,14 @@ scheduled digests, reports and escalations that go out through the outbox."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select, text
 
 from desk import notify, outbox, reports, roster
-from desk.models import Lead, Member
+from desk.models import OPEN_DUE_SQL, Lead, Member
 from desk.uow import UnitOfWork
 from desk.views import TaskItem, TaskList
 
@@ -16,63 +18,67 @@ TASK_LIMIT = 200  # per list; a phone screen shows far fewer
 ESCALATION_WINDOW = timedelta(days=7)
 
 
-def _item(lead: Lead, due: datetime | None, now: datetime) -> TaskItem:
+# Lost leads are revisited on the date the manager set; a revisit missed by
+# more than this is stale and leaves the list.
+REVISIT_WINDOW = timedelta(days=30)
+_COLUMNS = (
+    Lead.id,
+    Lead.name,
+    Lead.level,
+    Lead.stage,
+    Lead.next_follow_up_at,
+    Lead.expected_visit_at,
+)
+
+
+def _item(row: Row, due: datetime | None, now: datetime) -> TaskItem:
     return TaskItem(
-        lead.id, lead.name, lead.level, lead.stage, due, overdue=due is not None and due < now
+        row.id, row.name, row.level, row.stage, due, overdue=due is not None and due < now
     )
 
 
+async def _rows(
+    uow: UnitOfWork, *conditions: Any, order: Any = Lead.next_follow_up_at
+) -> Sequence[Row]:
+    query = select(*_COLUMNS).where(*conditions).order_by(order).limit(TASK_LIMIT)
+    return (await uow.session.execute(query)).all()
+
+
 async def task_list(uow: UnitOfWork, member_id: int, day: date) -> TaskList:
+    """Each query reads one index range and only the columns a task shows."""
     day_start, day_end = uow.calendar.day_bounds(day)
-    s = uow.session
-    due_rows = (
-        await s.scalars(
-            select(Lead)
-            .where(Lead.consultant_id == member_id, Lead.next_follow_up_at < day_end)
-            .order_by(Lead.next_follow_up_at)
-            .limit(TASK_LIMIT * 3)
-        )
-    ).all()
-    tomorrow_start, tomorrow_end = uow.calendar.day_bounds(uow.calendar.next_working_day(day))
-    visit_rows = (
-        await s.scalars(
-            select(Lead)
-            .where(
-                Lead.consultant_id == member_id,
-                Lead.expected_visit_at >= day_start,
-                Lead.expected_visit_at < tomorrow_end,
-                Lead.stage.in_(("invited", "confirmed")),
-            )
-            .order_by(Lead.expected_visit_at)
-            .limit(TASK_LIMIT)
-        )
-    ).all()
+    next_day_end = uow.calendar.day_bounds(uow.calendar.next_working_day(day))[1]
+    mine, due, open_due = (
+        Lead.consultant_id == member_id,
+        Lead.next_follow_up_at,
+        text(OPEN_DUE_SQL),
+    )
+    today = await _rows(uow, mine, open_due, due >= day_start, due < day_end)
+    overdue = await _rows(uow, mine, open_due, due < day_start)
+    revisits = await _rows(
+        uow, mine, Lead.stage == "lost", due >= day_start - REVISIT_WINDOW, due < day_end
+    )
+    visits = await _rows(
+        uow, mine, Lead.stage.in_(("invited", "confirmed")),
+        Lead.expected_visit_at >= day_start, Lead.expected_visit_at < next_day_end,
+        order=Lead.expected_visit_at,
+    )  # fmt: skip
     tasks = TaskList(member_id=member_id, day=day.isoformat())
     now = uow.now
-    for lead in due_rows:
-        due = lead.next_follow_up_at
-        if lead.stage == "new":
-            tasks.first_contacts.append(_item(lead, due, now))
-        elif lead.stage == "invited":
-            visit = lead.expected_visit_at
-            if visit is not None and visit >= day_end:
-                tasks.visits_to_confirm.append(_item(lead, visit, now))
-        elif lead.stage in ("confirmed", "defeat_requested", "won"):
-            continue  # visits are listed below; the others have nothing due
-        elif due is not None and due < day_start:
-            tasks.overdue.append(_item(lead, due, now))
-        else:
-            tasks.follow_ups.append(_item(lead, due, now))
-    confirm_ids = {t.lead_id for t in tasks.visits_to_confirm}
-    for lead in visit_rows:
-        visit = lead.expected_visit_at
-        assert visit is not None
-        if visit < day_end:
-            tasks.visits_today.append(_item(lead, visit, now))
-        elif lead.stage == "invited" and lead.id not in confirm_ids:
-            tasks.visits_to_confirm.append(_item(lead, visit, now))
-    for bucket in (tasks.first_contacts, tasks.overdue, tasks.follow_ups, tasks.visits_to_confirm):
-        del bucket[TASK_LIMIT:]
+    for rows, bucket in ((overdue, tasks.overdue), (today, tasks.follow_ups)):
+        for row in rows:
+            if row.stage == "new":
+                tasks.first_contacts.append(_item(row, row.next_follow_up_at, now))
+            elif row.stage != "invited":
+                bucket.append(_item(row, row.next_follow_up_at, now))
+            # invited: the confirmation call is listed with the visits below
+    tasks.revisits.extend(_item(row, row.next_follow_up_at, now) for row in revisits)
+    for row in visits:
+        if row.expected_visit_at < day_end:
+            tasks.visits_today.append(_item(row, row.expected_visit_at, now))
+        elif row.stage == "invited":
+            tasks.visits_to_confirm.append(_item(row, row.expected_visit_at, now))
+    tasks.first_contacts.sort(key=lambda t: t.due_at or now)
     return tasks
 
 
@@ -91,6 +97,7 @@ def task_payload(tasks: TaskList) -> dict:
         "follow_ups": items(tasks.follow_ups),
         "visits_to_confirm": items(tasks.visits_to_confirm),
         "visits_today": items(tasks.visits_today),
+        "revisits": items(tasks.revisits),
     }
 
 
@@ -102,7 +109,9 @@ async def run_schedules(uow: UnitOfWork) -> int:
     today = cal.local_date(now)
     local_time = cal.local(now).time()
     count = 0
-    members = (await uow.session.scalars(select(Member).where(Member.active.is_(True)))).all()
+    members = (
+        await uow.session.scalars(select(Member).where(Member.active.is_(True)).order_by(Member.id))
+    ).all()
     if cal.is_working_day(today) and local_time >= uow.settings.digests.consultant_digest_at:
         for member in members:
             if member.role != "consultant":

@@ -187,10 +187,11 @@ class TaskList:
     follow_ups: list[TaskItem] = field(default_factory=list)
     visits_to_confirm: list[TaskItem] = field(default_factory=list)
     visits_today: list[TaskItem] = field(default_factory=list)
+    revisits: list[TaskItem] = field(default_factory=list)  # 战败回访: lost leads due a call
 
     @property
     def total(self) -> int:
         return (
             len(self.first_contacts) + len(self.overdue) + len(self.follow_ups)
-            + len(self.visits_to_confirm) + len(self.visits_today)
+            + len(self.visits_to_confirm) + len(self.visits_today) + len(self.revisits)
         )  # fmt: skip

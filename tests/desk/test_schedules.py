@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from desk import Desk, FrozenClock
+from desk.tasks import TASK_LIMIT
 from tests.desk.conftest import Team, local, make_settings, outbox_rows
 
 
@@ -103,3 +104,32 @@ async def test_overdue_first_contact_escalates_to_manager_once(
     await desk.run_schedules()
     escalations = [r for r in await outbox_rows(desk) if r[0] == "first_contact_overdue"]
     assert escalations == [("first_contact_overdue", "90001", "pending")]
+
+
+async def test_lost_leads_are_revisited_once_and_never_hide_todays_work(desk: Desk, team: Team, clock: FrozenClock) -> None:
+    actor, manager = team.wang.actor(), team.manager.actor()
+    clock.set(local(2026, 9, 1, 10, 0))
+    lost = []
+    for i in range(TASK_LIMIT + 20):  # more old lost leads than a list holds
+        lead = (await desk.capture(channel="baidu", qq_id=f"6{i:05d}")).lead
+        await desk.request_defeat(actor, lead.id, "联系不上")
+        await desk.review_defeat(manager, lead.id, True)  # revisit 2026-10-01, never done
+        lost.append(lead.id)
+    clock.set(local(2026, 10, 30, 10, 0))
+    recent = (await desk.capture(channel="baidu", qq_id="59999")).lead
+    await desk.request_defeat(actor, recent.id, "价格")
+    await desk.review_defeat(manager, recent.id, True, revisit_at=local(2026, 11, 27, 11, 0))
+    clock.set(local(2026, 11, 27, 8, 0))
+    fresh = (await desk.capture(channel="qq_group:1", qq_id="70001")).lead
+
+    tasks = await desk.tasks_for(team.wang.id)
+    assert [t.lead_id for t in tasks.first_contacts] == [fresh.id]
+    assert [t.lead_id for t in tasks.revisits] == [recent.id]  # the stale ones left the list
+    assert tasks.overdue == [] and tasks.follow_ups == []
+
+    clock.set(local(2026, 11, 27, 11, 5))
+    after = await desk.follow_up(actor, recent.id, "回访了，已经买了别家")
+    assert (after.stage, after.next_follow_up_at) == ("lost", None)
+    assert (await desk.tasks_for(team.wang.id)).revisits == []
+    renewed = await desk.follow_up(actor, lost[0], "又有兴趣了", level="A")
+    assert (renewed.stage, renewed.level) == ("following", "A")

@@ -375,6 +375,7 @@ def format_tasks(tasks: TaskList, fmt: Callable[[datetime | None], str]) -> str:
     sections = [
         ("⚠ 首次联系", tasks.first_contacts), ("⚠ 逾期回访", tasks.overdue), ("今日到店", tasks.visits_today),
         ("明日到店待确认", tasks.visits_to_confirm), ("今日回访", tasks.follow_ups),
+        ("战败回访", tasks.revisits),
     ]  # fmt: skip
     for title, items in sections:
         if not items:
