@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import insert, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from desk import assignment, notify
@@ -129,18 +129,18 @@ def storable(text: str) -> bool:
 
 
 async def existing_lead(uow: UnitOfWork, handles: list[tuple[str, str]]) -> Lead | None:
-    for kind, value in handles:
-        query = (
-            select(Lead)
-            .join(LeadContact, LeadContact.lead_id == Lead.id)
-            .where(LeadContact.kind == kind, LeadContact.value == value)
-            .with_for_update(of=Lead)  # two returns of one lead serialise (PostgreSQL)
-            .execution_options(populate_existing=True)
-        )
-        lead = (await uow.session.scalars(query.limit(1))).first()
-        if lead is not None:
-            return lead
-    return None
+    """The lead holding any of the handles (one query); the first handle wins."""
+    if not handles:
+        return None
+    query = (
+        select(Lead, LeadContact.kind, LeadContact.value)
+        .join(LeadContact, LeadContact.lead_id == Lead.id)
+        .where(or_(*(and_(LeadContact.kind == k, LeadContact.value == v) for k, v in handles)))
+        .with_for_update(of=Lead)  # two returns of one lead serialise (PostgreSQL)
+        .execution_options(populate_existing=True)
+    )
+    found = {(kind, value): lead for lead, kind, value in (await uow.session.execute(query)).all()}
+    return next((found[h] for h in handles if h in found), None)
 
 
 async def claim_event(uow: UnitOfWork, key: str) -> bool:
@@ -163,12 +163,13 @@ async def _add_contacts(
     An existing lead only gains the handles nobody holds yet."""
     if not handles:
         return
+    # executemany with one cached statement, whatever the number of handles
     rows = [{"kind": k, "value": v, "lead_id": lead_id} for k, v in handles]
     if new_lead:
-        await uow.session.execute(insert(LeadContact).values(rows))
+        await uow.session.execute(insert(LeadContact), rows)
         return
     dialect_insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
-    await uow.session.execute(dialect_insert(LeadContact).values(rows).on_conflict_do_nothing())
+    await uow.session.execute(dialect_insert(LeadContact).on_conflict_do_nothing(), rows)
 
 
 async def capture(uow: UnitOfWork, c: Capture, actor: Actor) -> CaptureResult:
@@ -200,18 +201,22 @@ async def _create(uow: UnitOfWork, c: Capture, message: str | None, actor: Actor
         name=c.name, phone=c.phone, car_model=c.car_model, budget=c.budget,
         channel=c.channel.split(":", 1)[0], source=c.channel, group_id=c.group_id,
         first_message=message, referrer=c.referrer,
-        consultant_id=None, level="N", stage="new",
+        consultant_id=consultant.id if consultant else None, level="N", stage="new",
         expected_purchase_at=c.expected_purchase_at, next_follow_up_at=due, first_contact_due_at=due,
         visit_count=0, created_at=now, updated_at=now,
     )  # fmt: skip
+    if consultant is not None:
+        # Flushed in one UPDATE with the pick's last_assigned_at (the hot path).
+        consultant.open_load = Member.open_load + 1  # type: ignore[assignment]
     uow.session.add(lead)
     await uow.session.flush()
     await _add_contacts(uow, lead.id, c.handles(), new_lead=True)
-    values: dict[str, object] = {"consultant_id": consultant.id} if consultant else {}
-    entry = await uow.change(lead, actor, "created", message, **values)
-    entry.changes = {**entry.changes, "stage": [None, "new"], "channel": [None, lead.source]}
+    changes: dict[str, object] = {"stage": [None, "new"], "channel": [None, lead.source]}
+    if consultant is not None:
+        changes["consultant_id"] = [None, consultant.id]
     if c.expected_purchase_at:
-        entry.changes["expected_purchase_at"] = [None, c.expected_purchase_at.isoformat()]
+        changes["expected_purchase_at"] = [None, c.expected_purchase_at.isoformat()]
+    await uow.add_timeline(lead.id, actor, "created", changes, message)
     if c.event_key:
         await _link_event(uow, c.event_key, lead.id)
     await notify.new_lead(uow, lead, consultant)

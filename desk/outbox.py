@@ -72,6 +72,13 @@ async def enqueue(
     await uow.session.execute(stmt)
 
 
+async def existing_keys(uow: UnitOfWork, keys: list[str]) -> set[str]:
+    if not keys:
+        return set()
+    rows = await uow.session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys)))
+    return set(rows.all())
+
+
 DIRECT_CHANNELS = frozenset({"qq", "wecom", "wechat_oa"})
 
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.sql import ColumnElement
 
 from desk import roster
 from desk.calendar import WorkCalendar
 from desk.errors import InvalidInput
-from desk.models import Lead, TimelineEntry
+from desk.models import OPEN_DUE_SQL, Lead, TimelineEntry
 from desk.uow import UnitOfWork
 
 PeriodName = Literal["today", "week", "month", "quarter", "year"]
@@ -153,7 +153,7 @@ async def daily_report(uow: UnitOfWork, day: date) -> dict:
         await uow.session.execute(
             select(func.count())
             .select_from(Lead)
-            .where(Lead.next_follow_up_at < p.end, Lead.stage.not_in(("won", "defeat_requested")))
+            .where(Lead.next_follow_up_at < p.end, text(OPEN_DUE_SQL))
         )
     ).scalar_one()
     waiting = (

@@ -112,26 +112,26 @@ async def run_schedules(uow: UnitOfWork) -> int:
     members = (
         await uow.session.scalars(select(Member).where(Member.active.is_(True)).order_by(Member.id))
     ).all()
+    due: list[tuple[str, Member]] = []
     if cal.is_working_day(today) and local_time >= uow.settings.digests.consultant_digest_at:
-        for member in members:
-            if member.role != "consultant":
-                continue
-            tasks = await task_list(uow, member.id, today)
-            await outbox.enqueue(
-                uow, key=f"digest:{member.id}:{today.isoformat()}", kind="daily_digest",
-                payload=task_payload(tasks), member=member, any_hour=True,
-            )  # fmt: skip
-            count += 1
+        due += [
+            (f"digest:{m.id}:{today.isoformat()}", m) for m in members if m.role == "consultant"
+        ]
     if local_time >= uow.settings.digests.manager_report_at:
-        managers = [m for m in members if m.role == "manager"]
-        if managers:
-            report = await reports.daily_report(uow, today)
-            for manager in managers:
-                await outbox.enqueue(
-                    uow, key=f"report:{manager.id}:{today.isoformat()}", kind="daily_report",
-                    payload=report, member=manager, any_hour=True,
-                )  # fmt: skip
-                count += 1
+        due += [(f"report:{m.id}:{today.isoformat()}", m) for m in members if m.role == "manager"]
+    # Most minutes everything is queued already: skip building what exists.
+    queued = await outbox.existing_keys(uow, [key for key, _ in due])
+    report: dict | None = None
+    for key, member in due:
+        if key in queued:
+            continue
+        if key.startswith("digest:"):
+            payload, kind = task_payload(await task_list(uow, member.id, today)), "daily_digest"
+        else:
+            report = report or await reports.daily_report(uow, today)
+            payload, kind = report, "daily_report"
+        await outbox.enqueue(uow, key=key, kind=kind, payload=payload, member=member, any_hour=True)
+        count += 1
     count += await escalate_overdue_first_contacts(uow)
     return count
 
