@@ -250,7 +250,12 @@ async def _seen_again(
     if reopened:
         due = first_contact_due(uow.settings, uow.calendar, uow.now)
         values.update(
-            stage="new", level="N", next_follow_up_at=due, first_contact_due_at=due, lost_at=None
+            stage="new",
+            level="N",
+            next_follow_up_at=due,
+            first_contact_due_at=due,
+            lost_at=None,
+            first_contact_escalated_at=None,
         )
     elif (
         lead.stage != "won"

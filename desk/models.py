@@ -106,6 +106,8 @@ class Lead(Base):
     next_follow_up_at: Mapped[datetime | None]
     first_contact_due_at: Mapped[datetime | None]
     first_contacted_at: Mapped[datetime | None]
+    # When the overdue first contact was reported to the managers (once per due).
+    first_contact_escalated_at: Mapped[datetime | None]
     invited_at: Mapped[datetime | None]
     confirmed_at: Mapped[datetime | None]
     visited_at: Mapped[datetime | None]

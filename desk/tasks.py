@@ -12,7 +12,7 @@ from sqlalchemy import Row, func, select, text
 from desk import notify, outbox, reports, roster
 from desk.models import OPEN_DUE_SQL, Lead, Member
 from desk.uow import UnitOfWork
-from desk.views import TaskItem, TaskList
+from desk.views import SYSTEM, TaskItem, TaskList
 
 TASK_LIMIT = 200  # per list; a phone screen shows far fewer
 ESCALATION_WINDOW = timedelta(days=7)
@@ -143,16 +143,20 @@ async def escalate_overdue_first_contacts(uow: UnitOfWork) -> int:
             .where(
                 Lead.stage == "new",
                 Lead.first_contacted_at.is_(None),
+                Lead.first_contact_escalated_at.is_(None),
                 Lead.first_contact_due_at < uow.now,
-                # older misses were escalated already; keep the scan short
                 Lead.first_contact_due_at > uow.now - ESCALATION_WINDOW,
             )
             .order_by(Lead.first_contact_due_at)
             .limit(500)
         )
     ).all()
+    if not overdue:
+        return 0
     names = await roster.member_names(uow)
     for lead in overdue:
+        # Recorded on the lead (with its timeline entry), so each miss is reported once.
+        await uow.change(lead, SYSTEM, "escalated", first_contact_escalated_at=uow.now)
         await notify.escalate_first_contact(uow, lead, names.get(lead.consultant_id or -1))
     return len(overdue)
 

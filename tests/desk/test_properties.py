@@ -168,6 +168,18 @@ class Run:
         self.cal: WorkCalendar = desk.calendar
 
     # -- helpers --------------------------------------------------------------------------------
+    async def first_contacts_to_escalate(self) -> list[int]:
+        """The model of the escalation rule: new, never contacted, not yet reported,
+        due within the last week and past."""
+        now = self.clock.now()
+        async with self.desk.db.reader() as s:
+            query = select(Lead.id).where(
+                Lead.stage == "new", Lead.first_contacted_at.is_(None),
+                Lead.first_contact_escalated_at.is_(None), Lead.first_contact_due_at < now,
+                Lead.first_contact_due_at > now - timedelta(days=7),
+            )  # fmt: skip
+            return list((await s.scalars(query)).all())
+
     async def counts(self) -> tuple[int, ...]:
         async with self.desk.db.reader() as s:
             return tuple((await s.execute(COUNTS_SQL)).one())
@@ -226,9 +238,17 @@ class Run:
             elif kind == "duty":
                 await self.desk.set_on_duty(self.roster.consultants[op[1]].id, op[2])
             else:
+                escalated = await self.first_contacts_to_escalate()
                 await self.desk.run_schedules()
+                for lead_id in escalated:  # each overdue first contact: one 'escalated' entry
+                    if lead_id in self.m.entries:
+                        self.m.entries[lead_id] += 1
+                    else:  # a lead of an earlier example: counts as part of the base
+                        base = self.m.base
+                        self.m.base = (base[0], base[1] + 1, *base[2:])
             after = await self.counts()
-            assert after[:2] == before[:2] and after[3:] == before[3:]  # only the outbox grows
+            grew = len(escalated) if kind == "schedules" else 0
+            assert after[0] == before[0] and after[1] - before[1] == grew and after[3:] == before[3:]
         elif self.m.lead_ids:
             await self.lifecycle(op)
         await self.check_load()

@@ -133,3 +133,19 @@ async def test_lost_leads_are_revisited_once_and_never_hide_todays_work(desk: De
     assert (await desk.tasks_for(team.wang.id)).revisits == []
     renewed = await desk.follow_up(actor, lost[0], "又有兴趣了", level="A")
     assert (renewed.stage, renewed.level) == ("following", "A")
+
+
+async def test_escalation_is_on_the_leads_timeline_and_reopening_rearms_it(desk: Desk, team: Team, clock: FrozenClock) -> None:
+    lead = (await desk.capture(channel="qq_group:1", qq_id="50001")).lead
+    clock.set(local(2026, 11, 27, 12, 30))
+    await desk.run_schedules()
+    detail = await desk.lead(team.manager.actor(), lead.id)
+    assert [e.action for e in detail.timeline] == ["created", "escalated"]
+    await desk.request_defeat(team.wang.actor(), lead.id, "联系不上")
+    await desk.review_defeat(team.manager.actor(), lead.id, True)
+    clock.set(local(2026, 12, 3, 10, 0))
+    await desk.capture(channel="qq_dm", qq_id="50001", message="还有优惠吗")  # comes back
+    clock.set(local(2026, 12, 3, 12, 30))
+    await desk.run_schedules()
+    escalations = [r for r in await outbox_rows(desk) if r[0] == "first_contact_overdue"]
+    assert len(escalations) == 2
