@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from desk.errors import InvalidInput, valid_id
@@ -70,6 +70,24 @@ async def enqueue(
     insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
     await uow.session.execute(stmt)
+
+
+PURGE_BATCH = 5000  # rows per schedule run: keeps the write lock short
+
+
+async def purge_finished(uow: UnitOfWork) -> int:
+    """Delete finished notifications older than the retention (oldest first)."""
+    cutoff = uow.now - timedelta(days=uow.settings.outbox.retention_days)
+    finished = (SENT, DEAD, UNCERTAIN, UNDELIVERABLE)
+    ids = select(OutboxMessage.id).where(
+        OutboxMessage.status.in_(finished), OutboxMessage.next_attempt_at < cutoff
+    )
+    result = await uow.session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.id.in_(ids.order_by(OutboxMessage.id).limit(PURGE_BATCH))
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def existing_keys(uow: UnitOfWork, keys: list[str]) -> set[str]:

@@ -105,6 +105,8 @@ class Outbox(_Strict):
     backoff_base_seconds: Annotated[int, Field(ge=1)] = 30
     backoff_max_seconds: Annotated[int, Field(ge=1)] = 3600
     lease_seconds: Annotated[int, Field(ge=5)] = 120
+    # Delivered (or given-up) notifications are deleted after this many days.
+    retention_days: Annotated[int, Field(ge=7, le=3650)] = 90
 
 
 class Digests(_Strict):

@@ -133,6 +133,7 @@ async def run_schedules(uow: UnitOfWork) -> int:
         await outbox.enqueue(uow, key=key, kind=kind, payload=payload, member=member, any_hour=True)
         count += 1
     count += await escalate_overdue_first_contacts(uow)
+    await outbox.purge_finished(uow)
     return count
 
 

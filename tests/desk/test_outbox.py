@@ -99,3 +99,18 @@ async def test_once_is_true_only_the_first_time_even_after_restart(tmp_path, des
         assert not await again.once("intent-reply:777:55555:2026-11-27")
     finally:
         await again.close()
+
+
+async def test_finished_notifications_are_purged_after_the_retention(desk: Desk, team: Team, clock: FrozenClock) -> None:
+    await desk.capture(channel="qq_group:1", qq_id="55555")
+    [item] = await desk.claim_notifications()
+    await desk.notification_sent(item.id)
+    await desk.notify(key="still-pending", kind="reward", channel="qq", address="30001", payload={})
+    clock.advance(days=desk.settings.outbox.retention_days - 1)
+    await desk.run_schedules()
+    assert ("new_lead", "10001", "sent") in await outbox_rows(desk)
+    clock.advance(days=2)
+    await desk.run_schedules()
+    rows = await outbox_rows(desk)
+    assert ("new_lead", "10001", "sent") not in rows
+    assert ("reward", "30001", "pending") in rows  # undelivered work is never purged
