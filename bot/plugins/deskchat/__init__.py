@@ -4,12 +4,13 @@ so ordinary chat costs one dictionary lookup."""
 
 from nonebot import on_message
 from nonebot.adapters.onebot.v11 import Bot, GroupMessageEvent, MessageEvent
+from nonebot.matcher import Matcher
 from nonebot.permission import SUPERUSER
 from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 from nonebot.typing import T_State
 
-from bot.commands import split_command
+from bot.commands import MAX_COMMAND_TEXT, split_command
 from bot.desk_runtime import DeskDep
 from bot.plugins.deskchat import texts
 from bot.plugins.deskchat.service import COMMANDS, CONSULTANT_COMMANDS, Asker, DeskChat
@@ -35,18 +36,26 @@ _STATE_KEY = "deskchat_command"
 
 
 async def _is_desk_command(event: MessageEvent, state: T_State) -> bool:
-    parsed = split_command(event.get_plaintext(), COMMANDS)
+    text = event.get_plaintext().strip()
+    parsed: tuple[str, str | None] | None = split_command(text, COMMANDS)
+    if parsed is None and len(text) > MAX_COMMAND_TEXT:
+        # Too long to be a command (bot.commands), yet it starts with one: a consultant
+        # who pasted a long note is told so (args None), not left in silence.
+        head = split_command(text[:MAX_COMMAND_TEXT], COMMANDS)
+        parsed = None if head is None else (head[0], None)
     if parsed is None:
         return False
     state[_STATE_KEY] = parsed
     return True
 
 
-desk_command = on_message(rule=Rule(_is_desk_command), priority=5, block=True)
+# Not blocking by itself: an owner's group message that merely starts with a
+# command word ("今日 有什么优惠吗？") must still reach the intent plugin.
+desk_command = on_message(rule=Rule(_is_desk_command), priority=5, block=False)
 
 
 @desk_command.handle()
-async def _handle(bot: Bot, event: MessageEvent, state: T_State, desk: DeskDep) -> None:
+async def _handle(bot: Bot, event: MessageEvent, matcher: Matcher, state: T_State, desk: DeskDep) -> None:
     command, args = state[_STATE_KEY]
     asker = Asker(
         qq_id=str(event.user_id),
@@ -54,5 +63,7 @@ async def _handle(bot: Bot, event: MessageEvent, state: T_State, desk: DeskDep) 
         in_group=isinstance(event, GroupMessageEvent),
     )
     text = await DeskChat(desk).handle(asker, command, args)
-    if text:
-        await reply(bot, event, text)
+    if text is None:
+        return  # not for the desk: lower-priority plugins (intent) see the message
+    matcher.stop_propagation()  # this run only: the matcher class stays non-blocking
+    await reply(bot, event, text)

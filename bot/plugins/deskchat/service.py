@@ -30,6 +30,8 @@ from desk import (
 )
 
 _LEAD_NO = re.compile(r"^[#＃]?(\d{1,9})$")
+_QQ_ID = re.compile(r"^[1-9][0-9]{4,11}$")  # as the desk's roster accepts it
+MAX_NAME_CHARS = 32  # the roster's limit; checked here so the reply is Chinese
 _KEYWORDS = ("下次", "级别", "购车", "回访")
 PERIODS = {"今日": "today", "本周": "week", "本月": "month", "本季": "quarter", "本年": "year"}
 
@@ -112,8 +114,9 @@ class DeskChat:
             roles.add("manager")
         return roles
 
-    async def handle(self, asker: Asker, command: str, arg_text: str) -> str | None:
-        """The reply to one command, or None when the asker may not see it at all."""
+    async def handle(self, asker: Asker, command: str, arg_text: str | None) -> str | None:
+        """The reply to one command, or None when the asker may not see it at all.
+        `arg_text` None: the message was too long to read as a command."""
         member = await self.desk.member_by(qq_id=asker.qq_id)
         is_manager = asker.superuser or (member is not None and member.role == "manager")
         if member is None and not is_manager:
@@ -123,6 +126,8 @@ class DeskChat:
             return texts.NOT_MANAGER
         if asker.in_group and command not in GROUP_COMMANDS:
             return texts.DM_ONLY
+        if arg_text is None:
+            return texts.TOO_LONG
         if member is not None:
             actor = member.actor()
             if is_manager and actor.role != "manager":
@@ -332,8 +337,10 @@ class DeskChat:
         return texts.ASSIGNED.format(lead_id=lead.id, name=target.name)
 
     async def _add_member(self, actor: Actor, member: MemberView | None, args: list[str]) -> str:
-        if len(args) != 2 or not args[0].isdigit():
+        if len(args) != 2 or not _QQ_ID.match(args[0]):  # not isdigit(): "²³⁴⁵⁶" is digits to it
             raise UsageError
+        if len(args[1]) > MAX_NAME_CHARS:
+            raise UsageError(texts.NAME_TOO_LONG.format(limit=MAX_NAME_CHARS))
         added = await self.desk.add_member(actor, qq_id=args[0], name=args[1])
         return texts.MEMBER_ADDED.format(name=added.name, qq=added.qq_id)
 

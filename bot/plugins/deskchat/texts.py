@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.commands import MAX_COMMAND_TEXT
+
 USAGE = {
     "今日": "今日 —— 查看今天的任务",
     "线索": "线索 <号> —— 例：线索 12",
@@ -30,6 +32,8 @@ DM_ONLY = "客户信息请私聊我查看，群里不展示。"
 BAD_LEAD_NO = "线索号不对，应为数字，例如 12 或 #12。"
 BAD_TIME = "没看懂时间「{text}」，可以写成：明天下午3点、周六上午10点、3天后、12月1号 14:00。"
 BAD_LEVEL = "级别只能是 H、A、B、C。"
+NAME_TOO_LONG = "名字太长了，最多 {limit} 个字。"
+TOO_LONG = f"内容太长了：一条命令连同备注最多 {MAX_COMMAND_TEXT} 字，请精简后再发。"
 LEAD_NOT_FOUND = "没有找到线索 #{lead_id}。"
 FORBIDDEN_GENERIC = "没有权限：{message}"
 MEMBER_NOT_FOUND = "没有找到顾问「{name}」，发送「顾问列表」查看。"

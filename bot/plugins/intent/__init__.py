@@ -10,6 +10,7 @@ from nonebot.adapters.onebot.v11 import (
     MessageEvent,
     MessageSegment,
 )
+from nonebot.permission import SUPERUSER
 from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 from nonebot.typing import T_State
@@ -45,6 +46,8 @@ intent = on_message(rule=Rule(_reads_as_intent), priority=50, block=False)
 
 @intent.handle()
 async def _capture(bot: Bot, event: MessageEvent, state: T_State, desk: DeskDep) -> None:
+    if await SUPERUSER(bot, event):
+        return  # a manager (SUPERUSERS are managers, spec §3.5), not a prospect
     group_id = str(event.group_id) if isinstance(event, GroupMessageEvent) else None
     nickname = (event.sender.card or event.sender.nickname) if event.sender else None
     outcome = await capture_intent(

@@ -52,6 +52,10 @@ async def capture_intent(
     except DeskError as exc:  # e.g. a sender id the desk does not accept
         log.warning("intent from %s not captured: %s", msg.user_id, exc)
         return None
+    if not result.created and not result.duplicate:
+        # The desk knew this event key: a redelivery of a captured message has no
+        # second effect, not even an acknowledgement on a later day.
+        return IntentOutcome(result.lead.id, False, None)
     today = desk.calendar.local_date(desk.clock.now()).isoformat()
     chat = msg.group_id or "dm"
     if not await desk.once(f"intent-ack:{chat}:{msg.user_id}:{today}"):
