@@ -8,6 +8,7 @@ block captures. On PostgreSQL both are the same pooled engine.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,11 @@ def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _json(value: Any) -> str:
+    # Chinese as itself: \uXXXX escapes double the size of every payload.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def open_database(url: str, *, echo: bool = False) -> Database:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -67,7 +73,9 @@ def open_database(url: str, *, echo: bool = False) -> Database:
         write_engine = create_async_engine(
             url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60
         )
-        read_engine = create_async_engine(url, echo=echo, pool_size=4, max_overflow=4)
+        read_engine = create_async_engine(
+            url, echo=echo, pool_size=4, max_overflow=4, json_serializer=_json
+        )
         _sqlite_pragmas(write_engine, immediate=True)
         _sqlite_pragmas(read_engine, immediate=False)
     else:
