@@ -71,7 +71,7 @@ def open_database(url: str, *, echo: bool = False) -> Database:
                 "the desk needs a SQLite file, not :memory: (readers and the writer share it)"
             )
         write_engine = create_async_engine(
-            url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60
+            url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60, json_serializer=_json
         )
         read_engine = create_async_engine(
             url, echo=echo, pool_size=4, max_overflow=4, json_serializer=_json
@@ -80,7 +80,7 @@ def open_database(url: str, *, echo: bool = False) -> Database:
         _sqlite_pragmas(read_engine, immediate=False)
     else:
         write_engine = create_async_engine(
-            url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True
+            url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True, json_serializer=_json
         )
         read_engine = write_engine
     return Database(

@@ -243,6 +243,7 @@ class Run:
                 for lead_id in escalated:  # each overdue first contact: one 'escalated' entry
                     if lead_id in self.m.entries:
                         self.m.entries[lead_id] += 1
+                        self.m.views[lead_id] = await self.check_lead(lead_id)
                     else:  # a lead of an earlier example: counts as part of the base
                         base = self.m.base
                         self.m.base = (base[0], base[1] + 1, *base[2:])
