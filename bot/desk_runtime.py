@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from nonebot.params import Depends
 
 from bot.delivery import delivery_loop, schedule_loop
 from desk import Desk, DeskSettings, load_settings
+from desk.roster import load_roster_file
 from desk.settings import DEFAULT_CONFIG_DIR
 
 log = logging.getLogger(__name__)
@@ -28,13 +30,15 @@ class _Runtime:
 
 
 def load_desk_settings() -> DeskSettings:
-    """Validate the desk config before anything starts (raises ConfigError)."""
+    """Validate the desk config and the roster before anything starts (raises ConfigError)."""
     _Runtime.settings = load_settings()
+    load_roster_file(roster_file())
     return _Runtime.settings
 
 
 def roster_file() -> Path:
-    return DEFAULT_CONFIG_DIR / "roster.toml"
+    """roster.toml next to desk.toml: DESK_CONFIG_DIR when set, as load_settings reads it."""
+    return Path(os.environ.get("DESK_CONFIG_DIR") or DEFAULT_CONFIG_DIR) / "roster.toml"
 
 
 async def start_desk(*, background: bool = True) -> Desk:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from desk import capture as capture_mod
 from desk import lifecycle, outbox, reports, roster, tasks
@@ -43,6 +43,14 @@ from desk.views import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _RETRIES = 3
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return state in _RETRYABLE_SQLSTATES
 
 
 class Desk:
@@ -85,15 +93,18 @@ class Desk:
             yield UnitOfWork(session, self.clock.now(), self.settings, self.calendar)
 
     async def _run(self, step: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-        """A write use case, retried when a concurrent writer took a unique key first."""
+        """A write use case, retried when a concurrent writer won a race: it took a
+        unique key first, or PostgreSQL chose this transaction as a deadlock victim."""
         for attempt in range(_RETRIES):
             try:
                 async with self._write() as uow:
                     return await step(uow)
-            except IntegrityError:
-                if attempt == _RETRIES - 1:
+            except DBAPIError as exc:
+                if attempt == _RETRIES - 1 or not _retryable(exc):
                     raise
-                log.info("retrying after a concurrent insert (attempt %d)", attempt + 1)
+                log.info(
+                    "retrying after a concurrent write (attempt %d): %s", attempt + 1, exc.orig
+                )
         raise AssertionError("unreachable")
 
     # -- capture and lifecycle ---------------------------------------------

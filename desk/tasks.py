@@ -40,7 +40,7 @@ def _item(row: Row, due: datetime | None, now: datetime) -> TaskItem:
 async def _rows(
     uow: UnitOfWork, *conditions: Any, order: Any = Lead.next_follow_up_at
 ) -> Sequence[Row]:
-    query = select(*_COLUMNS).where(*conditions).order_by(order).limit(TASK_LIMIT)
+    query = select(*_COLUMNS).where(*conditions).order_by(order, Lead.id).limit(TASK_LIMIT)
     return (await uow.session.execute(query)).all()
 
 
@@ -166,7 +166,7 @@ async def unassigned(uow: UnitOfWork, limit: int = 100) -> list[Lead]:
     query = (
         select(Lead)
         .where(Lead.consultant_id.is_(None), Lead.stage.not_in(("won", "lost")))
-        .order_by(Lead.created_at)
+        .order_by(Lead.created_at, Lead.id)
         .limit(limit)
     )
     return list((await uow.session.scalars(query)).all())

@@ -78,6 +78,18 @@ BUILTIN: dict[str, Any] = {
             {"expect": ["send_private_msg", "send_msg"], "timeout": 10},
         ],
     },
+    # The lead desk: needs consultant QQ 10001 on the bot's roster (see the README).
+    "desk": {
+        "groups": {123456: "Model Y 车主群"},
+        "steps": [
+            {"group": 123456, "user": 20011, "nickname": "小王", "say": "这车落地多少钱？"},
+            {"wait": 3},  # the consultant's DM goes out through the outbox within a second or two
+            {"private": 10001, "nickname": "王顾问", "say": "今日"},
+            {"expect": "send_msg", "timeout": 10},  # the answer to 今日
+            # the outbox DM: 新线索 (撞单 when the script is run again)
+            {"expect": "send_private_msg", "timeout": 10},
+        ],
+    },
 }
 
 

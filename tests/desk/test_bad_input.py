@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from desk import (
     SYSTEM,
@@ -31,7 +31,7 @@ from desk import (
     MemberNotFound,
 )
 from desk.models import Lead, LeadContact, Member, OutboxMessage, TimelineEntry
-from tests.desk.conftest import START, Team, count_rows, make_settings
+from tests.desk.conftest import START, Team, count_rows, make_settings, table_names
 
 TEN_KB = "长" * 10_240
 SQLISH = "'; DROP TABLE leads;--"
@@ -444,9 +444,7 @@ async def test_odd_but_valid_capture_fields_are_stored_verbatim(world: World, va
     assert (stored.name, stored.car_model, stored.budget, stored.group_id) == (value,) * 4
     assert (stored.first_message, stored.source) == (value, f"qq_group:{value}")
     assert stored.channel == "qq_group"
-    async with desk.db.reader() as s:
-        tables = (await s.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))).all()
-    assert {"leads", "timeline", "outbox", "lead_contacts"} <= {t[0] for t in tables}
+    assert {"leads", "timeline", "outbox", "lead_contacts"} <= await table_names(desk)
     assert await desk.find_lead(qq_id="88888") == stored
 
 

@@ -3,10 +3,20 @@ until it listens, talk to it with the OneBot simulator, always kill it.
 
     def test_x(bot_server: BotProcess): ...         # one bot per test module
     async def test_y(qq: OneBotClient): ...         # a connected fake QQ client
+    async def test_z(desk_qq: OneBotClient): ...    # a bot with a roster (desk_bot), one
+                                                    # client for the whole module
 
 Each bot runs in its own temporary working directory (no developer .env is
 read) with its own data location (DESK_DATABASE_URL). On failure, the bot's
 log is in the assertion message or at `bot_server.log_path`.
+
+A desk bot (`write_desk_config` + `desk_env`) reads its config from a temporary
+DESK_CONFIG_DIR: the repository's desk.toml with working hours covering the
+whole day (so the outbox never holds a DM), and a roster.toml with one
+consultant on duty (CONSULTANT_QQ) and one manager (MANAGER_QQ). Its timezone
+is pinned to one where it is about noon when the bot starts, so no date
+boundary (today's tasks, one group reply a day) falls inside a test run,
+whatever the time of day.
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,15 +32,20 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.sim import OneBotClient
+from bot.sim import ApiCall, OneBotClient
+from bot.sim.transcript import render_message
+from desk import DeskSettings, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "e2e-secret-token"
 START_TIMEOUT = 60.0  # seconds: the first start imports jionlp and friends
+CONSULTANT_QQ = 10001
+MANAGER_QQ = 90002
 _self_ids = itertools.count(880001)
 
 
@@ -37,6 +53,11 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def database_url(workdir: Path) -> str:
+    """Where a bot started in `workdir` keeps its desk (a restart reuses it)."""
+    return f"sqlite+aiosqlite:///{workdir / 'desk.db'}"
 
 
 def bot_env(
@@ -49,7 +70,7 @@ def bot_env(
         ENVIRONMENT="e2e",
         LOG_LEVEL="DEBUG",
         PYTHONUNBUFFERED="1",
-        DESK_DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'desk.db'}",
+        DESK_DATABASE_URL=database_url(workdir),
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")])),
     )
     if token:
@@ -98,6 +119,13 @@ class BotProcess:
             time.sleep(0.2)
         raise TimeoutError(f"bot not listening on {self.port} after {timeout}s:\n{self.log()}")
 
+    def kill(self, timeout: float = 10.0) -> int:
+        """SIGKILL the whole process group at once: a crash, no shutdown hooks run."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        return self.proc.wait(timeout)
+
     def stop(self, timeout: float = 10.0) -> int:
         """SIGTERM, then SIGKILL; the whole process group. Safe to call twice."""
         if self.proc.poll() is None:
@@ -119,7 +147,7 @@ def start_bot(
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = workdir / "bot.log"
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:  # a restart on the same workdir appends
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot"],
             cwd=workdir,
@@ -170,3 +198,140 @@ async def qq(bot_server: BotProcess) -> AsyncIterator[OneBotClient]:
         yield client
     finally:
         await client.close()
+
+
+# -- a bot with a desk roster ---------------------------------------------------
+
+ROSTER_TOML = f"""\
+[[member]]
+name = "王顾问"
+role = "consultant"
+qq_id = "{CONSULTANT_QQ}"
+on_duty = true
+
+[[member]]
+name = "张经理"
+role = "manager"
+qq_id = "{MANAGER_QQ}"
+"""
+
+
+def midday_timezone(now: datetime | None = None) -> str:
+    """An IANA zone (Etc/GMT±N) where the local time is between 12:00 and 13:00 now."""
+    hour = (now or datetime.now(UTC)).astimezone(UTC).hour
+    offset = (12 - hour) % 24  # hours east of UTC
+    if offset > 14:  # Etc zones run from UTC-12 to UTC+14
+        offset -= 24
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"  # POSIX signs are inverted
+
+
+def write_desk_config(config_dir: Path, roster: str = ROSTER_TOML) -> Path:
+    """desk.toml (the repository's, working hours all day, every day) and roster.toml."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    desk_toml = (REPO_ROOT / "config" / "desk.toml").read_text(encoding="utf-8")
+    whole_day = re.sub(
+        r"(?m)^start = .*\n^end = .*$", 'start = "00:00"\nend = "23:59:59"', desk_toml, count=1
+    )
+    assert whole_day != desk_toml, "config/desk.toml: [working_hours] start/end not found"
+    (config_dir / "desk.toml").write_text(whole_day, encoding="utf-8")
+    (config_dir / "roster.toml").write_text(roster, encoding="utf-8")
+    return config_dir
+
+
+def desk_env(config_dir: Path, timezone: str) -> dict[str, str]:
+    return {"DESK_CONFIG_DIR": str(config_dir), "DESK_TIMEZONE": timezone}
+
+
+def desk_settings(workdir: Path, env: dict[str, str]) -> DeskSettings:
+    """The settings a desk bot in `workdir` runs on (same database, config, timezone),
+    for a test that opens the desk itself, e.g. as another front would."""
+    return load_settings(env={**env, "DESK_DATABASE_URL": database_url(workdir)})
+
+
+def start_desk_bot(workdir: Path, env: dict[str, str]) -> BotProcess:
+    """A listening bot on `workdir` (its database) with a desk config; killed on failure."""
+    bot = start_bot(workdir, env=env)
+    try:
+        bot.wait_listening()
+    except BaseException:
+        bot.stop()
+        raise
+    return bot
+
+
+@pytest.fixture(scope="module")
+def desk_config(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """DESK_* environment of a desk bot: a temp config dir, a midday timezone."""
+    config_dir = write_desk_config(tmp_path_factory.mktemp("desk-config"))
+    env = desk_env(config_dir, midday_timezone())
+    load_settings(env=env)  # a bad temp config fails here, not as a silent bot exit
+    return env
+
+
+@pytest.fixture(scope="module")
+def desk_bot(
+    tmp_path_factory: pytest.TempPathFactory, desk_config: dict[str, str]
+) -> Iterator[BotProcess]:
+    """One bot with the roster for the test module, killed afterwards whatever happens."""
+    bot = start_desk_bot(tmp_path_factory.mktemp("desk-bot"), desk_config)
+    try:
+        yield bot
+    finally:
+        bot.stop()
+
+
+@pytest.fixture(scope="module")
+async def desk_qq(desk_bot: BotProcess) -> AsyncIterator[OneBotClient]:
+    """The one QQ account connected to `desk_bot` for the whole module (the outbox
+    delivers DMs through whichever account is connected: one at a time)."""
+    client = OneBotClient(desk_bot.ws_url, self_id=next(_self_ids), token=desk_bot.token)
+    await client.connect()
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+# -- reading what the bot sent ----------------------------------------------------
+
+
+def message_text(call: ApiCall) -> str:
+    return render_message(call.params.get("message", call.params.get("messages")))
+
+
+def is_dm_to(call: ApiCall, user_id: int) -> bool:
+    """A private message to `user_id`: an outbox DM (send_private_msg) or a reply (send_msg)."""
+    if call.action == "send_msg" and (
+        call.params.get("message_type") != "private" or "group_id" in call.params
+    ):
+        return False
+    if call.action not in ("send_private_msg", "send_msg"):
+        return False
+    return str(call.params.get("user_id")) == str(user_id)
+
+
+async def wait_for_dm(
+    qq: OneBotClient,
+    user_id: int,
+    *needles: str,
+    after: int = 0,
+    timeout: float = 15.0,  # noqa: ASYNC109 - as OneBotClient.wait_for_call
+) -> str:
+    """The text of the next DM to `user_id` containing every needle."""
+    try:
+        call = await qq.wait_for_call(
+            ("send_private_msg", "send_msg"),
+            lambda c: is_dm_to(c, user_id) and all(n in message_text(c) for n in needles),
+            timeout,
+            after=after,
+        )
+    except TimeoutError:
+        seen = "\n---\n".join(dms_to(qq, user_id, after)) or "(none)"
+        raise AssertionError(
+            f"no DM to {user_id} with {needles} within {timeout}s; DMs to {user_id}:\n{seen}"
+        ) from None
+    return message_text(call)
+
+
+def dms_to(qq: OneBotClient, user_id: int, after: int = 0) -> list[str]:
+    return [message_text(c) for c in qq.calls[after:] if is_dm_to(c, user_id)]

@@ -11,7 +11,7 @@ from websockets.exceptions import InvalidStatus
 
 from bot.sim import OneBotClient, is_group_send
 from bot.sim.transcript import render_message
-from tests.e2e.conftest import BotProcess, run_bot_until_exit
+from tests.e2e.conftest import BotProcess, run_bot_until_exit, write_desk_config
 
 REPLY_TIMEOUT = 15.0
 QUIET_SECONDS = 1.5  # how long "no (second) reply" is watched for
@@ -55,3 +55,19 @@ def test_a_bad_setting_stops_the_start(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "bot not started" in result.stderr
     assert "SEND_GROUP_RATE: Input should be greater than 0" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "named"),
+    [
+        ("roster.toml", '[[member]]\nname = "王"\nqq_id = "abc"\n', "member[0].qq_id"),
+        ("desk.toml", "[levels]\nH = { interval_days = 0, purchase_within_days = 7 }\n", "levels.H.interval_days"),
+    ],
+)
+def test_a_bad_desk_config_stops_the_start_naming_the_key(tmp_path: Path, file: str, content: str, named: str) -> None:
+    config = write_desk_config(tmp_path / "config")
+    (config / file).write_text(content, encoding="utf-8")
+    result = run_bot_until_exit(tmp_path, {"DESK_CONFIG_DIR": str(config)})
+    assert result.returncode == 1
+    assert "bot not started" in result.stderr and named in result.stderr
+    assert "Traceback" not in result.stderr

@@ -6,6 +6,7 @@ The vocabulary and the scoring rule are data in config/intent.toml.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 import unicodedata
@@ -266,7 +267,13 @@ def _describe(exc: ValidationError) -> str:
 
 def load_vocabulary(path: Path | None = None) -> IntentVocabulary:
     """Read and validate config/intent.toml; a bad file raises VocabularyError naming the key."""
-    path = path or DEFAULT_VOCABULARY_PATH
+    if path is None:  # next to desk.toml when DESK_CONFIG_DIR points elsewhere
+        custom = os.environ.get("DESK_CONFIG_DIR")
+        path = (
+            Path(custom) / "intent.toml"
+            if custom and (Path(custom) / "intent.toml").exists()
+            else DEFAULT_VOCABULARY_PATH
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
