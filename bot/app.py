@@ -11,9 +11,12 @@ exit code 1 and a message naming the plugin and key.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import nonebot
 from nonebot.adapters.onebot.v11 import Adapter as OneBotV11Adapter
@@ -27,6 +30,7 @@ from bot.desk_runtime import load_desk_settings, start_desk, stop_desk
 from bot.hooks import install_dedupe
 from bot.loader import StartupError, describe_error, load_bot_plugins
 from bot.sending import SendingConfig, configure_sending
+from bot.timeparse import parse_when
 from desk import ConfigError
 
 DEFAULT_COMMAND_START = {"/", ""}  # commands work with or without "/"
@@ -83,6 +87,15 @@ def validate_desk_settings() -> None:
         raise StartupError(str(exc)) from None
 
 
+def settle_memory() -> None:
+    """Load what first use would load (jionlp's tables), then move the ~135k
+    start-up objects out of the garbage collector's sight: a full collection
+    over them stalls every reply in flight for 70-300 ms on this hardware."""
+    parse_when("明天下午3点", datetime.now(UTC), ZoneInfo("Asia/Shanghai"))
+    gc.collect()
+    gc.freeze()
+
+
 def register_desk_hooks(driver: Driver) -> None:
     """The desk opens (migrations, roster seed, outbox delivery, schedules) before
     the first QQ client is served, and closes at shutdown."""
@@ -90,6 +103,7 @@ def register_desk_hooks(driver: Driver) -> None:
     @driver.on_startup
     async def _open_desk() -> None:
         await start_desk()
+        settle_memory()
 
     @driver.on_shutdown
     async def _close_desk() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -47,6 +48,9 @@ class Capture(BaseModel):
     expected_purchase_at: datetime | None = None
     # Platform event id: the same event captured twice has one effect.
     event_key: Annotated[str, Field(min_length=1, max_length=160)] | None = None
+    # A key claimed in the same transaction (see Desk.once): the result says
+    # whether it was new, saving the front a second round trip.
+    once_key: Annotated[str, Field(min_length=1, max_length=160)] | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -186,8 +190,12 @@ async def capture(uow: UnitOfWork, c: Capture, actor: Actor) -> CaptureResult:
             return CaptureResult(LeadView.of(lead), created=False, duplicate=False, reopened=False)
     lead = await existing_lead(uow, handles)
     if lead is None:
-        return await _create(uow, c, message, actor)
-    return await _seen_again(uow, lead, c, message, actor)
+        result = await _create(uow, c, message, actor)
+    else:
+        result = await _seen_again(uow, lead, c, message, actor)
+    if c.once_key and await claim_event(uow, c.once_key):
+        result = dataclasses.replace(result, first_time=True)
+    return result
 
 
 async def _create(uow: UnitOfWork, c: Capture, message: str | None, actor: Actor) -> CaptureResult:

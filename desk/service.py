@@ -8,6 +8,7 @@ Writes go through the database's writer, reads through its readers.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date, datetime
@@ -43,6 +44,7 @@ from desk.views import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _RETRIES = 3
+ROSTER_CACHE_SECONDS = 30.0
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 
 
@@ -60,6 +62,8 @@ class Desk:
         self.clock: Clock = clock or SystemClock()
         self.calendar = WorkCalendar(settings)
         self.events = EventBus()
+        self._roster_index: dict[tuple[str, str], MemberView] = {}
+        self._roster_loaded_at = float("-inf")
 
     @classmethod
     async def open(
@@ -190,7 +194,9 @@ class Desk:
         async def step(uow: UnitOfWork) -> MemberView:
             return MemberView.of(await roster.add(uow, spec))
 
-        return await self._run(step)
+        added = await self._run(step)
+        self._roster_changed()
+        return added
 
     async def set_on_duty(self, member_id: int, on_duty: bool) -> MemberView:
         async def step(uow: UnitOfWork) -> MemberView:
@@ -198,7 +204,9 @@ class Desk:
             member.on_duty = on_duty
             return MemberView.of(member)
 
-        return await self._run(step)
+        changed = await self._run(step)
+        self._roster_changed()
+        return changed
 
     async def members(self, role: str | None = None) -> list[MemberView]:
         async with self._read() as uow:
@@ -207,9 +215,25 @@ class Desk:
     async def member_by(
         self, *, qq_id: str | None = None, wecom_userid: str | None = None
     ) -> MemberView | None:
-        async with self._read() as uow:
-            member = await roster.find(uow, qq_id=qq_id, wecom_userid=wecom_userid)
-            return MemberView.of(member) if member and member.active else None
+        """The active roster member with this QQ id or WeCom user id.
+
+        Asked on every message that may come from staff, so the roster (a few
+        dozen rows) is held in memory: refreshed after this desk changes it, and
+        at least every ROSTER_CACHE_SECONDS for changes made by another process."""
+        if time.monotonic() - self._roster_loaded_at > ROSTER_CACHE_SECONDS:
+            members = await self.members()
+            self._roster_index = {("qq", m.qq_id): m for m in members if m.qq_id} | {
+                ("wecom", m.wecom_userid): m for m in members if m.wecom_userid
+            }
+            self._roster_loaded_at = time.monotonic()
+        if qq_id:
+            return self._roster_index.get(("qq", qq_id))
+        if wecom_userid:
+            return self._roster_index.get(("wecom", wecom_userid))
+        return None
+
+    def _roster_changed(self) -> None:
+        self._roster_loaded_at = float("-inf")
 
     async def unassigned_leads(self, limit: int = 100) -> list[LeadView]:
         if not isinstance(limit, int) or not 0 < limit <= 500:

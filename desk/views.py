@@ -137,6 +137,8 @@ class CaptureResult:
     created: bool
     duplicate: bool  # an existing lead was seen again (撞单)
     reopened: bool
+    # The capture's once_key was new (e.g. the asker's first acknowledgement today).
+    first_time: bool = False
 
 
 @dataclass(frozen=True)

@@ -44,10 +44,12 @@ async def capture_intent(
     phone = match.phones[0] if match.phones else None
     channel = f"qq_group:{msg.group_id}" if msg.group_id else "qq_dm"
     name = (msg.nickname or "").strip()[:32] or None
+    today = desk.calendar.local_date(desk.clock.now()).isoformat()
     try:
         result = await desk.capture(
             channel=channel, qq_id=msg.user_id, phone=phone, name=name, group_id=msg.group_id,
             message=msg.text.strip()[:MAX_NOTE], event_key=f"qq:{msg.self_id}:msg:{msg.message_id}",
+            once_key=f"intent-ack:{msg.group_id or 'dm'}:{msg.user_id}:{today}",
         )  # fmt: skip
     except DeskError as exc:  # e.g. a sender id the desk does not accept
         log.warning("intent from %s not captured: %s", msg.user_id, exc)
@@ -56,9 +58,7 @@ async def capture_intent(
         # The desk knew this event key: a redelivery of a captured message has no
         # second effect, not even an acknowledgement on a later day.
         return IntentOutcome(result.lead.id, False, None)
-    today = desk.calendar.local_date(desk.clock.now()).isoformat()
-    chat = msg.group_id or "dm"
-    if not await desk.once(f"intent-ack:{chat}:{msg.user_id}:{today}"):
+    if not result.first_time:  # acknowledged once today already
         return IntentOutcome(result.lead.id, result.created, None)
     if msg.group_id:
         reply = texts.GROUP_ACK_PHONE.format(masked=mask_phone(phone)) if phone else texts.GROUP_ACK
