@@ -29,6 +29,7 @@ from bot.dedupe import DedupeConfig
 from bot.desk_runtime import load_desk_settings, start_desk, stop_desk
 from bot.hooks import install_dedupe
 from bot.loader import StartupError, describe_error, load_bot_plugins
+from bot.prefilter import install_prefilter
 from bot.sending import SendingConfig, configure_sending
 from bot.timeparse import parse_when
 from desk import ConfigError
@@ -77,6 +78,7 @@ def install_runtime() -> None:
         raise StartupError("\n".join(problems))
     configure_sending(nonebot.get_plugin_config(SendingConfig))
     install_dedupe(nonebot.get_plugin_config(DedupeConfig))
+    install_prefilter()
 
 
 def validate_desk_settings() -> None:

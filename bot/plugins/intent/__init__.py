@@ -18,6 +18,7 @@ from nonebot.typing import T_State
 from bot.desk_runtime import DeskDep
 from bot.plugins.intent.capture import IntentMessage, capture_intent
 from bot.plugins.intent.service import detect_intent, load_vocabulary
+from bot.prefilter import register_interest
 from bot.sending import reply
 
 __plugin_meta__ = PluginMetadata(
@@ -29,6 +30,7 @@ __plugin_meta__ = PluginMetadata(
 
 # Loaded at import: a broken config/intent.toml stops the start (bot.loader).
 VOCABULARY = load_vocabulary()
+register_interest(lambda text: detect_intent(text, VOCABULARY) is not None)
 
 
 _MATCH_KEY = "intent_match"
