@@ -80,6 +80,13 @@ def _contact_level(uow: UnitOfWork, lead: Lead, code: str | None) -> str:
     )
 
 
+def _due(uow: UnitOfWork, explicit: datetime | None, level: str) -> datetime:
+    """The time the consultant named (kept inside working hours), else the level's rule."""
+    if explicit is not None:
+        return uow.calendar.clamp(explicit)
+    return follow_up_due(uow.settings, uow.calendar, uow.now, level)
+
+
 Values = Callable[[Lead], dict[str, object]]
 
 
@@ -137,12 +144,12 @@ async def follow_up(
             if lead.stage == "new":
                 out["stage"] = "following"
         out["level"] = new_level
-        if next_at is not None:
-            out["next_follow_up_at"] = uow.calendar.clamp(next_at)
-        elif lead.stage == "lost" and "stage" not in out:
+        if lead.stage == "lost" and "stage" not in out and next_at is None:
             out["next_follow_up_at"] = None  # revisited; no renewed interest, no more calls
-        elif lead.stage not in ("invited", "confirmed"):  # those keep the visit schedule
-            out["next_follow_up_at"] = follow_up_due(uow.settings, uow.calendar, uow.now, new_level)
+        elif next_at is not None or lead.stage not in ("invited", "confirmed"):
+            out["next_follow_up_at"] = _due(
+                uow, next_at, new_level
+            )  # invited keeps the visit schedule
         return out
 
     lead, _ = await _step(uow, actor, lead_id, "follow_up", OPEN_FOR_FOLLOW_UP, note, values)
@@ -224,11 +231,7 @@ async def record_visit(
 
     def values(lead: Lead) -> dict[str, object]:
         new_level = _contact_level(uow, lead, given)
-        due = (
-            uow.calendar.clamp(next_at)
-            if next_at
-            else follow_up_due(uow.settings, uow.calendar, uow.now, new_level)
-        )
+        due = _due(uow, next_at, new_level)
         out: dict[str, object] = {
             "stage": "visited", "level": new_level, "visit_count": lead.visit_count + 1,
             "expected_visit_at": None, "next_follow_up_at": due, **_first_contact(uow, lead),
@@ -315,18 +318,10 @@ async def review_defeat(
         raise Forbidden("只有经理可以审核战败")
     revisit_at = _future(uow, "revisit_at", revisit_at)
     note = check_note(uow, "note", note)
-    if approve:
-        due = (
-            uow.calendar.clamp(revisit_at)
-            if revisit_at
-            else follow_up_due(uow.settings, uow.calendar, uow.now, "F")
-        )
+    if approve or revisit_at:
+        due = _due(uow, revisit_at, "F")
     else:
-        due = (
-            uow.calendar.clamp(revisit_at)
-            if revisit_at
-            else uow.calendar.next_working_start(uow.now)
-        )
+        due = uow.calendar.next_working_start(uow.now)
 
     def values(lead: Lead) -> dict[str, object]:
         if approve:
