@@ -277,8 +277,9 @@ async def _seen_again(
         if consultant is not None:
             values["consultant_id"] = consultant.id
     action = "reopened" if reopened else "seen_again"
-    entry = await uow.change(lead, actor, action, message, **values)
-    entry.changes = {**entry.changes, "seen_via": c.channel}
+    entry = await uow.change(
+        lead, actor, action, message, context={"seen_via": c.channel}, **values
+    )
     if c.event_key:
         await _link_event(uow, c.event_key, lead.id)
     await notify.seen_again(uow, lead, consultant, entry.id, c.channel, message, reopened)

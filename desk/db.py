@@ -109,3 +109,11 @@ async def migrate(db: Database) -> None:
 
     async with db.write_engine.begin() as conn:
         await conn.run_sync(_upgrade)
+    if db.dialect == "sqlite":
+        # Planner statistics: without them SQLite picks ix_leads_stage over the
+        # partial index for the report's still-due count (60 ms vs 1 ms at 1M).
+        async with db.write_engine.begin() as conn:
+            stats = await conn.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+            )
+            await conn.exec_driver_sql("PRAGMA optimize" if stats.first() else "ANALYZE")

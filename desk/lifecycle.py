@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -87,7 +88,7 @@ def _due(uow: UnitOfWork, explicit: datetime | None, level: str) -> datetime:
     return follow_up_due(uow.settings, uow.calendar, uow.now, level)
 
 
-Values = Callable[[Lead], dict[str, object]]
+Values = Callable[[Lead], dict[str, Any]]
 
 
 async def _step(

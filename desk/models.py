@@ -122,7 +122,8 @@ class Lead(Base):
     updated_at: Mapped[datetime]
 
     __table_args__ = (
-        Index("ix_leads_consultant_due", "consultant_id", "next_follow_up_at"),
+        # Lost leads' revisits (战败回访) by consultant and date.
+        Index("ix_leads_consultant_stage_due", "consultant_id", "stage", "next_follow_up_at"),
         # The task list's index: only leads with work pending, so old lost and
         # won leads never stand between a consultant and today's follow-ups.
         Index(
@@ -164,7 +165,8 @@ class TimelineEntry(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     note: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_timeline_at", "at"),)
+    # Covers the daily report's count of actions per day.
+    __table_args__ = (Index("ix_timeline_at_action", "at", "action"),)
 
 
 class ProcessedEvent(Base):

@@ -121,10 +121,15 @@ async def members(
 
 
 async def managers(uow: UnitOfWork) -> list[Member]:
-    query = (
-        select(Member).where(Member.role == "manager", Member.active.is_(True)).order_by(Member.id)
-    )
-    return list((await uow.session.scalars(query)).all())
+    """The active managers, read once per transaction (escalations notify them per lead)."""
+    if "managers" not in uow.memo:
+        query = (
+            select(Member)
+            .where(Member.role == "manager", Member.active.is_(True))
+            .order_by(Member.id)
+        )
+        uow.memo["managers"] = list((await uow.session.scalars(query)).all())
+    return uow.memo["managers"]
 
 
 async def member_names(uow: UnitOfWork) -> dict[int, str]:

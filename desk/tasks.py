@@ -14,7 +14,7 @@ from desk.models import OPEN_DUE_SQL, Lead, Member
 from desk.uow import UnitOfWork
 from desk.views import SYSTEM, TaskItem, TaskList
 
-TASK_LIMIT = 200  # per list; a phone screen shows far fewer
+TASK_LIMIT = 50  # per list: a phone screen shows ten; the digest eight
 ESCALATION_WINDOW = timedelta(days=7)
 
 

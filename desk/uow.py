@@ -28,6 +28,8 @@ class UnitOfWork:
     settings: DeskSettings
     calendar: WorkCalendar
     events: list[LeadEvent] = field(default_factory=list)
+    # Read-once facts for this transaction (e.g. the managers to notify).
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def dialect(self) -> str:
@@ -49,9 +51,11 @@ class UnitOfWork:
         return entry
 
     async def change(
-        self, lead: Lead, actor: Actor, action: str, note: str | None = None, **values: Any
-    ) -> TimelineEntry:
-        diff: dict[str, Any] = {}
+        self, lead: Lead, actor: Actor, action: str, note: str | None = None, *,
+        context: dict[str, Any] | None = None, **values: Any,
+    ) -> TimelineEntry:  # fmt: skip
+        """Apply `values`, record old → new (plus `context`, e.g. the channel seen via)."""
+        diff: dict[str, Any] = dict(context or {})
         for name, new in values.items():
             old = getattr(lead, name)
             if old != new:
