@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -189,15 +190,22 @@ def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]
         bot.stop()
 
 
-@pytest.fixture
-async def qq(bot_server: BotProcess) -> AsyncIterator[OneBotClient]:
-    """A fake QQ account connected to `bot_server` (a fresh self_id per test)."""
-    client = OneBotClient(bot_server.ws_url, self_id=next(_self_ids), token=bot_server.token)
+@asynccontextmanager
+async def connected(bot: BotProcess) -> AsyncIterator[OneBotClient]:
+    """A fake QQ account (a fresh self_id) connected to `bot` until the block ends."""
+    client = OneBotClient(bot.ws_url, self_id=next(_self_ids), token=bot.token)
     await client.connect()
     try:
         yield client
     finally:
         await client.close()
+
+
+@pytest.fixture
+async def qq(bot_server: BotProcess) -> AsyncIterator[OneBotClient]:
+    """A fake QQ account connected to `bot_server` (a fresh self_id per test)."""
+    async with connected(bot_server) as client:
+        yield client
 
 
 # -- a bot with a desk roster ---------------------------------------------------
@@ -284,12 +292,8 @@ def desk_bot(
 async def desk_qq(desk_bot: BotProcess) -> AsyncIterator[OneBotClient]:
     """The one QQ account connected to `desk_bot` for the whole module (the outbox
     delivers DMs through whichever account is connected: one at a time)."""
-    client = OneBotClient(desk_bot.ws_url, self_id=next(_self_ids), token=desk_bot.token)
-    await client.connect()
-    try:
+    async with connected(desk_bot) as client:
         yield client
-    finally:
-        await client.close()
 
 
 # -- reading what the bot sent ----------------------------------------------------

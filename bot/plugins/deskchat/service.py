@@ -77,6 +77,13 @@ def parse_lead_no(token: str | None) -> int:
     return int(match.group(1))
 
 
+def lead_and_note(args: list[str]) -> tuple[int, str | None]:
+    """'12 客户确认明天到' → (12, '客户确认明天到'); the note is optional."""
+    if not args:
+        raise UsageError
+    return parse_lead_no(args[0]), " ".join(args[1:]) or None
+
+
 def split_keywords(words: list[str]) -> tuple[str, dict[str, str]]:
     """'客户在比价 下次 周六 上午10点 级别 A' → ('客户在比价', {'下次': '周六 上午10点', '级别': 'A'})."""
     free: list[str] = []
@@ -229,11 +236,7 @@ class DeskChat:
         )
 
     async def _confirm(self, actor: Actor, member: MemberView | None, args: list[str]) -> str:
-        if not args:
-            raise UsageError
-        lead = await self.desk.confirm_visit(
-            actor, parse_lead_no(args[0]), " ".join(args[1:]) or None
-        )
+        lead = await self.desk.confirm_visit(actor, *lead_and_note(args))
         return texts.CONFIRMED.format(lead_id=lead.id, visit=self._fmt(lead.expected_visit_at))
 
     async def _visit(self, actor: Actor, member: MemberView | None, args: list[str]) -> str:
@@ -249,27 +252,15 @@ class DeskChat:
         )
 
     async def _no_show(self, actor: Actor, member: MemberView | None, args: list[str]) -> str:
-        if not args:
-            raise UsageError
-        lead = await self.desk.record_no_show(
-            actor, parse_lead_no(args[0]), " ".join(args[1:]) or None
-        )
+        lead = await self.desk.record_no_show(actor, *lead_and_note(args))
         return texts.NO_SHOW.format(lead_id=lead.id, due=self._fmt(lead.next_follow_up_at))
 
     async def _order(self, actor: Actor, member: MemberView | None, args: list[str]) -> str:
-        if not args:
-            raise UsageError
-        lead = await self.desk.record_order(
-            actor, parse_lead_no(args[0]), " ".join(args[1:]) or None
-        )
+        lead = await self.desk.record_order(actor, *lead_and_note(args))
         return texts.ORDERED.format(lead_id=lead.id, due=self._fmt(lead.next_follow_up_at))
 
     async def _deal(self, actor: Actor, member: MemberView | None, args: list[str]) -> str:
-        if not args:
-            raise UsageError
-        lead = await self.desk.record_deal(
-            actor, parse_lead_no(args[0]), " ".join(args[1:]) or None
-        )
+        lead = await self.desk.record_deal(actor, *lead_and_note(args))
         return texts.WON.format(lead_id=lead.id)
 
     async def _defeat(self, actor: Actor, member: MemberView | None, args: list[str]) -> str:
