@@ -1,4 +1,5 @@
-"""Delivers the desk's outbox as QQ private messages, and runs its schedules.
+"""Delivers the desk's outbox as QQ private messages and group posts, and runs
+its schedules (the desk's and the features').
 
 One background task claims notifications only while a QQ client is
 connected (so a disconnected client fails nothing), sends each, and reports
@@ -13,9 +14,10 @@ import contextlib
 import logging
 
 import nonebot
-from nonebot.adapters.onebot.v11 import ActionFailed, Bot, NetworkError
+from nonebot.adapters.onebot.v11 import ActionFailed, Bot, Message, MessageSegment, NetworkError
 
 from bot.notify_texts import render
+from bot.sending import send_group
 from desk import Desk, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,37 @@ def connected_qq_bot() -> Bot | None:
     return None
 
 
+QQ_CHANNELS = ["qq", "qq_group"]
+
+
+def group_post(payload: dict) -> Message:
+    """A feature's group post: `text`, after an @ of each id in `at` (e.g. the
+    people a reminder is for)."""
+    message = Message()
+    for user_id in payload.get("at") or []:
+        if str(user_id).isdigit():
+            message += MessageSegment.at(int(user_id)) + " "
+    return message + MessageSegment.text(str(payload.get("text") or ""))
+
+
+async def post_one(desk: Desk, bot: Bot, item: OutboxItem) -> None:
+    """Through the group send queue: paced, and never retried after a timeout."""
+    if not item.address or not item.address.isdigit() or not item.payload.get("text"):
+        await desk.notification_failed(item.id, "no group id or empty text", retryable=False)
+        return
+    result = await send_group(bot, int(item.address), group_post(item.payload))
+    if result.ok:
+        await desk.notification_sent(item.id)
+    elif result.uncertain:
+        await desk.notification_uncertain(item.id, result.error or "timed out")
+    else:
+        await desk.notification_failed(item.id, result.error or "not sent")
+
+
 async def deliver_one(desk: Desk, bot: Bot, item: OutboxItem) -> None:
+    if item.channel == "qq_group":
+        await post_one(desk, bot, item)
+        return
     text = render(item.kind, item.payload, desk.settings.tz)
     try:
         if not item.address or not item.address.isdigit() or not text:
@@ -59,7 +91,7 @@ async def delivery_loop(desk: Desk, stop: asyncio.Event) -> None:
         try:
             bot = connected_qq_bot()
             if bot is not None:
-                items = await desk.claim_notifications(["qq"], BATCH)
+                items = await desk.claim_notifications(QQ_CHANNELS, BATCH)
                 for item in items:
                     await deliver_one(desk, bot, item)
                 pause = 0 if len(items) == BATCH else POLL_SECONDS
@@ -70,7 +102,8 @@ async def delivery_loop(desk: Desk, stop: asyncio.Event) -> None:
 
 
 async def schedule_loop(desk: Desk, stop: asyncio.Event) -> None:
-    """Queues digests, reports and escalations; the desk's keys make reruns harmless."""
+    """Queues digests, reports, escalations and the features' scheduled posts; the
+    desk's keys make reruns harmless."""
     while not stop.is_set():
         try:
             await desk.run_schedules()

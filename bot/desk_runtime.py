@@ -1,7 +1,9 @@
 """The bot's one Desk: opened at start-up, closed at shutdown, shared by plugins.
 
 Plugins reach it through `get_desk()` (or the `DeskDep` parameter), never by
-opening the database themselves.
+opening the database themselves. A plugin that needs the desk's events or its
+minute schedule registers with `when_desk_opens(callback)`: plugins load before
+the desk opens, and each desk opened (one per process; one per test) gets them.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +30,22 @@ class _Runtime:
     settings: DeskSettings | None = None
     stop: asyncio.Event | None = None
     tasks: list[asyncio.Task] = []
+    on_open: list[Callable[[Desk], None]] = []
+
+
+def when_desk_opens(callback: Callable[[Desk], None]) -> None:
+    """`callback(desk)` for the desk open now (if any) and every desk opened later:
+    subscribe to its domain events, add a schedule."""
+    if callback not in _Runtime.on_open:
+        _Runtime.on_open.append(callback)
+        if _Runtime.desk is not None:
+            callback(_Runtime.desk)
+
+
+def _opened(desk: Desk) -> None:
+    _Runtime.desk = desk
+    for callback in _Runtime.on_open:
+        callback(desk)
 
 
 def load_desk_settings() -> DeskSettings:
@@ -44,7 +63,7 @@ def roster_file() -> Path:
 async def start_desk(*, background: bool = True) -> Desk:
     settings = _Runtime.settings or load_desk_settings()
     desk = await Desk.open(settings, roster_file=roster_file())
-    _Runtime.desk = desk
+    _opened(desk)
     if background:
         _Runtime.stop = asyncio.Event()
         _Runtime.tasks = [
@@ -67,7 +86,10 @@ async def stop_desk() -> None:
 
 def set_desk(desk: Desk | None) -> None:
     """For tests: use this desk instead of opening one."""
-    _Runtime.desk = desk
+    if desk is None:
+        _Runtime.desk = None
+    else:
+        _opened(desk)
 
 
 def get_desk() -> Desk:

@@ -90,6 +90,18 @@ def first_contact_overdue(p: Payload, tz: ZoneInfo) -> str:
     return f"【首次联系超时 {lead_ref(p.get('lead_id'))}】{p.get('consultant') or '未分配'} 未在时限内联系\n客户：{_contact(p)}（{_source(p)}）"
 
 
+SIGNAL_NAMES = {"left_group": "退出了车主群"}
+
+
+def lead_signal(p: Payload, tz: ZoneInfo) -> str:
+    what = SIGNAL_NAMES.get(str(p.get("signal")), str(p.get("signal") or "有新动态"))
+    lines = [f"【客户动态 {lead_ref(p.get('lead_id'))}】{_contact(p)} {what}"]
+    if p.get("note"):
+        lines.append(shorten(p["note"], 80))
+    lines.append(f"当前：{stage_name(p.get('stage'))}，建议尽快回访")
+    return "\n".join(lines)
+
+
 def _task_lines(title: str, items: list[Payload], tz: ZoneInfo, limit: int = 8) -> list[str]:
     if not items:
         return []
@@ -143,6 +155,7 @@ RENDERERS: dict[str, Callable[[Payload, ZoneInfo], str]] = {
     "defeat_review": defeat_review,
     "defeat_result": defeat_result,
     "first_contact_overdue": first_contact_overdue,
+    "lead_signal": lead_signal,
     "daily_digest": daily_digest,
     "daily_report": daily_report,
 }

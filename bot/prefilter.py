@@ -9,7 +9,8 @@ of task-group machinery, which is where the bot bench found the full bot
 losing to a bare one.
 
 A plugin that must see every message (e.g. to count them) registers an
-interest that records what it needs and returns False, or returns True.
+observer: `observer(event)` is called for every message event, before the
+filter, and must be cheap and never raise (it is guarded anyway).
 """
 
 from __future__ import annotations
@@ -19,16 +20,20 @@ from collections.abc import Callable
 from nonebot import get_loaded_plugins
 from nonebot.adapters import Event
 from nonebot.exception import IgnoredException
+from nonebot.log import logger
 from nonebot.message import event_preprocessor
 
 from bot.commands import MAX_COMMAND_TEXT, split_command
 
 Interest = Callable[[str], bool]
+Observer = Callable[[Event], None]
 
 
 class _State:
     installed = False
+    hooked = False
     interests: list[Interest] = []
+    observers: list[Observer] = []
     words: frozenset[str] = frozenset()
     plugins_seen = -1
 
@@ -37,6 +42,21 @@ def register_interest(interest: Interest) -> None:
     """`interest(text)` is True for a message some matcher of the plugin wants."""
     if interest not in _State.interests:
         _State.interests.append(interest)
+
+
+def register_observer(observer: Observer) -> None:
+    """`observer(event)` sees every message event, wanted or not (e.g. to count them)."""
+    if observer not in _State.observers:
+        _State.observers.append(observer)
+    _hook()
+
+
+def _observe(event: Event) -> None:
+    for observer in _State.observers:
+        try:
+            observer(event)
+        except Exception:  # counting must never cost a reply
+            logger.exception(f"message observer {observer!r} failed")
 
 
 def command_words() -> frozenset[str]:
@@ -61,7 +81,11 @@ def wanted(text: str) -> bool:
 
 
 async def _skip_plain_chat(event: Event) -> None:
-    if not _State.installed or event.get_type() != "message":
+    if event.get_type() != "message":
+        return
+    if _State.observers:
+        _observe(event)
+    if not _State.installed:
         return
     try:
         if event.is_tome() or wanted(event.get_plaintext()):
@@ -71,10 +95,15 @@ async def _skip_plain_chat(event: Event) -> None:
     raise IgnoredException("plain chat: no command word, no interest")
 
 
+def _hook() -> None:
+    if not _State.hooked:
+        event_preprocessor(_skip_plain_chat)
+        _State.hooked = True
+
+
 def install_prefilter() -> None:
     """From now on, plain chat skips the matchers (idempotent)."""
-    if not _State.installed:
-        event_preprocessor(_skip_plain_chat)
+    _hook()
     _State.installed = True
 
 

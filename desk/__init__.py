@@ -18,6 +18,7 @@ from desk.phone import mask_phone, normalize_phone
 from desk.reports import FunnelRow, Period
 from desk.service import Desk
 from desk.settings import DeskSettings, build_settings, load_settings
+from desk.store import PluginBase, UnitOfWork
 from desk.views import (
     STAGE_NAMES,
     SYSTEM,
@@ -36,6 +37,6 @@ __all__ = [
     "STAGE_NAMES", "SYSTEM", "Actor", "CaptureResult", "Clock", "ConfigError", "Desk", "DeskError",
     "DeskSettings", "DuplicateMember", "EventBus", "Forbidden", "FrozenClock", "FunnelRow", "InvalidInput",
     "InvalidTransition", "LeadCaptured", "LeadDetail", "LeadEvent", "LeadNotFound", "LeadView", "MemberNotFound",
-    "MemberView", "OutboxItem", "Period", "StageChanged", "SystemClock", "TaskItem", "TaskList", "TimelineView",
+    "MemberView", "OutboxItem", "Period", "PluginBase", "UnitOfWork", "StageChanged", "SystemClock", "TaskItem", "TaskList", "TimelineView",
     "build_settings", "load_settings", "mask_phone", "normalize_phone",
 ]  # fmt: skip

@@ -117,3 +117,22 @@ async def migrate(db: Database) -> None:
                 "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
             )
             await conn.exec_driver_sql("PRAGMA optimize" if stats.first() else "ANALYZE")
+
+
+async def schema_drift(db: Database, metadata: Any) -> list[Any]:
+    """What the migrated database and `metadata`'s tables disagree on ([] when they
+    match). Tables of other metadata (the desk's, or the features') are left out."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    def keep(_obj: Any, name: str | None, type_: str, _reflected: bool, _other: Any) -> bool:
+        if type_ == "table":
+            return name in metadata.tables
+        return True
+
+    def _compare(connection: Connection) -> list[Any]:
+        context = MigrationContext.configure(connection, opts={"include_object": keep})
+        return compare_metadata(context, metadata)
+
+    async with db.write_engine.connect() as conn:
+        return await conn.run_sync(_compare)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from desk import notify
-from desk.capture import MAX_AHEAD, check_note
+from desk.capture import MAX_AHEAD, check_note, claim_event
 from desk.errors import (
     Forbidden,
     InvalidInput,
@@ -364,3 +364,23 @@ async def assign(
     member.last_assigned_at = uow.now
     await notify.assigned(uow, lead, member, entry.id)
     return LeadView.of(lead)
+
+
+async def record_signal(
+    uow: UnitOfWork, actor: Actor, lead_id: int, signal: str, note: str | None,
+    context: dict[str, Any] | None, key: str | None,
+) -> bool:  # fmt: skip
+    """A lead's own act (left an owner group…): on the timeline, and told to the consultant."""
+    if not valid_id(lead_id) or not signal or len(signal) > 32:
+        return False
+    if key is not None and not await claim_event(uow, key):
+        return False
+    lead = await uow.session.get(Lead, lead_id)
+    if lead is None:
+        return False
+    note = check_note(uow, "note", note)
+    entry = await uow.add_timeline(
+        lead.id, actor, "signal", {"signal": signal, **(context or {})}, note
+    )
+    await notify.signal(uow, lead, signal, note, entry.id)
+    return True

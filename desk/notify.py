@@ -108,3 +108,16 @@ async def escalate_first_contact(uow: UnitOfWork, lead: Lead, consultant_name: s
     await _to_managers(
         uow, f"lead:{lead.id}:escalate:{due}", "first_contact_overdue", payload, lead.id, False
     )
+
+
+async def signal(uow: UnitOfWork, lead: Lead, kind: str, note: str | None, entry_id: int) -> None:
+    if lead.consultant_id is None or lead.stage in ("won", "lost"):
+        return  # nobody follows it up: a closed lead's signal stays on its timeline
+    consultant = await uow.session.get(Member, lead.consultant_id)
+    if consultant is None or not consultant.active:
+        return
+    payload = {**lead_summary(lead), "signal": kind, "note": note}
+    await outbox.enqueue(
+        uow, key=f"lead:{lead.id}:signal:{entry_id}", kind="lead_signal", payload=payload,
+        member=consultant, lead_id=lead.id,
+    )  # fmt: skip

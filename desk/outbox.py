@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -20,8 +20,8 @@ from desk.models import Member, OutboxMessage
 from desk.uow import UnitOfWork
 from desk.views import OutboxItem
 
-PENDING, SENDING, SENT, DEAD, UNCERTAIN, UNDELIVERABLE = (
-    "pending", "sending", "sent", "dead", "uncertain", "undeliverable",
+PENDING, SENDING, SENT, DEAD, UNCERTAIN, UNDELIVERABLE, CANCELLED = (
+    "pending", "sending", "sent", "dead", "uncertain", "undeliverable", "cancelled",
 )  # fmt: skip
 
 
@@ -47,8 +47,10 @@ async def enqueue(
     address: str | None = None,
     lead_id: int | None = None,
     any_hour: bool = False,
+    not_before: datetime | None = None,
 ) -> None:
-    """Write one notification; a second write with the same key is a no-op."""
+    """Write one notification; a second write with the same key is a no-op.
+    `not_before` holds it until then (a scheduled group post)."""
     if member is not None:
         channel, address = member_address(member)
     if channel is None:
@@ -64,7 +66,7 @@ async def enqueue(
         "any_hour": any_hour,
         "status": PENDING if address else UNDELIVERABLE,
         "attempts": 0,
-        "next_attempt_at": uow.now,
+        "next_attempt_at": max(uow.now, not_before) if not_before else uow.now,
         "created_at": uow.now,
     }
     insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
@@ -78,7 +80,7 @@ PURGE_BATCH = 5000  # rows per schedule run: keeps the write lock short
 async def purge_finished(uow: UnitOfWork) -> int:
     """Delete finished notifications older than the retention (oldest first)."""
     cutoff = uow.now - timedelta(days=uow.settings.outbox.retention_days)
-    finished = (SENT, DEAD, UNCERTAIN, UNDELIVERABLE)
+    finished = (SENT, DEAD, UNCERTAIN, UNDELIVERABLE, CANCELLED)
     ids = select(OutboxMessage.id).where(
         OutboxMessage.status.in_(finished), OutboxMessage.next_attempt_at < cutoff
     )
@@ -97,7 +99,9 @@ async def existing_keys(uow: UnitOfWork, keys: list[str]) -> set[str]:
     return set(rows.all())
 
 
-DIRECT_CHANNELS = frozenset({"qq", "wecom", "wechat_oa"})
+# Where a front may address a message itself: DMs to people off the roster, and
+# posts into a QQ group (address = group id), which the front's send queue paces.
+DIRECT_CHANNELS = frozenset({"qq", "wecom", "wechat_oa", "qq_group"})
 
 
 def check_direct(key: str, kind: str, channel: str, address: str, payload: dict[str, Any]) -> None:
@@ -172,6 +176,16 @@ async def mark_failed(
     else:
         row.status = DEAD
     return True
+
+
+async def cancel(uow: UnitOfWork, key: str) -> bool:
+    """Withdraw a notification not yet sent (e.g. a cancelled event's post)."""
+    result = await uow.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.key == key, OutboxMessage.status == PENDING)
+        .values(status=CANCELLED, last_error="withdrawn before delivery")
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def mark_uncertain(uow: UnitOfWork, message_id: int, error: str) -> bool:

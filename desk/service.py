@@ -64,6 +64,7 @@ class Desk:
         self.events = EventBus()
         self._roster_index: dict[tuple[str, str], MemberView] = {}
         self._roster_loaded_at = float("-inf")
+        self._schedules: list[Callable[[UnitOfWork], Awaitable[int]]] = []
 
     @classmethod
     async def open(
@@ -110,6 +111,67 @@ class Desk:
                     "retrying after a concurrent write (attempt %d): %s", attempt + 1, exc.orig
                 )
         raise AssertionError("unreachable")
+
+    # -- features' own tables (desk.store) ---------------------------------------
+    async def write(self, step: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Run a feature's use case in one write transaction (retried as a whole
+        after a lost race); domain events are published after the commit."""
+        return await self._run(step)
+
+    async def read(self, step: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Run a feature's query on a read snapshot."""
+        async with self._read() as uow:
+            return await step(uow)
+
+    async def capture_in(
+        self, uow: UnitOfWork, actor: Actor = SYSTEM, **fields: Any
+    ) -> CaptureResult:
+        """`capture` inside a feature's own transaction (e.g. with its sign-up row)."""
+        return await capture_mod.capture(uow, capture_mod.parse_capture(**fields), actor)
+
+    async def notify_in(
+        self, uow: UnitOfWork, *, key: str, kind: str, channel: str, address: str,
+        payload: dict[str, Any], any_hour: bool = False, lead_id: int | None = None,
+        not_before: datetime | None = None,
+    ) -> None:  # fmt: skip
+        """`notify` inside a feature's own transaction; `not_before` schedules it."""
+        outbox.check_direct(key, kind, channel, address, payload)
+        await outbox.enqueue(
+            uow, key=key, kind=kind, channel=channel, address=address, payload=payload,
+            any_hour=any_hour, lead_id=lead_id, not_before=not_before,
+        )  # fmt: skip
+
+    async def cancel_notification_in(self, uow: UnitOfWork, key: str) -> bool:
+        """Withdraw a queued notification that is not sent yet."""
+        return await outbox.cancel(uow, key)
+
+    def add_schedule(self, step: Callable[[UnitOfWork], Awaitable[int]]) -> None:
+        """A feature's periodic job (reminders, scheduled posts): `run_schedules` runs
+        it every minute in its own transaction. It must be idempotent."""
+        if step not in self._schedules:
+            self._schedules.append(step)
+
+    async def leads(self, ids: list[int]) -> dict[int, LeadView]:
+        """Leads by id (a feature's own rows point at them), without permission checks:
+        callers show owners only what is theirs (e.g. their referrals' progress)."""
+        wanted = sorted({i for i in ids if valid_id(i)})[:1000]
+        if not wanted:
+            return {}
+        async with self._read() as uow:
+            rows = await uow.session.scalars(select(Lead).where(Lead.id.in_(wanted)))
+            return {lead.id: LeadView.of(lead) for lead in rows}
+
+    async def record_signal(
+        self, lead_id: int, signal: str, note: str | None = None, actor: Actor = SYSTEM,
+        *, context: dict[str, Any] | None = None, key: str | None = None,
+    ) -> bool:  # fmt: skip
+        """Something the lead did that the consultant should hear of (e.g. left an
+        owner group: a churn signal): a timeline entry and a DM. With `key`, the same
+        signal twice has one effect. False when the lead does not exist or the key
+        was seen."""
+        return await self._run(
+            lambda uow: lifecycle.record_signal(uow, actor, lead_id, signal, note, context, key)
+        )
 
     # -- capture and lifecycle ---------------------------------------------
     async def capture(self, actor: Actor = SYSTEM, **fields: Any) -> CaptureResult:
@@ -248,8 +310,15 @@ class Desk:
             return await tasks.task_list(uow, member_id, day or self.calendar.local_date(uow.now))
 
     async def run_schedules(self) -> int:
-        """Queue digests, reports and escalations that are due; call every minute."""
-        return await self._run(tasks.run_schedules)
+        """Queue digests, reports and escalations that are due, then run the features'
+        jobs (add_schedule), each in its own transaction; call every minute."""
+        count = await self._run(tasks.run_schedules)
+        for step in list(self._schedules):
+            try:
+                count += await self._run(step)
+            except Exception:  # one feature's failing job must not stop the others
+                log.exception("scheduled job %r failed", step)
+        return count
 
     async def claim_notifications(
         self, channels: list[str] | None = None, limit: int = 20

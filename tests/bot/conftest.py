@@ -54,6 +54,9 @@ def bot_plugins(nonebug_init: None) -> set[str]:
         "bot.plugins.help",
         "bot.plugins.deskchat",
         "bot.plugins.intent",
+        "bot.plugins.activities",
+        "bot.plugins.events",
+        "bot.plugins.referral",
         "tests.bot.fixture_plugins.sample_commands",
     ):
         plugin = nonebot.load_plugin(module)

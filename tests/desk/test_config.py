@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 
 from desk import ConfigError, Desk, FrozenClock, load_settings
+from desk.db import schema_drift
 from desk.models import Base
 from desk.settings import DEFAULT_CONFIG_DIR
 from tests.desk.conftest import START, make_settings
@@ -60,10 +59,6 @@ def test_bad_roster_names_the_entry(tmp_path: Path) -> None:
 async def test_migrations_match_the_models(tmp_path: Path) -> None:
     desk = await Desk.open(make_settings(tmp_path), FrozenClock(START))
     try:
-        async with desk.db.write_engine.connect() as conn:
-            diff = await conn.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
-            )
-        assert diff == []
+        assert await schema_drift(desk.db, Base.metadata) == []
     finally:
         await desk.close()

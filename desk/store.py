@@ -1,0 +1,56 @@
+"""What a feature outside the desk needs to keep its own tables in the desk's
+one database and one migration history (spec §4: one database, one place that
+opens it).
+
+- Declare tables on `PluginBase` (its own metadata, so the desk's schema checks
+  stay the desk's); create them in a migration under desk/migrations/versions.
+- Run each use case through `Desk.write(step)` / `Desk.read(step)`: `step`
+  gets a `UnitOfWork` (its `session`, `now`, `calendar`) in one transaction,
+  retried as a whole when a concurrent writer won a race. Inside it,
+  `Desk.capture_in` and `Desk.notify_in` make a lead or a notification in that
+  same transaction, so a reply never announces what was not committed.
+- Write SQL that runs on SQLite and PostgreSQL alike: `insert_ignore` for
+  "insert unless the key exists", `with_for_update()` on the row that
+  serialises a decision (e.g. an event's last seat).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, MetaData
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase
+
+from desk.models import NAMING, UTCDateTime
+from desk.uow import UnitOfWork
+
+__all__ = ["PluginBase", "UTCDateTime", "UnitOfWork", "insert_ignore", "upsert"]
+
+
+class PluginBase(DeclarativeBase):
+    """Tables of the bot's features (activities, events, referral)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+def _insert(uow: UnitOfWork, table: Any) -> Any:
+    return (postgresql.insert if uow.dialect == "postgresql" else sqlite.insert)(table)
+
+
+async def insert_ignore(uow: UnitOfWork, table: Any, keys: list[str], **values: Any) -> bool:
+    """INSERT … ON CONFLICT (keys) DO NOTHING; True when the row was new."""
+    stmt = _insert(uow, table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    result = await uow.session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def upsert(
+    uow: UnitOfWork, table: Any, keys: list[str], values: dict[str, Any], update: dict[str, Any]
+) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET update (expressions may use
+    the table's columns, e.g. {"messages": Table.messages + 3})."""
+    stmt = _insert(uow, table).values(**values)
+    await uow.session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))

@@ -1,0 +1,14 @@
+"""The features' tables (desk.store.PluginBase) match the one migration history."""
+
+from __future__ import annotations
+
+import bot.points  # noqa: F401 - declares its tables
+from desk import Desk
+from desk.db import schema_drift
+from desk.store import PluginBase
+
+
+async def test_feature_tables_match_the_migrations(desk: Desk) -> None:
+    # The session has loaded every plugin, so every feature's tables are declared.
+    assert {"points_entries", "points_balances"} <= set(PluginBase.metadata.tables)
+    assert await schema_drift(desk.db, PluginBase.metadata) == []
