@@ -149,6 +149,36 @@ class OneBotClient:
         await self._ws.send(json.dumps(event, ensure_ascii=False))
         return event
 
+    async def member_joins(
+        self, group_id: int, user_id: int, nickname: str, *, invited_by: int | None = None
+    ) -> dict[str, Any]:
+        """`group_increase`: approved by an admin, or invited by a member (`invited_by`)."""
+        self.add_member(group_id, user_id, nickname)
+        return await self.send_event({
+            "post_type": "notice", "notice_type": "group_increase",
+            "sub_type": "invite" if invited_by else "approve", "group_id": group_id,
+            "user_id": user_id, "operator_id": invited_by or 0,
+        })  # fmt: skip
+
+    async def member_leaves(
+        self, group_id: int, user_id: int, *, kicked_by: int | None = None
+    ) -> dict[str, Any]:
+        """`group_decrease`: left by themselves, or kicked by an admin."""
+        self.members.pop((group_id, user_id), None)
+        return await self.send_event({
+            "post_type": "notice", "notice_type": "group_decrease",
+            "sub_type": "kick" if kicked_by else "leave", "group_id": group_id,
+            "user_id": user_id, "operator_id": kicked_by or user_id,
+        })  # fmt: skip
+
+    async def join_request(self, group_id: int, user_id: int, comment: str) -> dict[str, Any]:
+        """Someone asks to join a group, with the answer they typed (`comment`)."""
+        return await self.send_event({
+            "post_type": "request", "request_type": "group", "sub_type": "add",
+            "group_id": group_id, "user_id": user_id, "comment": comment,
+            "flag": f"req{self.next_message_id()}",
+        })  # fmt: skip
+
     async def send_group_message(
         self,
         group_id: int,
