@@ -19,6 +19,7 @@ from nonebot.params import Depends
 
 from bot.delivery import delivery_loop, schedule_loop
 from desk import Desk, DeskSettings, load_settings
+from desk.clock import Clock, ShiftedClock
 from desk.roster import load_roster_file
 from desk.settings import DEFAULT_CONFIG_DIR
 
@@ -60,9 +61,19 @@ def roster_file() -> Path:
     return Path(os.environ.get("DESK_CONFIG_DIR") or DEFAULT_CONFIG_DIR) / "roster.toml"
 
 
+def rehearsal_clock() -> Clock | None:
+    """DESK_CLOCK_SHIFT_FILE: a shifted clock for demos and end-to-end rehearsals
+    (desk.clock.ShiftedClock); unset in production, where the system clock runs."""
+    path = os.environ.get("DESK_CLOCK_SHIFT_FILE")
+    if not path:
+        return None
+    log.warning("desk clock shifted by the seconds in %s (a rehearsal, not production)", path)
+    return ShiftedClock(Path(path))
+
+
 async def start_desk(*, background: bool = True) -> Desk:
     settings = _Runtime.settings or load_desk_settings()
-    desk = await Desk.open(settings, roster_file=roster_file())
+    desk = await Desk.open(settings, clock=rehearsal_clock(), roster_file=roster_file())
     _opened(desk)
     if background:
         _Runtime.stop = asyncio.Event()

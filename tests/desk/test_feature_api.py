@@ -158,3 +158,17 @@ async def test_insert_ignore_and_upsert_run_on_this_database(desk: Desk) -> None
         return await balance(uow, "qq:20001")
 
     assert await desk.read(total) == 12
+
+
+def test_a_shifted_clock_follows_its_file(tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    from desk.clock import ShiftedClock
+
+    shift = tmp_path / "shift"
+    clock = ShiftedClock(shift)
+    assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=5)  # no file: no shift
+    shift.write_text("86400")
+    assert timedelta(hours=23) < clock.now() - datetime.now(UTC) < timedelta(hours=25)
+    shift.write_text("not a number!")
+    assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=5)
