@@ -172,7 +172,7 @@ async def test_dm_with_phone(app: App, desk: Desk) -> None:
         "我去年落地23万，现在降了两万，心疼",
         "提车作业🎉🎉🎉",
         "成交了没",
-        "签到",
+        "今天大家签到了吗",
     ],
 )
 async def test_owner_chat_is_not_a_lead(app: App, desk: Desk, text: str) -> None:

@@ -1,0 +1,72 @@
+"""Every line the activities plugin shows to users (Simplified Chinese)."""
+
+PLUGIN_NAME = "车友活动"
+PLUGIN_DESCRIPTION = "群内签到积分、积分榜、每日话题、群统计"
+
+USAGE = {
+    "签到": "签到 —— 每天签到领积分，连续签到有奖励",
+    "积分": "积分 —— 查看自己的积分、连续签到天数和群内排名",
+    "积分榜": "积分榜 —— 本群积分前十名",
+    "话题": "话题 —— 今天的群话题",
+    "设置话题": "设置话题 <内容> [时间] —— 立即或定时发布话题，如：设置话题 冬季保养经验 明天上午9点（时间可写 每天上午9点、每周一上午9点）",
+    "话题计划": "话题计划 —— 本群待发布的定时话题",
+    "取消话题": "取消话题 <编号> —— 取消一个定时话题",
+    "群统计": "群统计 [今日|本周|本月] —— 群成员、进退群、发言人数、消息数、签到数",
+}
+USAGE_PREFIX = "用法："
+
+GROUP_ONLY = "这个命令请在群里使用哦"
+MANAGER_ONLY = "只有管理员可以使用「{cmd}」"
+
+# 签到
+CHECKIN_DONE = (
+    "签到成功！今日第{rank}名\n获得 {points} 积分{bonus}\n连续签到 {streak} 天，累计 {total} 积分"
+)
+CHECKIN_BONUS = "（含连签奖励 {bonus}）"
+CHECKIN_ALREADY = (
+    "今天已经签到过了（今日第{rank}名），明天再来吧～\n连续签到 {streak} 天，累计 {total} 积分"
+)
+
+# 积分
+POINTS_GROUP = "累计 {total} 积分｜连续签到 {streak} 天｜本群排名：{rank}"
+POINTS_NO_RANK = "暂无"
+POINTS_DM = "累计 {total} 积分（连续签到天数和排名请在群里发送「积分」查看）"
+POINTS_NONE = "还没有积分，在群里发送「签到」开始攒积分吧"
+
+# 积分榜
+BOARD_HEADER = "🏆 本群积分榜"
+BOARD_LINE = "{place}. {name}  {total}分"
+BOARD_EMPTY = "本群还没有人获得积分，发送「签到」抢第一吧！"
+MASKED_QQ = "用户****{tail}"
+
+# 话题
+TOPIC_TODAY = "今日话题：{text}"
+TOPIC_POST = "【今日话题】{text}\n欢迎大家一起聊聊～"
+TOPIC_POSTED = "已设为今日话题，马上发到群里：{text}"
+TOPIC_SCHEDULED = "已安排 #{id}：{when} 发布话题「{text}」"
+TOPIC_TOO_LONG = "话题太长了（最多 {max} 字）"
+TOPIC_BAD_TIME = (
+    "没看懂时间「{text}」，可以写 明天上午9点、周六上午10点、每天上午9点、每周一上午9点"
+)
+TOPIC_PAST = "这个时间已经过了（{when}），请换一个以后的时间"
+TOPIC_TOO_FAR = "时间太远了，最多可以安排 {days} 天以内的话题"
+TOPIC_TOO_MANY = "本群的定时话题已经有 {max} 个了，请先「取消话题 <编号>」"
+PLANS_HEADER = "本群定时话题："
+PLAN_LINE = "#{id} {when}：{text}"
+PLANS_EMPTY = "本群没有待发布的定时话题"
+PLAN_CANCELLED = "已取消定时话题 #{id}"
+PLAN_NOT_FOUND = "本群没有编号为 {id} 的定时话题"
+WHEN_ONCE = "{date} {weekday} {time}"
+WHEN_DAILY = "每天 {time}"
+WHEN_WEEKLY = "每{weekday} {time}"
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+# 群统计
+STATS = (
+    "📊 群统计（{label}）\n"
+    "群成员：{members}\n"
+    "新进群：{joined} 人｜退群：{left} 人\n"
+    "发言人数：{speakers} 人｜消息：{messages} 条\n"
+    "签到：{checkins} 人次"
+)
+MEMBERS_UNKNOWN = "未知"
