@@ -1,5 +1,211 @@
-"""events (being built)."""
+"""Event sign-ups (spec §3.2): managers create events in an owner group,
+members sign up (waitlisted when full), the day before everyone signed up is
+reminded, attendance and no-shows are recorded, and the list exports to a
+spreadsheet. Rules live in service.py; this module parses, checks who asks,
+and replies."""
 
+import base64
+
+from nonebot import on_message
+from nonebot.adapters.onebot.v11 import (
+    Bot,
+    GroupMessageEvent,
+    Message,
+    MessageEvent,
+    MessageSegment,
+)
+from nonebot.log import logger
 from nonebot.plugin import PluginMetadata
+from nonebot.rule import Rule
+from nonebot.typing import T_State
 
-__plugin_meta__ = PluginMetadata(name="events", description="", usage="", extra={"commands": []})
+from bot.desk_runtime import DeskDep, when_desk_opens
+from bot.plugins.events import texts
+from bot.plugins.events.service import (
+    EventError,
+    Events,
+    SignupRequest,
+    UsageError,
+    load_config,
+    parse_attendance_args,
+    parse_event_no,
+    parse_signup_args,
+)
+from bot.roles import asker_roles
+from bot.rules import parse_word_command
+from bot.sending import reply
+from desk import Desk
+
+# (command, role, where)
+COMMANDS = (
+    ("发起活动", "manager", "group"),
+    ("活动", "member", "group"),
+    ("报名", "member", "any"),
+    ("取消报名", "member", "any"),
+    ("我的报名", "member", "any"),
+    ("到场", "manager", "any"),
+    ("关闭报名", "manager", "any"),
+    ("取消活动", "manager", "any"),
+    ("活动统计", "manager", "any"),
+    ("导出报名", "manager", "any"),
+)
+WORDS = frozenset(c for c, _, _ in COMMANDS)
+ROLE = {c: r for c, r, _ in COMMANDS}
+
+__plugin_meta__ = PluginMetadata(
+    name="活动报名",
+    description="群里发起自驾游、试驾会等活动，成员报名、候补、提醒、签到、导出名单",
+    usage="\n".join(texts.USAGE[c] for c, _, _ in COMMANDS),
+    extra={
+        "commands": [
+            {"cmd": c, "desc": texts.DESCRIPTIONS[c], "role": role, "where": where}
+            for c, role, where in COMMANDS
+        ]
+    },
+)
+
+# Loaded at import: a broken config/events.toml stops the start (bot.loader).
+CONFIG = load_config()
+
+
+def _register(desk: Desk) -> None:
+    for step in Events(desk, CONFIG).schedules():
+        desk.add_schedule(step)
+
+
+when_desk_opens(_register)
+
+_STATE_KEY = "events_command"
+
+
+async def _is_events_command(event: MessageEvent, state: T_State) -> bool:
+    parsed = parse_word_command(event.get_plaintext(), WORDS)
+    if parsed is None:
+        return False
+    if parsed.word in ("活动", "我的报名") and parsed.args:
+        return False  # "活动 有什么优惠吗" is chat (maybe a purchase intent), not the list
+    state[_STATE_KEY] = (parsed.word, parsed.args)
+    return True
+
+
+events_command = on_message(rule=Rule(_is_events_command), priority=10, block=True)
+
+
+def _mentioned(event: MessageEvent) -> list[str]:
+    """QQ ids @-ed in the message (not @全体成员, not the bot)."""
+    ids = []
+    for segment in event.message:
+        if segment.type == "at":
+            qq = str(segment.data.get("qq", ""))
+            if qq.isdigit() and qq != str(event.self_id):
+                ids.append(qq)
+    return ids
+
+
+@events_command.handle()
+async def _handle(bot: Bot, event: MessageEvent, state: T_State, desk: DeskDep) -> None:
+    word, args = state[_STATE_KEY]
+    in_group = isinstance(event, GroupMessageEvent)
+    group_id = str(event.group_id) if isinstance(event, GroupMessageEvent) else None
+    roles = await asker_roles(bot, event)
+    if ROLE[word] not in roles:
+        await _answer(bot, event, texts.NOT_MANAGER)
+        return
+    service = Events(desk, CONFIG)
+    try:
+        if word == "导出报名":
+            await _export(bot, event, service, args, group_id)
+            return
+        text = await _run(word, args, event, service, group_id, roles)
+    except EventError as exc:
+        text = exc.text
+    if text is not None:
+        await _answer(
+            bot, event, text, at_asker=in_group and word in ("报名", "取消报名", "我的报名")
+        )
+
+
+async def _run(
+    word: str,
+    args: str,
+    event: MessageEvent,
+    service: Events,
+    group_id: str | None,
+    roles: set[str],
+) -> str | None:
+    user_id = str(event.user_id)
+    if word in ("发起活动", "活动") and group_id is None:
+        return texts.GROUP_ONLY
+    if word == "发起活动":
+        if not args:
+            raise UsageError(word)
+        _, text = await service.create(
+            group_id=str(group_id), created_by=user_id, args=args,
+            source_key=f"qq:{event.self_id}:msg:{event.message_id}",
+        )  # fmt: skip
+        return text
+    if word == "活动":
+        return await service.open_events(str(group_id))
+    if word == "我的报名":
+        return await service.my_signups(user_id, group_id)
+    if word == "报名":
+        parsed = parse_signup_args(args, service.config)
+        nickname = (event.sender.card or event.sender.nickname) if event.sender else None
+        outcome = await service.sign_up(
+            SignupRequest(
+                event_id=parsed.event_id, user_id=user_id, nickname=nickname, group_id=group_id,
+                party=parsed.party, cars=parsed.cars, note=parsed.note,
+                is_staff="consultant" in roles,
+                message_key=f"qq:{event.self_id}:msg:{event.message_id}",
+            )
+        )  # fmt: skip
+        return outcome.text
+    if word == "到场":
+        event_id, typed = parse_attendance_args(args)
+        return await service.mark_attended(event_id, _mentioned(event) + typed, group_id)
+    if word == "活动统计":
+        if not args:
+            return await service.stats(None, group_id)
+        event_id = parse_event_no(args)
+        if event_id is None:
+            raise UsageError(word)
+        return await service.stats(event_id, group_id)
+    event_id = parse_event_no(args)
+    if event_id is None:
+        raise UsageError(word)
+    if word == "取消报名":
+        return await service.cancel_signup(event_id, user_id, group_id)
+    if word == "关闭报名":
+        return await service.close(event_id, group_id)
+    if word == "取消活动":
+        return await service.cancel_event(event_id, group_id)
+    return None
+
+
+async def _export(
+    bot: Bot, event: MessageEvent, service: Events, args: str, group_id: str | None
+) -> None:
+    event_id = parse_event_no(args)
+    if event_id is None:
+        raise UsageError("导出报名")
+    export = await service.export(event_id, group_id)
+    file = "base64://" + base64.b64encode(export.data).decode("ascii")
+    try:
+        if isinstance(event, GroupMessageEvent):
+            await bot.call_api(
+                "upload_group_file", group_id=event.group_id, file=file, name=export.filename
+            )
+        else:
+            await bot.call_api(
+                "upload_private_file", user_id=event.user_id, file=file, name=export.filename
+            )
+    except Exception as exc:  # the client may not support uploads, or the upload failed
+        logger.warning(f"sign-up export of event {event_id} not uploaded: {exc!r}")
+        await _answer(bot, event, texts.EXPORT_FAILED)
+
+
+async def _answer(bot: Bot, event: MessageEvent, text: str, *, at_asker: bool = False) -> None:
+    if at_asker:
+        await reply(bot, event, Message(MessageSegment.at(event.user_id)) + text)
+    else:
+        await reply(bot, event, text)

@@ -1,0 +1,133 @@
+"""Every user-facing line of the events plugin, in one place for review."""
+
+from __future__ import annotations
+
+USAGE = {
+    "发起活动": "发起活动 <标题> <时间> <地点> <名额> [截止 <时间>] —— 例：发起活动 周末自驾游 周六上午10点 4S店门口 20人 8车 截止 周五18点",
+    "活动": "活动 —— 查看本群进行中的活动",
+    "报名": "报名 <活动号> [N人] [N车] [备注] —— 例：报名 3 2人 带孩子",
+    "取消报名": "取消报名 <活动号> —— 例：取消报名 3",
+    "我的报名": "我的报名 —— 查看自己的报名",
+    "到场": "到场 <活动号> @成员… —— 例：到场 3 @张三 @李四（也可写QQ号）",
+    "关闭报名": "关闭报名 <活动号> —— 停止接受报名",
+    "取消活动": "取消活动 <活动号> —— 取消活动并通知已报名的人",
+    "活动统计": "活动统计 [活动号] —— 报名、候补、到场、新线索",
+    "导出报名": "导出报名 <活动号> —— 报名名单导出为表格文件",
+}
+DESCRIPTIONS = {
+    "发起活动": "发起活动 <标题> <时间> <地点> <名额> [截止 <时间>]",
+    "活动": "活动 —— 本群进行中的活动",
+    "报名": "报名 <活动号> [N人] [备注] —— 满员自动候补",
+    "取消报名": "取消报名 <活动号>",
+    "我的报名": "我的报名 —— 自己的报名和候补",
+    "到场": "到场 <活动号> @成员… —— 登记到场",
+    "关闭报名": "关闭报名 <活动号>",
+    "取消活动": "取消活动 <活动号> —— 并通知所有报名的人",
+    "活动统计": "活动统计 [活动号]",
+    "导出报名": "导出报名 <活动号> —— 导出报名表格",
+}
+
+USAGE_PREFIX = "用法："
+NOT_MANAGER = "这个命令仅限销售经理使用。"
+GROUP_ONLY = "请在车主群里使用这个命令。"
+BAD_TIME = "没看懂时间「{text}」，可以写成：明天下午3点、周六上午10点、12月1号 14:00。"
+BAD_TITLE = "活动标题最多 {limit} 个字，且不能含特殊字符。"
+BAD_PLACE = "地点最多 {limit} 个字，且不能含特殊字符。"
+BAD_CAPACITY = "名额应为 1 到 {limit} 之间的数字，例如 20 或 20人。"
+BAD_CARS = "车辆数应为 1 到名额之间的数字，例如 8车。"
+START_PAST = "活动时间 {when} 已经过去了，请写一个将来的时间。"
+START_TOO_FAR = "活动时间太远了（最多 {days} 天以后）。"
+DEADLINE_AFTER_START = "报名截止时间 {deadline} 晚于活动开始时间 {start}，请改早一些。"
+DEADLINE_PAST = "报名截止时间 {deadline} 已经过去了。"
+CREATED = "已发起活动 #{id}「{title}」\n时间：{when}\n地点：{place}\n名额：{capacity}{cars}\n报名截止：{deadline}\n发送「报名 {id}」报名，「报名 {id} 2人」带朋友一起。"
+CREATED_AGAIN = "活动 #{id}「{title}」已经发起过了。"
+CARS_SUFFIX = "，限 {cars} 辆车"
+
+NO_EVENT = "没有找到活动 #{id}。"
+NO_OPEN_EVENTS = "本群暂时没有进行中的活动。"
+OPEN_EVENTS_HEADER = "本群活动（发送「报名 活动号」报名）："
+EVENT_LINE = "#{id} {title}｜{when}｜{place}｜{seats}"
+SEATS_LEFT = "剩余 {left} 位"
+SEATS_FULL = "已满"
+CARS_LEFT = "，车位剩余 {left}"
+WAITLIST_SUFFIX = "，候补 {count} 组"
+SIGNUP_CLOSED_TAG = "（报名已截止）"
+
+EVENT_CANCELLED = "活动 #{id}「{title}」已取消。"
+SIGNUP_CLOSED = "活动 #{id}「{title}」报名已截止。"
+EVENT_STARTED = "活动 #{id}「{title}」已经开始了。"
+BAD_PARTY = "人数应为 1 到 {limit} 之间，例如 2人。"
+PARTY_TOO_BIG = "活动 #{id} 一共只有 {capacity} 个名额，{party} 人报不下，请联系组织者。"
+CARS_TOO_MANY = "活动 #{id} 一共只能去 {limit} 辆车。"
+CARS_OVER_PARTY = "车辆数不能多于人数。"
+BAD_NOTE = "备注最多 {limit} 个字，且不能含特殊字符。"
+SIGNED = "已报名活动 #{id}「{title}」，{party}人{cars}。\n时间：{when}\n地点：{place}"
+WAITLISTED = "活动 #{id}「{title}」名额已满，已为您登记候补第 {position} 位（{party}人{cars}），有空位会@您。"
+ALREADY_SIGNED = "您已报名活动 #{id}「{title}」（{party}人{cars}），无需重复报名。"
+ALREADY_WAITLISTED = "您已在活动 #{id}「{title}」候补第 {position} 位（{party}人{cars}）。"
+ALREADY_ATTENDED = "您已在活动 #{id}「{title}」登记到场。"
+ALREADY_DONE = "活动 #{id}「{title}」已结束。"
+UPDATED = "已把活动 #{id}「{title}」的报名改为 {party}人{cars}。"
+UPDATE_DOES_NOT_FIT = "活动 #{id} 名额不够改为 {party}人{cars}，仍保留原报名 {old_party}人。"
+WAITLIST_UPDATED = "已把活动 #{id} 的候补改为 {party}人{cars}，目前候补第 {position} 位。"
+CARS_PART = "、{cars}车"
+
+NOT_SIGNED_UP = "您没有报名活动 #{id}。"
+SIGNUP_CANCELLED = "已取消活动 #{id}「{title}」的报名。"
+WAITLIST_CANCELLED = "已取消活动 #{id}「{title}」的候补。"
+PROMOTED_SUFFIX = "\n候补的 {names} 已转为报名成功。"
+PROMOTED_POST = "活动 #{id}「{title}」有空位了，您已从候补转为报名成功（{party}人）。\n时间：{when}\n地点：{place}\n不能参加请发「取消报名 {id}」。"
+
+NO_SIGNUPS = "您还没有报名任何活动，发送「活动」看看本群的活动。"
+MY_SIGNUPS_HEADER = "您的报名："
+MY_SIGNUP_LINE = "#{id} {title}｜{when}｜{party}人｜{status}"
+STATUS = {
+    "signed": "已报名",
+    "waitlisted": "候补第{position}位",
+    "cancelled": "已取消",
+    "attended": "已到场",
+    "no_show": "未到场",
+}
+EVENT_CANCELLED_STATUS = "活动已取消"
+
+ATTEND_NOBODY = "请 @ 到场的成员或写上QQ号，例如：到场 {id} @张三。"
+ATTEND_TOO_EARLY = "活动 #{id} 在 {when}，当天才能登记到场。"
+ATTENDED = "活动 #{id} 已登记到场 {count} 人：{names}"
+ATTEND_NOT_SIGNED = "未报名（未登记）：{names}"
+ATTEND_NONE_MARKED = "活动 #{id} 没有登记到任何人。"
+
+CLOSED = "活动 #{id}「{title}」已停止报名。"
+ALREADY_CLOSED = "活动 #{id}「{title}」报名已经是关闭的。"
+CANCELLED = "已取消活动 #{id}「{title}」{told}。"
+CANCELLED_TOLD = "，已在群里通知 {count} 位报名的成员"
+ALREADY_CANCELLED = "活动 #{id}「{title}」已经取消过了。"
+CANCEL_STARTED = "活动 #{id}「{title}」已经开始，不能取消了。"
+CANCEL_POST = "很抱歉，活动 #{id}「{title}」（{when}，{place}）取消了，给您添麻烦了。"
+
+REMINDER_POST = "明天的活动提醒：#{id}「{title}」\n时间：{when}\n地点：{place}\n请准时参加；不能来请发「取消报名 {id}」，把名额留给候补的朋友。"
+
+STATS = (
+    "活动 #{id}「{title}」统计{state}\n"
+    "时间：{when}\n"
+    "报名：{signed_people}人（{signed_parties}组）/ 名额 {capacity}{cars}\n"
+    "候补：{wait_people}人（{wait_parties}组）\n"
+    "取消：{cancelled}组\n"
+    "到场：{attended_people}人（{attended_parties}组）\n"
+    "未到场：{no_show_people}人（{no_show_parties}组）\n"
+    "新线索：{leads}"
+)
+STATS_CARS = "，车辆 {cars}/{car_capacity}"
+STATE_TAGS = {"open": "", "closed": "（报名已关闭）", "cancelled": "（已取消）"}
+NO_RECENT = "还没有发起过活动。"
+RECENT_HEADER = "最近的活动："
+RECENT_LINE = (
+    "#{id} {title}｜{when}｜报名{signed}人 候补{wait}组 到场{attended}人 新线索{leads}{state}"
+)
+
+EXPORT_FAILED = "名单文件发送失败，请稍后再试。"
+EXPORT_NAME = "活动{id}报名名单.xlsx"
+SHEET_TITLE = "报名名单"
+SHEET_HEADER = ("序号", "昵称", "QQ", "人数", "车辆", "状态", "备注", "报名时间")
+
+WEEKDAYS = "一二三四五六日"
+WHEN = "{month}月{day}日（周{weekday}）{hour:02d}:{minute:02d}"
