@@ -1,0 +1,860 @@
+"""Referral tracking (荐友购车, spec §3.3): the rules, the state and the replies.
+
+Pure: no NoneBot. The front (`__init__.py`) parses events, decides who is staff
+and sends what these functions return.
+
+- A referral attributes one friend (a new lead on the desk) to one referrer
+  ("qq:<id>"): by command (推荐 <称呼> <手机号>), by a quoted personal code
+  (推荐码), or by an invitation into an owner group. First valid referrer wins:
+  a friend who is already a lead is never attributed, and the database keeps
+  one referral per phone, per friend's QQ and per lead, so two concurrent
+  referrals of one phone give one.
+- Every attribution is one `desk.write`: the lead (`capture_in`) and the
+  referral row commit together or not at all. A step that finds the friend
+  already known raises `_Refused`, which rolls the lead change back (the desk
+  would otherwise fill the existing lead's empty referrer).
+- Rewards follow the desk: the StageChanged handler gives the visit points and
+  the deal reward; `reconcile` (a minute job) applies any the handler missed
+  (events are published after commit; a crash in between loses them). Both use
+  the same idempotency keys, so a reward is given once.
+- A friend invited into a group who leaves within `stay_days` voids the
+  referral: pending rewards are cancelled and points already given taken back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import tomllib
+import unicodedata
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import and_, func, select, update
+
+from bot import points
+from bot.plugins.referral import texts
+from bot.plugins.referral.models import (
+    CANCELLED,
+    FULFILLED,
+    PENDING,
+    SOURCE_CODE,
+    SOURCE_COMMAND,
+    SOURCE_INVITE,
+    SOURCE_JOIN,
+    Referral,
+    ReferralCode,
+    ReferralReward,
+)
+from desk import (
+    Desk,
+    DeskError,
+    InvalidInput,
+    LeadEvent,
+    LeadView,
+    StageChanged,
+    UnitOfWork,
+    mask_phone,
+    normalize_phone,
+)
+from desk.store import insert_ignore
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[3] / "config" / "referral.toml"
+# Look-alikes left out (0/O, 1/I/L), so a code read aloud or copied by hand still works.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+VISIT_STAGES = ("visited", "ordered", "won")  # reached the showroom, recorded or implied
+MAX_NAME = 20
+MAX_MODEL = 30
+MAX_SCAN = 2000  # a code is looked for in the head of a message
+MINE_SHOWN = 20
+LEDGER_SHOWN = 30
+RECONCILE_BATCH = 500
+NOTE_MAX = 200
+
+
+# -- configuration -----------------------------------------------------------------
+
+
+class ReferralConfigError(ValueError):
+    """config/referral.toml is unreadable or invalid; the message names the key."""
+
+
+class ReferralConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    visit_points: Annotated[int, Field(ge=0, le=100_000)] = 200
+    deal_reward: Annotated[str, Field(min_length=1, max_length=64)] = "保养套餐一次（价值1000元）"
+    stay_days: Annotated[int, Field(ge=0, le=365)] = 30
+    code_prefix: Annotated[str, Field(pattern=r"^[A-Z]{1,4}$")] = "TJ"
+    code_length: Annotated[int, Field(ge=4, le=8)] = 5
+    leaderboard_size: Annotated[int, Field(ge=1, le=50)] = 10
+
+
+def load_config(path: Path | None = None) -> ReferralConfig:
+    """Read and validate config/referral.toml (DESK_CONFIG_DIR's copy when there is one)."""
+    if path is None:
+        custom = os.environ.get("DESK_CONFIG_DIR")
+        path = (
+            Path(custom) / "referral.toml"
+            if custom and (Path(custom) / "referral.toml").exists()
+            else DEFAULT_CONFIG_PATH
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ReferralConfigError(f"cannot read referral config {path}: {exc}") from None
+    try:
+        return ReferralConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ReferralConfigError(f"invalid referral config in {path}: {problems}") from None
+
+
+# -- codes ---------------------------------------------------------------------------
+
+
+def code_pattern(config: ReferralConfig) -> re.Pattern[str]:
+    """A code as a token of its own: no ASCII letter or digit glued on either side
+    (Chinese around it is fine: "推荐码TJ7K3MQ谢谢")."""
+    body = f"[{CODE_ALPHABET}{CODE_ALPHABET.lower()}]{{{config.code_length}}}"
+    return re.compile(f"(?<![0-9A-Za-z]){config.code_prefix}{body}(?![0-9A-Za-z])", re.IGNORECASE)
+
+
+def find_code(text: str, pattern: re.Pattern[str], prefix: str) -> str | None:
+    """The first code-shaped token in `text`, upper-cased; None when there is none.
+    Codes always carry a digit, so a word like "TJHAPPY" is chat."""
+    if not isinstance(text, str) or not text:
+        return None
+    normalized = unicodedata.normalize("NFKC", text[:MAX_SCAN])
+    for found in pattern.finditer(normalized):
+        code = found.group(0).upper()
+        if any(ch.isdigit() for ch in code[len(prefix) :]):
+            return code
+    return None
+
+
+def new_code(config: ReferralConfig) -> str:
+    while True:
+        body = "".join(secrets.choice(CODE_ALPHABET) for _ in range(config.code_length))
+        if any(ch.isdigit() for ch in body) and any(ch.isalpha() for ch in body):
+            return config.code_prefix + body
+
+
+# -- small helpers -----------------------------------------------------------------------
+
+
+def mask_qq(qq: str) -> str:
+    return f"{qq[:2]}****{qq[-2:]}" if len(qq) >= 5 else "****"
+
+
+def _qq_of(handle: str) -> str | None:
+    return handle.split(":", 1)[1] if handle.startswith("qq:") else None
+
+
+def _clean_name(name: str | None) -> str | None:
+    """A display name fit to store: trimmed, no control characters, at most 32 chars."""
+    if not name:
+        return None
+    cleaned = "".join(ch for ch in name if ch.isprintable()).strip()[:32]
+    return cleaned if cleaned and _storable(cleaned) else None
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def friend_label(ref: Referral) -> str:
+    """Who the friend is, safe anywhere: a name and a masked phone or QQ, never a full number."""
+    if ref.phone:
+        return f"{ref.friend_name or texts.FRIEND_UNKNOWN} {mask_phone(ref.phone)}"
+    if ref.friend_name:
+        return ref.friend_name
+    if ref.friend_qq:
+        return texts.FRIEND_QQ.format(masked=mask_qq(ref.friend_qq))
+    return texts.FRIEND_UNKNOWN
+
+
+def referrer_label(name: str | None, referrer: str) -> str:
+    qq = _qq_of(referrer)
+    return name or (texts.FRIEND_QQ.format(masked=mask_qq(qq)) if qq else texts.AN_OWNER)
+
+
+def progress(ref: Referral, lead: LeadView | None) -> str:
+    """跟进中 / 已到店 / 已成交 / 未成交 / 已失效, from the referral and its lead."""
+    if ref.voided_at is not None:
+        return texts.STATUS_VOID
+    if lead is None:
+        return texts.STATUS_FOLLOWING
+    if lead.stage == "won":
+        return texts.STATUS_WON
+    if lead.stage == "lost":
+        return texts.STATUS_LOST
+    if lead.stage in VISIT_STAGES or lead.visit_count > 0 or ref.visit_rewarded_at is not None:
+        return texts.STATUS_VISITED
+    return texts.STATUS_FOLLOWING
+
+
+class _Refused(Exception):
+    """Leaves a write step without committing anything. `reason`: "duplicate" (this
+    platform event was handled before) or "known" (the friend is already a lead)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ParsedReferral:
+    name: str
+    phone: str
+    car_model: str | None
+
+
+def parse_refer_args(args: str) -> ParsedReferral | str:
+    """'张先生 13812345678 轩逸' → ParsedReferral; otherwise the Chinese line to reply
+    ("" for the usage line). The phone may be typed with spaces ("138 1234 5678")."""
+    tokens = args.split()
+    if len(tokens) < 2:
+        return ""
+    name, rest = tokens[0], tokens[1:]
+    phone: str | None = None
+    for take in (3, 2, 1):
+        if len(rest) >= take:
+            try:
+                phone = normalize_phone("".join(rest[:take]))
+            except InvalidInput:
+                continue
+            rest = rest[take:]
+            break
+    if phone is None:
+        try:  # "推荐 13812345678 张先生": the order swapped
+            phone = normalize_phone(name)
+        except InvalidInput:
+            return texts.BAD_PHONE
+        name, rest = rest[0], rest[1:]
+    if not 1 <= len(name) <= MAX_NAME or not _storable(name) or not name.isprintable():
+        return texts.BAD_NAME
+    model = " ".join(rest) or None
+    if model is not None and (
+        len(model) > MAX_MODEL or not _storable(model) or not model.isprintable()
+    ):
+        return texts.BAD_MODEL
+    return ParsedReferral(name, phone, model)
+
+
+# -- results the front shows ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodeOutcome:
+    """What quoting a code did: `attributed` True when the friend is now referred."""
+
+    attributed: bool
+    reason: str  # attributed | unknown | own | known | duplicate | invalid
+    referrer_name: str | None = None
+
+
+@dataclass(frozen=True)
+class _Mine:
+    rows: list[Referral]  # the latest first
+    total: int
+    valid: int
+    points: int
+    rewards: dict[int, ReferralReward]  # by referral id
+
+
+# -- the service ---------------------------------------------------------------------------------
+
+
+class ReferralService:
+    """The referral rules on one desk (one per desk: `service_for(desk)`)."""
+
+    def __init__(self, desk: Desk, config: ReferralConfig) -> None:
+        # Weak: the desk holds this service (its handlers), not the other way round,
+        # so a closed desk (one per test) is freed with its service.
+        self._desk = weakref.ref(desk)
+        self.config = config
+        self.pattern = code_pattern(config)
+        self._cursor = 0
+        self._attached = False
+        # Kept as attributes: the event bus unsubscribes by identity.
+        self.stage_handler: Callable[[LeadEvent], Awaitable[None]] = self.on_stage_changed
+        self.reconcile_job: Callable[[UnitOfWork], Awaitable[int]] = self.reconcile
+
+    @property
+    def desk(self) -> Desk:
+        desk = self._desk()
+        if desk is None:
+            raise RuntimeError("the desk of this referral service is gone")
+        return desk
+
+    def attach(self) -> None:
+        """Subscribe to the desk's stage changes and add the reconcile job (once)."""
+        if not self._attached:
+            self.desk.events.subscribe(StageChanged, self.stage_handler)
+            self.desk.add_schedule(self.reconcile_job)
+            self._attached = True
+
+    def find_code(self, text: str) -> str | None:
+        return find_code(text, self.pattern, self.config.code_prefix)
+
+    async def _write(self, step: Callable[[UnitOfWork], Awaitable[T]]) -> T | _Refused:
+        try:
+            return await self.desk.write(step)
+        except _Refused as refused:
+            return refused
+
+    async def _seen_event(self, event_key: str) -> bool:
+        async def step(uow: UnitOfWork) -> bool:
+            found = await uow.session.scalar(
+                select(Referral.id).where(Referral.event_key == event_key)
+            )
+            return found is not None
+
+        return await self.desk.read(step)
+
+    # -- 推荐 <称呼> <手机号> [意向车型] ------------------------------------------------------
+    async def refer(
+        self, *, referrer_qq: str, referrer_name: str | None, args: str,
+        group_id: str | None, event_key: str,
+    ) -> str | None:  # fmt: skip
+        """Refer a friend by phone; the reply ("" = usage line, None = say nothing:
+        the same message delivered again)."""
+        parsed = parse_refer_args(args)
+        if isinstance(parsed, str):
+            return parsed
+        if await self._seen_event(event_key):
+            return None
+        referrer = points.qq_user(referrer_qq)
+        own = await self.desk.find_lead(qq_id=referrer_qq)
+        known = await self.desk.find_lead(phone=parsed.phone)
+        if own is not None and (own.phone == parsed.phone or (known and known.id == own.id)):
+            return texts.SELF_REFERRAL
+        if known is not None:
+            return texts.ALREADY_KNOWN
+        name = _clean_name(referrer_name)
+        model_note = (
+            texts.LEAD_NOTE_MODEL.format(model=parsed.car_model) if parsed.car_model else ""
+        )
+        note = texts.LEAD_NOTE_REFER.format(
+            referrer=name or texts.AN_OWNER, qq=referrer_qq, model=model_note
+        )
+
+        async def step(uow: UnitOfWork) -> None:
+            if await uow.session.scalar(select(Referral.id).where(Referral.event_key == event_key)):
+                raise _Refused("duplicate")
+            result = await self.desk.capture_in(
+                uow, channel="referral", phone=parsed.phone, name=parsed.name,
+                car_model=parsed.car_model, referrer=referrer, message=note[:NOTE_MAX],
+                event_key=event_key,
+            )  # fmt: skip
+            if not result.created:
+                raise _Refused("known")
+            await self._add(
+                uow, referrer=referrer, referrer_name=name, friend_name=parsed.name,
+                phone=parsed.phone, lead_id=result.lead.id, source=SOURCE_COMMAND,
+                group_id=group_id, event_key=event_key, keys=["phone"],
+            )  # fmt: skip
+
+        try:
+            outcome = await self._write(step)
+        except DeskError as exc:  # checked above already; the desk's own limits, to be safe
+            log.info("referral by %s refused by the desk: %s", referrer_qq, exc)
+            if isinstance(exc, InvalidInput) and exc.field == "car_model":
+                return texts.BAD_MODEL
+            return texts.NOT_RECORDED
+        if isinstance(outcome, _Refused):
+            return None if outcome.reason == "duplicate" else texts.ALREADY_KNOWN
+        fields = {
+            "name": parsed.name,
+            "masked": mask_phone(parsed.phone),
+            "points": self.config.visit_points,
+            "reward": self.config.deal_reward,
+        }
+        return (texts.REFERRED_GROUP if group_id else texts.REFERRED_DM).format(**fields)
+
+    async def _add(self, uow: UnitOfWork, *, keys: list[str], **values: object) -> None:
+        """The referral row; a friend referred meanwhile (one phone once) refuses."""
+        new = await insert_ignore(uow, Referral, keys, created_at=uow.now, points=0, **values)
+        if not new:
+            raise _Refused("known")
+
+    # -- 推荐码 ---------------------------------------------------------------------------
+    async def my_code(self, owner_qq: str, owner_name: str | None) -> str:
+        owner = points.qq_user(owner_qq)
+
+        async def step(uow: UnitOfWork) -> str:
+            code = await uow.session.scalar(
+                select(ReferralCode.code).where(ReferralCode.owner == owner)
+            )
+            if code is not None:
+                return code
+            candidate = new_code(self.config)
+            for _ in range(20):  # a taken code (rare) would only cost a retry of the step
+                if await uow.session.get(ReferralCode, candidate) is None:
+                    break
+                candidate = new_code(self.config)
+            # A concurrent first ask by the same owner: theirs wins, read it back.
+            await insert_ignore(
+                uow, ReferralCode, ["owner"], code=candidate, owner=owner,
+                owner_name=_clean_name(owner_name), created_at=uow.now,
+            )  # fmt: skip
+            mine = await uow.session.scalar(
+                select(ReferralCode.code).where(ReferralCode.owner == owner)
+            )
+            assert mine is not None
+            return mine
+
+        code = await self.desk.write(step)
+        return texts.YOUR_CODE.format(
+            code=code, points=self.config.visit_points, reward=self.config.deal_reward
+        )
+
+    async def attribute_code(
+        self, code: str, *, friend_qq: str, friend_name: str | None,
+        group_id: str | None, event_key: str, source: str = SOURCE_CODE,
+    ) -> CodeOutcome:  # fmt: skip
+        """A friend quoted `code` (a message, a join request): attribute them to its
+        owner unless they own it or are already a lead. The caller excludes staff."""
+        owner_row = await self.desk.read(
+            lambda uow: uow.session.get(ReferralCode, code.upper()[:16])
+        )
+        if owner_row is None:
+            return CodeOutcome(False, "unknown")
+        owner, owner_name = owner_row.owner, owner_row.owner_name
+        if owner == points.qq_user(friend_qq):
+            return CodeOutcome(False, "own")
+        if await self._seen_event(event_key):
+            return CodeOutcome(False, "duplicate")
+        if await self.desk.find_lead(qq_id=friend_qq) is not None:
+            return CodeOutcome(False, "known")
+        shown = owner_name or texts.AN_OWNER
+        name = _clean_name(friend_name)
+        note = texts.LEAD_NOTE_CODE.format(referrer=shown, code=owner_row.code)
+        outcome = await self._attribute(
+            friend_qq=friend_qq, friend_name=name, referrer=owner, referrer_name=owner_name,
+            group_id=group_id, event_key=event_key, source=source, note=note, joined=False,
+        )  # fmt: skip
+        if outcome != "attributed":
+            return CodeOutcome(False, outcome)
+        return CodeOutcome(True, "attributed", shown)
+
+    async def _attribute(
+        self, *, friend_qq: str, friend_name: str | None, referrer: str, referrer_name: str | None,
+        group_id: str | None, event_key: str, source: str, note: str, joined: bool,
+    ) -> str:  # fmt: skip
+        """A friend known by QQ becomes a referred lead: "attributed", "known" or "duplicate"."""
+
+        async def step(uow: UnitOfWork) -> None:
+            if await uow.session.scalar(select(Referral.id).where(Referral.event_key == event_key)):
+                raise _Refused("duplicate")
+            result = await self.desk.capture_in(
+                uow, channel="referral", qq_id=friend_qq, name=friend_name, group_id=group_id,
+                referrer=referrer, message=note[:NOTE_MAX], event_key=event_key,
+            )  # fmt: skip
+            if not result.created:
+                raise _Refused("known")
+            await self._add(
+                uow, referrer=referrer, referrer_name=referrer_name, friend_name=friend_name,
+                friend_qq=friend_qq, lead_id=result.lead.id, source=source, group_id=group_id,
+                event_key=event_key, joined_at=uow.now if joined else None,
+                keys=["friend_qq"],
+            )  # fmt: skip
+
+        try:
+            outcome = await self._write(step)
+        except DeskError as exc:  # e.g. a QQ id the desk does not accept
+            log.info("referral of %s not recorded: %s", friend_qq, exc)
+            return "invalid"
+        return outcome.reason if isinstance(outcome, _Refused) else "attributed"
+
+    # -- group membership ------------------------------------------------------------------
+    async def invited(
+        self, *, group_id: str, friend_qq: str, inviter_qq: str, event_key: str
+    ) -> bool:
+        """A member invited `friend_qq` into the group (the caller excludes staff and the
+        bot as inviter). True when the friend became the inviter's referral."""
+        if friend_qq == inviter_qq or await self._seen_event(event_key):
+            return False
+        if await self.desk.find_lead(qq_id=friend_qq) is not None:
+            return False
+        inviter = points.qq_user(inviter_qq)
+        note = texts.LEAD_NOTE_INVITE.format(qq=inviter_qq)
+        outcome = await self._attribute(
+            friend_qq=friend_qq, friend_name=None, referrer=inviter, referrer_name=None,
+            group_id=group_id, event_key=event_key, source=SOURCE_INVITE, note=note,
+            joined=True,
+        )  # fmt: skip
+        return outcome == "attributed"
+
+    async def joined(self, *, group_id: str, friend_qq: str) -> bool:
+        """A friend referred by a join request's code was let in: the stay window starts."""
+
+        async def step(uow: UnitOfWork) -> bool:
+            result = await uow.session.execute(
+                update(Referral)
+                .where(
+                    Referral.friend_qq == friend_qq,
+                    Referral.group_id == group_id,
+                    Referral.source == SOURCE_JOIN,
+                    Referral.joined_at.is_(None),
+                )
+                .values(joined_at=uow.now)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+        return await self.desk.write(step)
+
+    async def left_group(self, *, group_id: str, friend_qq: str) -> bool:
+        """A referred friend left the group they joined through the referral: within
+        the stay window the referral is voided. True when it was."""
+
+        async def step(uow: UnitOfWork) -> bool:
+            ref = await uow.session.scalar(
+                select(Referral)
+                .where(
+                    Referral.friend_qq == friend_qq,
+                    Referral.group_id == group_id,
+                    Referral.joined_at.is_not(None),
+                    Referral.voided_at.is_(None),
+                )
+                .with_for_update()
+            )
+            if ref is None or ref.joined_at is None:
+                return False
+            if uow.now - ref.joined_at > timedelta(days=self.config.stay_days):
+                return False
+            await self._void(uow, ref, "left_group")
+            return True
+
+        return await self.desk.write(step)
+
+    async def _void(self, uow: UnitOfWork, ref: Referral, reason: str) -> None:
+        ref.voided_at, ref.void_reason = uow.now, reason
+        if ref.points:  # points given meanwhile are taken back: the referral earns nothing
+            await points.award(
+                uow, ref.referrer, -ref.points, "referral_void", key=f"referral:{ref.lead_id}:void"
+            )
+            ref.points = 0
+        await uow.session.execute(
+            update(ReferralReward)
+            .where(ReferralReward.referral_id == ref.id, ReferralReward.status == PENDING)
+            .values(status=CANCELLED)
+        )
+        for what in ("visit", "deal"):
+            await self.desk.cancel_notification_in(uow, f"referral:{ref.lead_id}:{what}")
+
+    # -- rewards ---------------------------------------------------------------------------
+    async def on_stage_changed(self, event: LeadEvent) -> None:
+        """Visit points and the deal reward as the desk moves a referred lead on."""
+        if not isinstance(event, StageChanged) or not event.referrer:
+            return
+        if event.new_stage not in VISIT_STAGES:
+            return
+
+        async def step(uow: UnitOfWork) -> int:
+            ref = await uow.session.scalar(
+                select(Referral).where(Referral.lead_id == event.lead_id).with_for_update()
+            )
+            if ref is None:
+                return 0
+            return await self._apply(uow, ref, visited=True, won=event.new_stage == "won")
+
+        await self.desk.write(step)
+
+    async def reconcile(self, uow: UnitOfWork) -> int:
+        """Minute job: rewards the event handler missed, from the leads' current state.
+        Walks the open referrals in batches (a cursor kept in memory), so a large
+        history costs one batch a minute."""
+        rows = list(
+            await uow.session.scalars(
+                select(Referral)
+                .where(
+                    Referral.voided_at.is_(None),
+                    Referral.deal_rewarded_at.is_(None),
+                    Referral.id > self._cursor,
+                )
+                .order_by(Referral.id)
+                .limit(RECONCILE_BATCH)
+                .with_for_update()
+            )
+        )
+        if not rows:
+            self._cursor = 0
+            return 0
+        leads = await self.desk.leads([r.lead_id for r in rows])
+        applied = 0
+        for ref in rows:
+            lead = leads.get(ref.lead_id)
+            if lead is None:
+                continue
+            visited = lead.stage in VISIT_STAGES or lead.visit_count > 0
+            applied += await self._apply(uow, ref, visited=visited, won=lead.stage == "won")
+        self._cursor = rows[-1].id if len(rows) == RECONCILE_BATCH else 0
+        return applied
+
+    async def _apply(self, uow: UnitOfWork, ref: Referral, *, visited: bool, won: bool) -> int:
+        """Give what the lead's progress earns and was not given yet; the keys make it once."""
+        if ref.voided_at is not None:
+            return 0
+        applied = 0
+        friend = friend_label(ref)
+        if (visited or won) and ref.visit_rewarded_at is None:
+            ref.visit_rewarded_at = uow.now
+            gained = self.config.visit_points
+            key = f"referral:{ref.lead_id}:visit"
+            if gained and await points.award(uow, ref.referrer, gained, "referral_visit", key=key):
+                ref.points += gained
+                await self._dm(uow, ref, key, texts.DM_VISITED.format(friend=friend, points=gained))
+            applied += 1
+        if won and ref.deal_rewarded_at is None:
+            ref.deal_rewarded_at = uow.now
+            new = await insert_ignore(
+                uow, ReferralReward, ["lead_id"], referral_id=ref.id, lead_id=ref.lead_id,
+                referrer=ref.referrer, reward=self.config.deal_reward, status=PENDING,
+                created_at=uow.now,
+            )  # fmt: skip
+            if new:
+                text = texts.DM_WON.format(friend=friend, reward=self.config.deal_reward)
+                await self._dm(uow, ref, f"referral:{ref.lead_id}:deal", text)
+            applied += 1
+        return applied
+
+    async def _dm(self, uow: UnitOfWork, ref: Referral, key: str, text: str) -> None:
+        qq = _qq_of(ref.referrer)
+        if qq:
+            await self.desk.notify_in(
+                uow, key=key, kind="referral_reward", channel="qq", address=qq,
+                payload={"text": text},
+            )  # fmt: skip
+
+    # -- 我的推荐 -----------------------------------------------------------------------
+    async def my_referrals(self, owner_qq: str) -> str:
+        owner = points.qq_user(owner_qq)
+
+        async def step(uow: UnitOfWork) -> _Mine:
+            rows = list(
+                await uow.session.scalars(
+                    select(Referral)
+                    .where(Referral.referrer == owner)
+                    .order_by(Referral.id.desc())
+                    .limit(MINE_SHOWN)
+                )
+            )
+            total, valid, earned = (
+                await uow.session.execute(
+                    select(
+                        func.count(Referral.id),
+                        func.count(Referral.id).filter(Referral.voided_at.is_(None)),
+                        func.coalesce(func.sum(Referral.points), 0),
+                    ).where(Referral.referrer == owner)
+                )
+            ).one()
+            rewards = await uow.session.scalars(
+                select(ReferralReward).where(ReferralReward.referral_id.in_([r.id for r in rows]))
+            )
+            return _Mine(
+                rows, int(total), int(valid), int(earned), {r.referral_id: r for r in rewards}
+            )
+
+        mine = await self.desk.read(step)
+        if not mine.rows:
+            return texts.MINE_NONE
+        leads = await self.desk.leads([r.lead_id for r in mine.rows])
+        lines = [texts.MINE_HEADER.format(count=mine.valid, points=mine.points)]
+        for n, ref in enumerate(mine.rows, 1):
+            extra = texts.MINE_POINTS.format(points=ref.points) if ref.points else ""
+            reward = mine.rewards.get(ref.id)
+            if reward is not None:
+                state = texts.REWARD_STATES.get(reward.status, reward.status)
+                extra += texts.MINE_REWARD.format(reward=reward.reward, state=state)
+            status = progress(ref, leads.get(ref.lead_id))
+            lines.append(
+                texts.MINE_LINE.format(n=n, friend=friend_label(ref), status=status, extra=extra)
+            )
+        if mine.total > len(mine.rows):
+            lines.append(texts.MINE_MORE.format(more=mine.total - len(mine.rows)))
+        return "\n".join(lines)
+
+    # -- 推荐榜 -----------------------------------------------------------------------------
+    async def leaderboard(self) -> str:
+        """This month and all time: valid (not voided) referrals per referrer, ties broken
+        by won deals, then by who got there first. Names as stored, never phones."""
+        now = self.desk.clock.now()
+        today = self.desk.calendar.local_date(now)
+        month_start = self.desk.calendar.day_bounds(today.replace(day=1))[0]
+        size = self.config.leaderboard_size
+
+        async def ranking(uow: UnitOfWork, since: datetime | None) -> list[tuple[str, int, int]]:
+            deal = and_(
+                ReferralReward.referral_id == Referral.id, ReferralReward.status != CANCELLED
+            )
+            count = func.count(Referral.id)
+            deals = func.count(ReferralReward.id)
+            query = (
+                select(Referral.referrer, count, deals)
+                .outerjoin(ReferralReward, deal)
+                .where(Referral.voided_at.is_(None))
+                .group_by(Referral.referrer)
+                .order_by(count.desc(), deals.desc(), func.min(Referral.id))
+                .limit(size)
+            )
+            if since is not None:
+                query = query.where(Referral.created_at >= since)
+            return [(r, int(c), int(d)) for r, c, d in (await uow.session.execute(query)).all()]
+
+        async def step(uow: UnitOfWork) -> tuple[list, list, dict[str, str]]:
+            month = await ranking(uow, month_start)
+            ever = await ranking(uow, None)
+            who = {r for r, _, _ in month + ever}
+            names: dict[str, str] = {}
+            for referrer, name in await uow.session.execute(
+                select(ReferralCode.owner, ReferralCode.owner_name).where(
+                    ReferralCode.owner.in_(sorted(who)), ReferralCode.owner_name.is_not(None)
+                )
+            ):
+                if name:
+                    names[referrer] = name
+            for referrer, name in await uow.session.execute(
+                select(Referral.referrer, Referral.referrer_name)
+                .where(Referral.referrer.in_(sorted(who)), Referral.referrer_name.is_not(None))
+                .order_by(Referral.id)
+            ):
+                if name:  # the latest name they referred under wins
+                    names[referrer] = name
+            return month, ever, names
+
+        month, ever, names = await self.desk.read(step)
+
+        def block(header: str, rows: list[tuple[str, int, int]]) -> list[str]:
+            out = [header]
+            if not rows:
+                return [*out, texts.BOARD_EMPTY]
+            for n, (referrer, count, deals) in enumerate(rows, 1):
+                out.append(
+                    texts.BOARD_LINE.format(
+                        n=n,
+                        name=referrer_label(names.get(referrer), referrer),
+                        count=count,
+                        deals=texts.BOARD_DEALS.format(deals=deals) if deals else "",
+                    )  # fmt: skip
+                )
+            return out
+
+        lines = [
+            *block(texts.BOARD_HEADER_MONTH, month),
+            *block(texts.BOARD_HEADER_ALL, ever),
+            texts.BOARD_FOOTER,
+        ]
+        return "\n".join(lines)
+
+    # -- 奖励台账 ----------------------------------------------------------------------------
+    async def ledger(self, show_all: bool = False) -> str:
+        """The rewards to fulfil, oldest first; with `show_all` the settled ones follow."""
+
+        async def step(uow: UnitOfWork) -> list[tuple[ReferralReward, Referral]]:
+            base = select(ReferralReward, Referral).join(
+                Referral, Referral.id == ReferralReward.referral_id
+            )
+            queries = [base.where(ReferralReward.status == PENDING).order_by(ReferralReward.id)]
+            if show_all:
+                settled = base.where(ReferralReward.status != PENDING)
+                queries.append(settled.order_by(ReferralReward.id.desc()))
+            rows: list[tuple[ReferralReward, Referral]] = []
+            for query in queries:
+                found = await uow.session.execute(query.limit(LEDGER_SHOWN - len(rows)))
+                rows += [(reward, ref) for reward, ref in found.all()]
+                if len(rows) >= LEDGER_SHOWN:
+                    break
+            return rows
+
+        rows = await self.desk.read(step)
+        if not rows:
+            return texts.LEDGER_EMPTY_ALL if show_all else texts.LEDGER_EMPTY_PENDING
+        header = texts.LEDGER_HEADER_ALL if show_all else texts.LEDGER_HEADER_PENDING
+        lines = [header.format(count=len(rows))]
+        for reward, ref in rows:
+            line = texts.LEDGER_LINE.format(
+                id=reward.id, state=texts.REWARD_STATES.get(reward.status, reward.status),
+                referrer=self._referrer_with_qq(ref), friend=friend_label(ref),
+                reward=reward.reward, date=self._date(reward.created_at),
+            )  # fmt: skip
+            if reward.status == FULFILLED and reward.fulfilled_at is not None:
+                line += texts.LEDGER_DONE_BY.format(
+                    by=reward.fulfilled_by or "", date=self._date(reward.fulfilled_at)
+                )
+            lines.append(line)
+        lines.append(texts.LEDGER_FOOTER)
+        return "\n".join(lines)
+
+    def _date(self, at: datetime) -> str:
+        return self.desk.calendar.local(at).strftime("%Y-%m-%d")
+
+    @staticmethod
+    def _referrer_with_qq(ref: Referral) -> str:
+        qq = _qq_of(ref.referrer) or ref.referrer
+        return f"{ref.referrer_name}（QQ {qq}）" if ref.referrer_name else f"QQ {qq}"
+
+    async def fulfil(self, reward_id: int, by: str) -> str:
+        """Mark one reward handed out, durably, with who and when; the referrer is told."""
+
+        async def step(uow: UnitOfWork) -> str:
+            found = await uow.session.execute(
+                select(ReferralReward, Referral)
+                .join(Referral, Referral.id == ReferralReward.referral_id)
+                .where(ReferralReward.id == reward_id)
+                .with_for_update(of=ReferralReward)
+            )
+            row = found.first()
+            if row is None:
+                return texts.LEDGER_NOT_FOUND.format(id=reward_id)
+            reward, ref = row
+            if reward.status == CANCELLED:
+                return texts.LEDGER_CANCELLED.format(id=reward.id)
+            if reward.status == FULFILLED:
+                return texts.LEDGER_ALREADY.format(
+                    id=reward.id, by=reward.fulfilled_by or "",
+                    date=self._date(reward.fulfilled_at or uow.now),
+                )  # fmt: skip
+            reward.status, reward.fulfilled_at, reward.fulfilled_by = FULFILLED, uow.now, by
+            text = texts.DM_FULFILLED.format(friend=friend_label(ref), reward=reward.reward)
+            await self._dm(uow, ref, f"referral:reward:{reward.id}:fulfilled", text)
+            return texts.LEDGER_FULFILLED.format(
+                id=reward.id, reward=reward.reward, referrer=self._referrer_with_qq(ref)
+            )
+
+        return await self.desk.write(step)
+
+
+# -- one service per desk --------------------------------------------------------------------
+
+_services: weakref.WeakKeyDictionary[Desk, ReferralService] = weakref.WeakKeyDictionary()
+
+
+def service_for(desk: Desk, config: ReferralConfig | None = None) -> ReferralService:
+    """The desk's referral service (created, subscribed and scheduled on first use)."""
+    service = _services.get(desk)
+    if service is None:
+        service = ReferralService(desk, config or load_config())
+        _services[desk] = service
+    service.attach()
+    return service
