@@ -25,6 +25,7 @@ from nonebot.drivers import ASGIMixin, Driver
 from nonebot.log import logger
 from pydantic import ValidationError
 
+from bot.adapters.wechat import WeChatConfigError, register_wechat
 from bot.dedupe import DedupeConfig
 from bot.desk_runtime import load_desk_settings, start_desk, stop_desk
 from bot.hooks import install_dedupe
@@ -56,6 +57,14 @@ def init_nonebot(**overrides: Any) -> Driver:
         )
     driver.register_adapter(OneBotV11Adapter)
     return driver
+
+
+def register_wechat_adapter(driver: Driver) -> None:
+    """The WeChat adapter, only when WECOM_* / WECHAT_OA_* settings are present."""
+    try:
+        register_wechat(driver)
+    except WeChatConfigError as exc:
+        raise StartupError(str(exc)) from None
 
 
 def export_desk_settings(driver: Driver) -> None:
@@ -124,6 +133,7 @@ def _warn_if_open(driver: Driver) -> None:
 def create_app(**overrides: Any) -> Driver:
     """Everything but serving; raises StartupError when the bot must not start."""
     driver = init_nonebot(**overrides)
+    register_wechat_adapter(driver)
     export_desk_settings(driver)
     validate_desk_settings()
     install_runtime()

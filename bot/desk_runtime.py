@@ -17,6 +17,7 @@ from typing import Annotated
 
 from nonebot.params import Depends
 
+from bot.adapters.wechat.delivery import wechat_delivery_loop, wechat_enabled
 from bot.delivery import delivery_loop, schedule_loop
 from desk import Desk, DeskSettings, load_settings
 from desk.clock import Clock, ShiftedClock
@@ -81,6 +82,12 @@ async def start_desk(*, background: bool = True) -> Desk:
             asyncio.create_task(delivery_loop(desk, _Runtime.stop), name="outbox-delivery"),
             asyncio.create_task(schedule_loop(desk, _Runtime.stop), name="desk-schedules"),
         ]
+        if wechat_enabled():
+            _Runtime.tasks.append(
+                asyncio.create_task(
+                    wechat_delivery_loop(desk, _Runtime.stop), name="wechat-delivery"
+                )
+            )
     log.info("desk open on %s", settings.database_url.split("///")[0])
     return desk
 

@@ -64,7 +64,11 @@ def database_url(workdir: Path) -> str:
 def bot_env(
     workdir: Path, port: int, token: str | None, extra: dict[str, str] | None
 ) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SEND_", "DEDUPE_", "ONEBOT_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SEND_", "DEDUPE_", "ONEBOT_", "WECOM_", "WECHAT_"))
+    }
     env.update(
         HOST="127.0.0.1",
         PORT=str(port),

@@ -1,0 +1,1 @@
+"""Platform adapters of our own (OneBot v11 comes from nonebot-adapter-onebot)."""
