@@ -10,6 +10,8 @@ from nonebot.adapters import Bot, Event
 from nonebot.permission import SUPERUSER
 
 from bot.desk_runtime import get_desk
+from bot.people import staff_member
+from bot.platform import platform_of
 
 MEMBER = "member"  # anyone in a group or DM: owners, prospects
 CONSULTANT = "consultant"  # 网销顾问 / 直销员 in the roster
@@ -28,7 +30,7 @@ async def asker_roles(bot: Bot, event: Event) -> set[str]:
     roster managers are managers, roster consultants consultants, the rest members."""
     if await SUPERUSER(bot, event):
         return with_implied(MANAGER)
-    member = await get_desk().member_by(qq_id=event.get_user_id())
+    member = await staff_member(get_desk(), platform_of(bot, event), event.get_user_id())
     if member is None:
         return with_implied(MEMBER)
     return with_implied(MANAGER if member.role == MANAGER else CONSULTANT)

@@ -20,6 +20,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from nonebot.adapters import Bot as BaseBot
+from nonebot.adapters import Event as BaseEvent
 from nonebot.adapters.onebot.v11 import (
     ActionFailed,
     Bot,
@@ -198,12 +200,16 @@ async def send_group(bot: Bot, group_id: int, message: Sendable) -> SendResult:
     return await get_sender().send(bot, int(group_id), message)
 
 
-async def reply(bot: Bot, event: OneBotEvent, message: Sendable) -> SendResult:
-    """Answer where `event` came from: groups through the queue, DMs directly."""
-    if isinstance(event, GroupMessageEvent):
+async def reply(bot: BaseBot, event: BaseEvent, message: Sendable) -> SendResult:
+    """Answer where `event` came from: QQ groups through the queue, DMs directly;
+    on WeChat (WeCom app, Official Account) as plain text to the sender."""
+    if isinstance(event, GroupMessageEvent) and isinstance(bot, Bot):
         return await send_group(bot, event.group_id, message)
     try:
-        data = await bot.send(event, as_message(message))
+        if isinstance(event, OneBotEvent):
+            data = await bot.send(event, as_message(message))
+        else:  # an @ has no meaning in a DM on another platform: keep the text
+            data = await bot.send(event, as_message(message).extract_plain_text())
     except Exception as exc:
         logger.warning(f"reply to {event.get_session_id()} failed: {exc!r}")
         return SendResult(False, error=repr(exc), uncertain=is_timeout(exc))

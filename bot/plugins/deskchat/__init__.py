@@ -3,7 +3,7 @@ review, assign and see the funnel. One matcher dispatches every command word,
 so ordinary chat costs one dictionary lookup."""
 
 from nonebot import on_message
-from nonebot.adapters.onebot.v11 import Bot, GroupMessageEvent, MessageEvent
+from nonebot.adapters import Bot, Event
 from nonebot.matcher import Matcher
 from nonebot.permission import SUPERUSER
 from nonebot.plugin import PluginMetadata
@@ -12,6 +12,7 @@ from nonebot.typing import T_State
 
 from bot.commands import MAX_COMMAND_TEXT, split_command
 from bot.desk_runtime import DeskDep
+from bot.platform import in_group, is_message, platform_of
 from bot.plugins.deskchat import texts
 from bot.plugins.deskchat.service import COMMANDS, CONSULTANT_COMMANDS, Asker, DeskChat
 from bot.sending import reply
@@ -35,7 +36,9 @@ __plugin_meta__ = PluginMetadata(
 _STATE_KEY = "deskchat_command"
 
 
-async def _is_desk_command(event: MessageEvent, state: T_State) -> bool:
+async def _is_desk_command(event: Event, state: T_State) -> bool:
+    if not is_message(event):
+        return False
     text = event.get_plaintext().strip()
     parsed: tuple[str, str | None] | None = split_command(text, COMMANDS)
     if parsed is None and len(text) > MAX_COMMAND_TEXT:
@@ -55,12 +58,13 @@ desk_command = on_message(rule=Rule(_is_desk_command), priority=5, block=False)
 
 
 @desk_command.handle()
-async def _handle(bot: Bot, event: MessageEvent, matcher: Matcher, state: T_State, desk: DeskDep) -> None:
+async def _handle(bot: Bot, event: Event, matcher: Matcher, state: T_State, desk: DeskDep) -> None:
     command, args = state[_STATE_KEY]
     asker = Asker(
-        qq_id=str(event.user_id),
+        user_id=event.get_user_id(),
         superuser=await SUPERUSER(bot, event),
-        in_group=isinstance(event, GroupMessageEvent),
+        in_group=in_group(event),
+        platform=platform_of(bot, event),
     )
     text = await DeskChat(desk).handle(asker, command, args)
     if text is None:

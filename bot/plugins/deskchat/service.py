@@ -13,6 +13,7 @@ from datetime import datetime
 
 from bot.formatting import lead_ref, shorten, stage_name, when, who
 from bot.notify_texts import channel_name
+from bot.people import staff_member
 from bot.plugins.deskchat import texts
 from bot.timeparse import TimeParseError, parse_when
 from desk import (
@@ -57,9 +58,10 @@ GROUP_COMMANDS = frozenset(MANAGER_COMMANDS)
 
 @dataclass(frozen=True)
 class Asker:
-    qq_id: str
+    user_id: str  # a QQ id, or a WeCom user id
     superuser: bool
     in_group: bool
+    platform: str = "qq"
 
 
 class UsageError(Exception):
@@ -111,7 +113,7 @@ class DeskChat:
         }  # fmt: skip
 
     async def roles(self, asker: Asker) -> set[str]:
-        member = await self.desk.member_by(qq_id=asker.qq_id)
+        member = await staff_member(self.desk, asker.platform, asker.user_id)
         roles = set()
         if member is not None:
             roles.add("consultant")
@@ -124,7 +126,7 @@ class DeskChat:
     async def handle(self, asker: Asker, command: str, arg_text: str | None) -> str | None:
         """The reply to one command, or None when the asker may not see it at all.
         `arg_text` None: the message was too long to read as a command."""
-        member = await self.desk.member_by(qq_id=asker.qq_id)
+        member = await staff_member(self.desk, asker.platform, asker.user_id)
         is_manager = asker.superuser or (member is not None and member.role == "manager")
         if member is None and not is_manager:
             # Owners chatting in a group may start a line with 成交/到店: stay quiet there.
@@ -140,7 +142,7 @@ class DeskChat:
             if is_manager and actor.role != "manager":
                 actor = Actor(role="manager", label=actor.label, member_id=actor.member_id)
         else:
-            actor = Actor(role="manager", label=f"qq:{asker.qq_id}")
+            actor = Actor(role="manager", label=f"{asker.platform}:{asker.user_id}")
         try:
             return await self._handlers[command](actor, member, arg_text.split())
         except UsageError as exc:

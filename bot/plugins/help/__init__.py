@@ -27,7 +27,7 @@ A malformed entry is skipped with a warning; it never breaks 帮助.
 """
 
 from nonebot import get_loaded_plugins
-from nonebot.adapters.onebot.v11 import Bot, MessageEvent
+from nonebot.adapters import Bot, Event
 from nonebot.plugin import PluginMetadata
 
 from bot.plugins.help import texts
@@ -53,5 +53,5 @@ def help_text(roles: set[str], asked: str = "") -> str:
 
 
 @help_command.handle()
-async def _help(bot: Bot, event: MessageEvent, asked: str = CommandArgText()) -> None:
+async def _help(bot: Bot, event: Event, asked: str = CommandArgText()) -> None:
     await reply(bot, event, help_text(await asker_roles(bot, event), asked))

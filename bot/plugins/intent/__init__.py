@@ -3,20 +3,16 @@ become one on the desk; the consultant is told by DM through the outbox; the
 asker gets one short acknowledgement a day, with any phone number masked."""
 
 from nonebot import on_message
-from nonebot.adapters.onebot.v11 import (
-    Bot,
-    GroupMessageEvent,
-    Message,
-    MessageEvent,
-    MessageSegment,
-)
+from nonebot.adapters import Bot, Event
+from nonebot.adapters.onebot.v11 import Message, MessageSegment
 from nonebot.permission import SUPERUSER
 from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 from nonebot.typing import T_State
 
 from bot.desk_runtime import DeskDep
-from bot.plugins.intent.capture import IntentMessage, capture_intent
+from bot.platform import is_message, origin_of
+from bot.plugins.intent.capture import capture_intent
 from bot.plugins.intent.service import detect_intent, load_vocabulary
 from bot.prefilter import register_interest
 from bot.sending import reply
@@ -36,8 +32,10 @@ register_interest(lambda text: detect_intent(text, VOCABULARY) is not None)
 _MATCH_KEY = "intent_match"
 
 
-async def _reads_as_intent(event: MessageEvent, state: T_State) -> bool:
+async def _reads_as_intent(event: Event, state: T_State) -> bool:
     # The cheap pre-filter: most chat stops here without touching the desk.
+    if not is_message(event):
+        return False
     match = detect_intent(event.get_plaintext(), VOCABULARY)
     state[_MATCH_KEY] = match
     return match is not None
@@ -47,26 +45,14 @@ intent = on_message(rule=Rule(_reads_as_intent), priority=50, block=False)
 
 
 @intent.handle()
-async def _capture(bot: Bot, event: MessageEvent, state: T_State, desk: DeskDep) -> None:
+async def _capture(bot: Bot, event: Event, state: T_State, desk: DeskDep) -> None:
     if await SUPERUSER(bot, event):
         return  # a manager (SUPERUSERS are managers, spec §3.5), not a prospect
-    group_id = str(event.group_id) if isinstance(event, GroupMessageEvent) else None
-    nickname = (event.sender.card or event.sender.nickname) if event.sender else None
-    outcome = await capture_intent(
-        desk,
-        state[_MATCH_KEY],
-        IntentMessage(
-            self_id=bot.self_id,
-            message_id=event.message_id,
-            user_id=str(event.user_id),
-            group_id=group_id,
-            nickname=nickname,
-            text=event.get_plaintext(),
-        ),  # fmt: skip
-    )
+    origin = origin_of(bot, event)
+    outcome = await capture_intent(desk, state[_MATCH_KEY], origin, event.get_plaintext())
     if outcome is None or outcome.reply is None:
         return
-    if group_id:
-        await reply(bot, event, Message(MessageSegment.at(event.user_id)) + outcome.reply)
+    if origin.group_id:
+        await reply(bot, event, Message(MessageSegment.at(origin.user_id)) + outcome.reply)
     else:
         await reply(bot, event, outcome.reply)

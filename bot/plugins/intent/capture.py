@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.people import Origin, staff_member
 from bot.plugins.intent import texts
 from bot.plugins.intent.service import IntentMatch
 from desk import Desk, DeskError, mask_phone
@@ -19,40 +20,43 @@ MAX_NOTE = 500  # the desk keeps the first words; the whole chat log is not a no
 
 
 @dataclass(frozen=True)
-class IntentMessage:
-    self_id: str
-    message_id: int
-    user_id: str
-    group_id: str | None  # None: a direct message
-    nickname: str | None
-    text: str
-
-
-@dataclass(frozen=True)
 class IntentOutcome:
     lead_id: int
     created: bool
     reply: str | None  # None: already acknowledged today
 
 
+def _channel_and_handle(msg: Origin) -> tuple[str, dict[str, str | None]] | None:
+    """Where a prospect can write from: QQ groups and DMs, the Official Account.
+    The WeCom app's users are the dealer's own staff, never prospects."""
+    if msg.platform == "qq":
+        channel = f"qq_group:{msg.group_id}" if msg.group_id else "qq_dm"
+        return channel, {"qq_id": msg.user_id, "wechat_openid": None}
+    if msg.platform == "wechat_oa":
+        return "wechat_oa", {"qq_id": None, "wechat_openid": msg.user_id}
+    return None
+
+
 async def capture_intent(
-    desk: Desk, match: IntentMatch, msg: IntentMessage
+    desk: Desk, match: IntentMatch, msg: Origin, text: str
 ) -> IntentOutcome | None:
-    """`match` is detect_intent's verdict on msg.text (the front's pre-filter)."""
-    if await desk.member_by(qq_id=msg.user_id) is not None:
+    """`match` is detect_intent's verdict on `text` (the front's pre-filter)."""
+    where = _channel_and_handle(msg)
+    if where is None or await staff_member(desk, msg.platform, msg.user_id) is not None:
         return None  # a consultant or manager, not a prospect
+    channel, handle = where
     phone = match.phones[0] if match.phones else None
-    channel = f"qq_group:{msg.group_id}" if msg.group_id else "qq_dm"
     name = (msg.nickname or "").strip()[:32] or None
     today = desk.calendar.local_date(desk.clock.now()).isoformat()
     try:
         result = await desk.capture(
-            channel=channel, qq_id=msg.user_id, phone=phone, name=name, group_id=msg.group_id,
-            message=msg.text.strip()[:MAX_NOTE], event_key=f"qq:{msg.self_id}:msg:{msg.message_id}",
-            once_key=f"intent-ack:{msg.group_id or 'dm'}:{msg.user_id}:{today}",
+            channel=channel, phone=phone, name=name, group_id=msg.group_id,
+            message=text.strip()[:MAX_NOTE], event_key=msg.event_key,
+            once_key=f"intent-ack:{msg.group_id or 'dm'}:{msg.handle}:{today}",
+            qq_id=handle["qq_id"], wechat_openid=handle["wechat_openid"],
         )  # fmt: skip
     except DeskError as exc:  # e.g. a sender id the desk does not accept
-        log.warning("intent from %s not captured: %s", msg.user_id, exc)
+        log.warning("intent from %s not captured: %s", msg.handle, exc)
         return None
     if not result.created and not result.duplicate:
         # The desk knew this event key: a redelivery of a captured message has no
