@@ -99,9 +99,10 @@ async def existing_keys(uow: UnitOfWork, keys: list[str]) -> set[str]:
     return set(rows.all())
 
 
-# Where a front may address a message itself: DMs to people off the roster, and
-# posts into a QQ group (address = group id), which the front's send queue paces.
-DIRECT_CHANNELS = frozenset({"qq", "wecom", "wechat_oa", "qq_group"})
+# Where a front may address a message itself: DMs to people off the roster, posts
+# into a QQ group (address = group id), which the front's send queue paces, and
+# mass-send tasks for a WeCom customer group (address = chat id).
+DIRECT_CHANNELS = frozenset({"qq", "wecom", "wechat_oa", "qq_group", "wecom_group"})
 
 
 def check_direct(key: str, kind: str, channel: str, address: str, payload: dict[str, Any]) -> None:

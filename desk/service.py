@@ -234,7 +234,8 @@ class Desk:
             return LeadDetail(LeadView.of(lead), [TimelineView.of(e) for e in entries])
 
     async def find_lead(self, *, phone: str | None = None, qq_id: str | None = None,
-                        wechat_openid: str | None = None) -> LeadView | None:  # fmt: skip
+                        wechat_openid: str | None = None,
+                        wecom_external_userid: str | None = None) -> LeadView | None:  # fmt: skip
         """The lead behind a contact handle (e.g. to check a referral)."""
         handles = []
         if phone:
@@ -243,6 +244,8 @@ class Desk:
             handles.append(("qq", qq_id))
         if wechat_openid:
             handles.append(("wechat_openid", wechat_openid))
+        if wecom_external_userid:
+            handles.append(("wecom_external", wecom_external_userid))
         async with self._read() as uow:
             lead = await capture_mod.existing_lead(uow, handles)
             return LeadView.of(lead) if lead else None

@@ -172,3 +172,10 @@ def test_a_shifted_clock_follows_its_file(tmp_path) -> None:
     assert timedelta(hours=23) < clock.now() - datetime.now(UTC) < timedelta(hours=25)
     shift.write_text("not a number!")
     assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=5)
+
+
+async def test_a_wecom_customer_is_found_by_external_userid(desk: Desk, team: Team) -> None:
+    lead = (await desk.capture(channel="wecom_group", wecom_external_userid="wmABC123")).lead
+    found = await desk.find_lead(wecom_external_userid="wmABC123")
+    assert found is not None and found.id == lead.id
+    assert await desk.find_lead(wecom_external_userid="wmOTHER") is None
