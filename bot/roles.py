@@ -25,10 +25,17 @@ def with_implied(role: str) -> set[str]:
     return set(ROLES[: ROLES.index(role) + 1])
 
 
+async def is_superuser(bot: Bot, event: Event) -> bool:
+    """Whether the sender is in SUPERUSERS. Those are QQ ids: on WeChat a WeCom
+    userid or an openid that merely spells the same digits (an employee number)
+    is someone else; WeCom managers are roster managers (their wecom_userid)."""
+    return platform_of(bot, event) == "qq" and await SUPERUSER(bot, event)
+
+
 async def asker_roles(bot: Bot, event: Event) -> set[str]:
     """The roles of the event's sender, implied ones included: SUPERUSERS and
     roster managers are managers, roster consultants consultants, the rest members."""
-    if await SUPERUSER(bot, event):
+    if await is_superuser(bot, event):
         return with_implied(MANAGER)
     member = await staff_member(get_desk(), platform_of(bot, event), event.get_user_id())
     if member is None:

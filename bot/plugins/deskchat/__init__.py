@@ -5,7 +5,6 @@ so ordinary chat costs one dictionary lookup."""
 from nonebot import on_message
 from nonebot.adapters import Bot, Event
 from nonebot.matcher import Matcher
-from nonebot.permission import SUPERUSER
 from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 from nonebot.typing import T_State
@@ -15,6 +14,7 @@ from bot.desk_runtime import DeskDep
 from bot.platform import in_group, is_message, platform_of
 from bot.plugins.deskchat import texts
 from bot.plugins.deskchat.service import COMMANDS, CONSULTANT_COMMANDS, Asker, DeskChat
+from bot.roles import is_superuser
 from bot.sending import reply
 
 __plugin_meta__ = PluginMetadata(
@@ -62,7 +62,7 @@ async def _handle(bot: Bot, event: Event, matcher: Matcher, state: T_State, desk
     command, args = state[_STATE_KEY]
     asker = Asker(
         user_id=event.get_user_id(),
-        superuser=await SUPERUSER(bot, event),
+        superuser=await is_superuser(bot, event),
         in_group=in_group(event),
         platform=platform_of(bot, event),
     )

@@ -129,8 +129,11 @@ class DeskChat:
         member = await staff_member(self.desk, asker.platform, asker.user_id)
         is_manager = asker.superuser or (member is not None and member.role == "manager")
         if member is None and not is_manager:
-            # Owners chatting in a group may start a line with 成交/到店: stay quiet there.
-            return None if asker.in_group else texts.NOT_STAFF
+            # Owners chatting in a group may start a line with 成交/到店, and an Official
+            # Account follower is always a customer ("到店 周六可以吗？"): stay quiet there,
+            # so the intent plugin reads the message.
+            quiet = asker.in_group or asker.platform == "wechat_oa"
+            return None if quiet else texts.NOT_STAFF
         if command in MANAGER_COMMANDS and not is_manager:
             return texts.NOT_MANAGER
         if asker.in_group and command not in GROUP_COMMANDS:
@@ -323,7 +326,8 @@ class DeskChat:
         if len(args) != 2:
             raise UsageError
         lead_id = parse_lead_no(args[0])
-        target = next((m for m in await self.desk.members() if args[1] in (m.name, m.qq_id)), None)
+        members = await self.desk.members()
+        target = next((m for m in members if args[1] in (m.name, m.qq_id, m.wecom_userid)), None)
         if target is None:
             raise UsageError(texts.MEMBER_NOT_FOUND.format(name=shorten(args[1], 16)))
         lead = await self.desk.assign(actor, lead_id, target.id)
@@ -344,7 +348,7 @@ class DeskChat:
         lines = ["【顾问列表】"]
         for m in members:
             role = "经理" if m.role == "manager" else ("在班" if m.on_duty else "下班")
-            lines.append(f"· {m.name} QQ{m.qq_id or '—'} {role}")
+            lines.append(f"· {m.name} {accounts(m)} {role}")
         return "\n".join(lines)
 
     async def _unassigned(self, actor: Actor, member: MemberView | None, args: list[str]) -> str:
@@ -386,6 +390,16 @@ def format_tasks(tasks: TaskList, fmt: Callable[[datetime | None], str]) -> str:
         if len(items) > 10:
             lines.append(f"· …还有 {len(items) - 10} 条")
     return "\n".join(lines)
+
+
+def accounts(member: MemberView) -> str:
+    """What a manager may type to 分配 to them: "QQ10001", "企微wangwu" or both."""
+    ids = []
+    if member.qq_id:
+        ids.append(f"QQ{member.qq_id}")
+    if member.wecom_userid:
+        ids.append(f"企微{member.wecom_userid}")
+    return " ".join(ids) or "QQ—"
 
 
 def describe_error(exc: DeskError) -> str:

@@ -30,6 +30,7 @@ from nonebot import get_loaded_plugins
 from nonebot.adapters import Bot, Event
 from nonebot.plugin import PluginMetadata
 
+from bot.platform import platform_of
 from bot.plugins.help import texts
 from bot.plugins.help.catalog import build_catalog, render_list, render_one, visible
 from bot.roles import asker_roles
@@ -46,12 +47,15 @@ __plugin_meta__ = PluginMetadata(
 help_command = on_command_word("帮助", priority=1, block=True)
 
 
-def help_text(roles: set[str], asked: str = "") -> str:
+def help_text(roles: set[str], asked: str = "", *, has_groups: bool = True) -> str:
+    """`has_groups` False (WeChat: the WeCom app and the Official Account are DMs
+    only) leaves out the commands that work in a group only."""
     catalog = build_catalog((p.id_, p.metadata) for p in get_loaded_plugins())
-    entries = visible(catalog, roles)
+    entries = [e for e in visible(catalog, roles) if has_groups or e.where != "group"]
     return render_one(entries, asked) if asked else render_list(entries)
 
 
 @help_command.handle()
 async def _help(bot: Bot, event: Event, asked: str = CommandArgText()) -> None:
-    await reply(bot, event, help_text(await asker_roles(bot, event), asked))
+    roles = await asker_roles(bot, event)
+    await reply(bot, event, help_text(roles, asked, has_groups=platform_of(bot, event) == "qq"))

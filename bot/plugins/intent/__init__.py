@@ -5,7 +5,6 @@ asker gets one short acknowledgement a day, with any phone number masked."""
 from nonebot import on_message
 from nonebot.adapters import Bot, Event
 from nonebot.adapters.onebot.v11 import Message, MessageSegment
-from nonebot.permission import SUPERUSER
 from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 from nonebot.typing import T_State
@@ -15,6 +14,7 @@ from bot.platform import is_message, origin_of
 from bot.plugins.intent.capture import capture_intent
 from bot.plugins.intent.service import detect_intent, load_vocabulary
 from bot.prefilter import register_interest
+from bot.roles import is_superuser
 from bot.sending import reply
 
 __plugin_meta__ = PluginMetadata(
@@ -46,7 +46,7 @@ intent = on_message(rule=Rule(_reads_as_intent), priority=50, block=False)
 
 @intent.handle()
 async def _capture(bot: Bot, event: Event, state: T_State, desk: DeskDep) -> None:
-    if await SUPERUSER(bot, event):
+    if await is_superuser(bot, event):
         return  # a manager (SUPERUSERS are managers, spec §3.5), not a prospect
     origin = origin_of(bot, event)
     outcome = await capture_intent(desk, state[_MATCH_KEY], origin, event.get_plaintext())
