@@ -307,7 +307,7 @@ async def test_a_friend_quoting_a_code_by_dm_is_attributed(app: App, desk: Desk)
     assert lead is not None
     assert (lead.channel, lead.referrer, lead.name) == ("referral", f"qq:{OWNER}", f"用户{FRIEND}")
     [row] = await referrals(desk)
-    assert (row.source, row.friend_qq, row.lead_id) == ("code", str(FRIEND), lead.id)
+    assert (row.source, row.friend, row.lead_id) == ("code", f"qq:{FRIEND}", lead.id)
     # quoted again: a known customer now, nothing more is recorded
     assert await said(app, dm(FRIEND, code)) == texts().CODE_ALREADY_KNOWN_DM
     assert len(await referrals(desk)) == 1

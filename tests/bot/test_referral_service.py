@@ -78,7 +78,7 @@ async def owner_dms(desk: Desk, qq: str) -> list[str]:
 async def refer(svc: Any, args: str = f"张先生 {PHONE} 轩逸", *, referrer: str = OWNER,
                 group_id: str | None = None, key: str | None = None) -> str | None:  # fmt: skip
     return await svc.refer(
-        referrer_qq=referrer, referrer_name="老张", args=args, group_id=group_id,
+        referrer=f"qq:{referrer}", referrer_name="老张", args=args, group_id=group_id,
         event_key=key or f"test:{referrer}:{args}",
     )  # fmt: skip
 
@@ -162,9 +162,11 @@ def test_new_codes_are_short_unambiguous_and_findable() -> None:
 
 
 async def test_one_code_per_owner_even_when_asked_concurrently(desk: Desk, svc: Any) -> None:
-    first, second = await asyncio.gather(svc.my_code(OWNER, "老张"), svc.my_code(OWNER, "老张"))
+    first, second = await asyncio.gather(
+        svc.my_code(f"qq:{OWNER}", "老张"), svc.my_code(f"qq:{OWNER}", "老张")
+    )
     assert first == second
-    other = await svc.my_code(OTHER_OWNER, None)
+    other = await svc.my_code(f"qq:{OTHER_OWNER}", None)
     assert other != first
 
 
@@ -320,7 +322,7 @@ async def test_a_referral_not_made_here_earns_nothing(desk: Desk, svc: Any) -> N
 
 async def invite(svc: Any, friend: str = FRIEND, at: str = "1") -> bool:
     return await svc.invited(
-        group_id=GROUP, friend_qq=friend, inviter_qq=OWNER, event_key=f"inc:{friend}:{at}"
+        group_id=GROUP, friend=f"qq:{friend}", inviter=f"qq:{OWNER}", event_key=f"inc:{friend}:{at}"
     )
 
 
@@ -332,8 +334,8 @@ async def test_an_invited_friend_who_leaves_early_voids_the_referral(
     lead = await desk.find_lead(qq_id=FRIEND)
     assert lead is not None and lead.referrer == f"qq:{OWNER}" and lead.group_id == GROUP
     desk_clock.advance(timedelta(days=29))
-    assert await svc.left_group(group_id=GROUP, friend_qq=FRIEND)
-    assert not await svc.left_group(group_id=GROUP, friend_qq=FRIEND)  # once
+    assert await svc.left_group(group_id=GROUP, friend=f"qq:{FRIEND}")
+    assert not await svc.left_group(group_id=GROUP, friend=f"qq:{FRIEND}")  # once
     [row] = await referrals(desk)
     assert row.voided_at is not None and row.void_reason == "left_group"
     actor = await wang(desk)
@@ -350,7 +352,7 @@ async def test_leaving_after_the_window_keeps_the_referral(
 ) -> None:
     assert await invite(svc)
     desk_clock.advance(timedelta(days=31))
-    assert not await svc.left_group(group_id=GROUP, friend_qq=FRIEND)
+    assert not await svc.left_group(group_id=GROUP, friend=f"qq:{FRIEND}")
     [row] = await referrals(desk)
     assert row.voided_at is None
 
@@ -363,7 +365,7 @@ async def test_voiding_takes_back_points_and_cancels_pending_rewards(desk: Desk,
     await desk.record_visit(actor, lead.id, "到店")
     await desk.record_deal(actor, lead.id, "成交")
     assert await balance(desk, OWNER) == 200
-    assert await svc.left_group(group_id=GROUP, friend_qq=FRIEND)
+    assert await svc.left_group(group_id=GROUP, friend=f"qq:{FRIEND}")
     assert await balance(desk, OWNER) == 0
     [reward] = await rewards(desk)
     assert reward.status == "cancelled"
@@ -376,24 +378,24 @@ async def test_join_request_code_starts_the_window_when_let_in(
 ) -> None:
     from bot.plugins.referral.models import SOURCE_JOIN
 
-    code = (await svc.my_code(OWNER, "老张")).split("：", 1)[1].split("\n", 1)[0]
+    code = (await svc.my_code(f"qq:{OWNER}", "老张")).split("：", 1)[1].split("\n", 1)[0]
     outcome = await svc.attribute_code(
-        code, friend_qq=FRIEND, friend_name=None, group_id=GROUP, event_key="req:1",
+        code, friend=f"qq:{FRIEND}", friend_name=None, group_id=GROUP, event_key="req:1",
         source=SOURCE_JOIN,
     )  # fmt: skip
     assert outcome.attributed
-    assert await svc.joined(group_id=GROUP, friend_qq=FRIEND)
+    assert await svc.joined(group_id=GROUP, friend=f"qq:{FRIEND}")
     desk_clock.advance(timedelta(days=3))
-    assert await svc.left_group(group_id=GROUP, friend_qq=FRIEND)
+    assert await svc.left_group(group_id=GROUP, friend=f"qq:{FRIEND}")
 
 
 async def test_a_code_quoted_in_a_group_has_no_stay_window(desk: Desk, svc: Any) -> None:
-    code = (await svc.my_code(OWNER, "老张")).split("：", 1)[1].split("\n", 1)[0]
+    code = (await svc.my_code(f"qq:{OWNER}", "老张")).split("：", 1)[1].split("\n", 1)[0]
     outcome = await svc.attribute_code(
-        code, friend_qq=FRIEND, friend_name="小王", group_id=GROUP, event_key="msg:1"
+        code, friend=f"qq:{FRIEND}", friend_name="小王", group_id=GROUP, event_key="msg:1"
     )
     assert outcome.attributed and outcome.referrer_name == "老张"
-    assert not await svc.left_group(group_id=GROUP, friend_qq=FRIEND)
+    assert not await svc.left_group(group_id=GROUP, friend=f"qq:{FRIEND}")
 
 
 # -- the ledger --------------------------------------------------------------------------------------

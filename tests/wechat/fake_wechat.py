@@ -4,7 +4,9 @@ Tokens are issued per credential and checked per endpoint the way WeChat does:
 an unknown or revoked token gets 40014, another credential's token 48002
 (api forbidden) - so a test sees whether the adapter used the right secret.
 Every request is recorded (`calls`); `delays[path]` slows an endpoint down,
-`user_errors[touser]` makes sends to that user fail with that code.
+`user_errors[touser]` makes sends to that user fail with that code,
+`group_chats[chat_id]` is the `group_chat` groupchat/get answers for that chat
+(e.g. members with the `state` of the join way they came through).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class FakeWeChat:
         self.tokens: dict[str, str] = {}  # token -> credential
         self.delays: dict[str, float] = {}
         self.user_errors: dict[str, int] = {}
+        self.group_chats: dict[str, dict[str, Any]] = {}
         self.expires_in = 7200
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -89,6 +92,7 @@ class FakeWeChat:
             self.calls.clear()
             self.delays.clear()
             self.user_errors.clear()
+            self.group_chats.clear()
             self.expires_in = 7200
 
     # -- the API -----------------------------------------------------------------
@@ -126,6 +130,10 @@ class FakeWeChat:
                 return {"errcode": code, "errmsg": "user error"}
             return {"errcode": 0, "errmsg": "ok", "invaliduser": ""}
         if call.path.endswith("/groupchat/get"):
+            with self._lock:
+                chat = self.group_chats.get(str(body.get("chat_id")))
+            if chat is not None:
+                return {"errcode": 0, "group_chat": chat}
             return {
                 "errcode": 0,
                 "group_chat": {

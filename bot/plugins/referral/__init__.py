@@ -1,26 +1,39 @@
 """荐友购车 (spec §3.3): owners refer friends by phone, by a personal code or by
 inviting them into an owner group; the friend becomes a lead with the owner as
 referrer; visits and deals earn points and rewards. The rules live in
-service.py; this module turns QQ events into its calls and its answers into
-replies. Phones are never shown in a group: replies mask them."""
+service.py; this module turns events into its calls and its answers into
+replies. Phones are never shown in a group: replies mask them.
 
+Platforms: QQ (groups and DMs), the Official Account (followers' DMs: 推荐码
+also hands out the owner's WeCom QR, whose adds carry the code) and WeCom
+(customer-contact and customer-group events carry a code in their `state`;
+the WeCom app's own users are staff and take no part). People are keyed by
+`bot.people.Origin.handle`."""
+
+import asyncio
+
+import nonebot
 from nonebot import get_driver, on_message, on_notice, on_request
+from nonebot.adapters import Bot, Event
+from nonebot.adapters.onebot.v11 import Bot as OneBotBot
 from nonebot.adapters.onebot.v11 import (
-    Bot,
     GroupDecreaseNoticeEvent,
     GroupIncreaseNoticeEvent,
-    GroupMessageEvent,
     GroupRequestEvent,
     Message,
-    MessageEvent,
     MessageSegment,
 )
+from nonebot.log import logger
 from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 from nonebot.typing import T_State
 
+from bot.adapters.wechat import ExternalChatChangeEvent, ExternalContactChangeEvent
+from bot.adapters.wechat.client import WeChatError
 from bot.commands import split_command
 from bot.desk_runtime import DeskDep, when_desk_opens
+from bot.people import Origin, staff_member
+from bot.platform import is_message, origin_of
 from bot.plugins.referral import texts
 from bot.plugins.referral.models import SOURCE_JOIN
 from bot.plugins.referral.service import (
@@ -28,10 +41,11 @@ from bot.plugins.referral.service import (
     code_pattern,
     find_code,
     load_config,
+    platform_key,
     service_for,
 )
 from bot.prefilter import register_interest
-from bot.roles import CONSULTANT, MANAGER, asker_roles
+from bot.roles import CONSULTANT, MANAGER, asker_roles, is_superuser
 from bot.rules import CommandArgText, on_command_word
 from bot.sending import reply
 from desk import Desk
@@ -60,6 +74,7 @@ __plugin_meta__ = PluginMetadata(
 # Loaded at import: a broken config/referral.toml stops the start (bot.loader).
 CONFIG = load_config()
 CODE_PATTERN = code_pattern(CONFIG)
+CONTACT_ADDED = frozenset({"add_external_contact", "add_half_external_contact"})
 
 
 def _has_code(text: str) -> bool:
@@ -80,27 +95,29 @@ def _service(desk: Desk) -> ReferralService:
     return service_for(desk, CONFIG)
 
 
-async def _is_staff(desk: Desk, qq: str) -> bool:
+async def _is_staff_qq(desk: Desk, qq: str) -> bool:
     """Roster members and SUPERUSERS: they take no part in referrals."""
     return qq in get_driver().config.superusers or await desk.member_by(qq_id=qq) is not None
 
 
-def _name(event: MessageEvent) -> str | None:
-    return (event.sender.card or event.sender.nickname) if event.sender else None
+async def _sender_is_staff(bot: Bot, event: Event, desk: Desk, origin: Origin) -> bool:
+    """The WeCom app's users are all staff; on QQ the roster and SUPERUSERS (QQ ids:
+    an openid that spells the same digits is nobody special)."""
+    if origin.platform == "wecom":
+        return True
+    if await is_superuser(bot, event):
+        return True
+    return await staff_member(desk, origin.platform, origin.user_id) is not None
 
 
-def _group_id(event: MessageEvent) -> str | None:
-    return str(event.group_id) if isinstance(event, GroupMessageEvent) else None
+def _event_key(origin: Origin) -> str:
+    return origin.event_key or f"{origin.platform}:{origin.self_id}:msg:{origin.user_id}"
 
 
-def _event_key(bot: Bot, event: MessageEvent) -> str:
-    return f"qq:{bot.self_id}:msg:{event.message_id}"
-
-
-async def _answer(bot: Bot, event: MessageEvent, text: str, *, at: bool = True) -> None:
-    """Reply; in a group, @ the asker first."""
-    if at and isinstance(event, GroupMessageEvent):
-        await reply(bot, event, Message(MessageSegment.at(event.user_id)) + text)
+async def _answer(bot: Bot, event: Event, origin: Origin, text: str, *, at: bool = True) -> None:
+    """Reply; in a QQ group, @ the asker first."""
+    if at and origin.group_id is not None and isinstance(bot, OneBotBot):
+        await reply(bot, event, Message(MessageSegment.at(origin.user_id)) + text)
     else:
         await reply(bot, event, text)
 
@@ -115,74 +132,128 @@ refer_command = on_command_word("推荐", priority=10, block=True)
 
 
 @refer_command.handle()
-async def _refer(
-    bot: Bot, event: MessageEvent, desk: DeskDep, args: str = CommandArgText()
-) -> None:
-    if CONSULTANT in await asker_roles(bot, event):
-        await _answer(bot, event, texts.STAFF_CANNOT_REFER)
+async def _refer(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgText()) -> None:
+    origin = origin_of(bot, event)
+    if origin.platform == "wecom" or CONSULTANT in await asker_roles(bot, event):
+        await _answer(bot, event, origin, texts.STAFF_CANNOT_REFER)
         return
     answer = await _service(desk).refer(
-        referrer_qq=str(event.user_id), referrer_name=_name(event), args=args,
-        group_id=_group_id(event), event_key=_event_key(bot, event),
+        referrer=origin.handle, referrer_name=origin.nickname, args=args,
+        group_id=origin.group_id, event_key=_event_key(origin),
     )  # fmt: skip
     if answer is None:
         return  # the same message delivered again: already answered
-    await _answer(bot, event, answer or _usage("推荐"))
+    await _answer(bot, event, origin, answer or _usage("推荐"))
 
 
 code_command = on_command_word("推荐码", priority=10, block=True)
 
 
 @code_command.handle()
-async def _code(bot: Bot, event: MessageEvent, desk: DeskDep) -> None:
-    if CONSULTANT in await asker_roles(bot, event):
-        await _answer(bot, event, texts.STAFF_NO_CODE)
+async def _code(bot: Bot, event: Event, desk: DeskDep) -> None:
+    origin = origin_of(bot, event)
+    if origin.platform == "wecom" or CONSULTANT in await asker_roles(bot, event):
+        await _answer(bot, event, origin, texts.STAFF_NO_CODE)
         return
-    await _answer(bot, event, await _service(desk).my_code(str(event.user_id), _name(event)))
+    service = _service(desk)
+    if origin.platform != "wechat_oa":
+        await _answer(bot, event, origin, await service.my_code(origin.handle, origin.nickname))
+        return
+    own = await service.own_code(origin.handle, origin.nickname)
+    qr, no_qr = own.contact_qr, None
+    if qr is None:
+        qr, no_qr = await _contact_qr(service, own.code)
+    await _answer(bot, event, origin, service.wechat_code_text(own.code, qr, no_qr))
+
+
+# One QR per code even when an owner asks twice at once (a second would be an orphan).
+_qr_locks: dict[str, asyncio.Lock] = {}
+
+
+def _wecom_bot() -> Bot | None:
+    """The WeCom app's bot (the OA bot cannot make contact ways), if connected."""
+    for self_id, bot in nonebot.get_bots().items():
+        if self_id.startswith("wecom:"):
+            return bot
+    return None
+
+
+async def _contact_qr(service: ReferralService, code: str) -> tuple[str | None, str | None]:
+    """(the QR of a WeCom contact way with state = `code`, made and stored once;
+    else None and the line saying why there is none)."""
+    wecom = _wecom_bot()
+    users = list(CONFIG.wecom.contact_users)
+    if wecom is None or not users:
+        return None, texts.CODE_NO_WECOM
+    global _qr_locks
+    if len(_qr_locks) > 1000:  # drop the idle ones
+        _qr_locks = {c: lock for c, lock in _qr_locks.items() if lock.locked()}
+    async with _qr_locks.setdefault(code, asyncio.Lock()):
+        own = await service.own_code_by(code)
+        if own is not None and own.contact_qr:
+            return own.contact_qr, None  # made while this ask waited
+        try:
+            way = await wecom.call_api(
+                "add_contact_way", state=code, user_ids=users,
+                remark=texts.CONTACT_WAY_REMARK.format(code=code),
+            )  # fmt: skip
+        except WeChatError:  # the customer-contact secret is not set
+            return None, texts.CODE_NO_WECOM
+        except Exception as exc:  # a timeout may have made one: an orphan QR, harmless
+            logger.warning(f"referral: no WeCom contact way for code {code}: {exc!r}")
+            return None, texts.CODE_QR_LATER
+        config_id = way.get("config_id") if isinstance(way, dict) else None
+        qr = way.get("qr_code") if isinstance(way, dict) else None
+        if not isinstance(config_id, str) or not isinstance(qr, str):
+            logger.warning(f"referral: contact way for code {code} came back without a QR")
+            return None, texts.CODE_QR_LATER
+        stored = await service.save_contact_way(code, config_id, qr)
+    return (stored, None) if stored else (None, texts.CODE_QR_LATER)
 
 
 mine_command = on_command_word("我的推荐", priority=10, block=True)
 
 
 @mine_command.handle()
-async def _mine(bot: Bot, event: MessageEvent, desk: DeskDep) -> None:
-    await _answer(bot, event, await _service(desk).my_referrals(str(event.user_id)))
+async def _mine(bot: Bot, event: Event, desk: DeskDep) -> None:
+    origin = origin_of(bot, event)
+    await _answer(bot, event, origin, await _service(desk).my_referrals(origin.handle))
 
 
 board_command = on_command_word("推荐榜", priority=10, block=True)
 
 
 @board_command.handle()
-async def _board(bot: Bot, event: MessageEvent, desk: DeskDep) -> None:
-    await _answer(bot, event, await _service(desk).leaderboard(), at=False)
+async def _board(bot: Bot, event: Event, desk: DeskDep) -> None:
+    origin = origin_of(bot, event)
+    await _answer(bot, event, origin, await _service(desk).leaderboard(), at=False)
 
 
 ledger_command = on_command_word("奖励台账", priority=10, block=True)
 
 
 @ledger_command.handle()
-async def _ledger(
-    bot: Bot, event: MessageEvent, desk: DeskDep, args: str = CommandArgText()
-) -> None:
+async def _ledger(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgText()) -> None:
+    origin = origin_of(bot, event)
     if MANAGER not in await asker_roles(bot, event):
-        await _answer(bot, event, texts.LEDGER_MANAGERS_ONLY)
+        await _answer(bot, event, origin, texts.LEDGER_MANAGERS_ONLY)
         return
     service = _service(desk)
     words = args.split()
     if not words:
-        await _answer(bot, event, await service.ledger(), at=False)
+        await _answer(bot, event, origin, await service.ledger(), at=False)
     elif words == ["全部"]:
-        await _answer(bot, event, await service.ledger(show_all=True), at=False)
+        await _answer(bot, event, origin, await service.ledger(show_all=True), at=False)
     elif words[0] == "发放" and len(words) == 2 and words[1].lstrip("#＃").isdigit():
         number = int(words[1].lstrip("#＃"))
         if not valid_id(number):
-            await _answer(bot, event, texts.LEDGER_NOT_FOUND.format(id=words[1][:12]))
+            await _answer(bot, event, origin, texts.LEDGER_NOT_FOUND.format(id=words[1][:12]))
             return
-        member = await desk.member_by(qq_id=str(event.user_id))
-        by = member.name if member else f"QQ {event.user_id}"
-        await _answer(bot, event, await service.fulfil(number, by))
+        member = await staff_member(desk, origin.platform, origin.user_id)
+        by = member.name if member else texts.BY_ACCOUNT[origin.platform].format(id=origin.user_id)
+        await _answer(bot, event, origin, await service.fulfil(number, by))
     else:
-        await _answer(bot, event, _usage("奖励台账"))
+        await _answer(bot, event, origin, _usage("奖励台账"))
 
 
 # -- a friend quotes a code -------------------------------------------------------------------
@@ -190,7 +261,9 @@ async def _ledger(
 _CODE_KEY = "referral_code"
 
 
-async def _quotes_code(event: MessageEvent, state: T_State) -> bool:
+async def _quotes_code(event: Event, state: T_State) -> bool:
+    if not is_message(event):
+        return False
     text = event.get_plaintext()
     if split_command(text, COMMANDS) is not None:
         return False  # an owner's own command, not a friend quoting a code
@@ -204,22 +277,23 @@ code_quoted = on_message(rule=Rule(_quotes_code), priority=1, block=False)
 
 
 @code_quoted.handle()
-async def _attribute(bot: Bot, event: MessageEvent, state: T_State, desk: DeskDep) -> None:
-    if await _is_staff(desk, str(event.user_id)):
+async def _attribute(bot: Bot, event: Event, state: T_State, desk: DeskDep) -> None:
+    origin = origin_of(bot, event)
+    if await _sender_is_staff(bot, event, desk, origin):
         return
-    group_id = _group_id(event)
     outcome = await _service(desk).attribute_code(
-        state[_CODE_KEY], friend_qq=str(event.user_id), friend_name=_name(event),
-        group_id=group_id, event_key=_event_key(bot, event),
+        state[_CODE_KEY], friend=origin.handle, friend_name=origin.nickname,
+        group_id=origin.group_id, event_key=_event_key(origin),
     )  # fmt: skip
     referrer = outcome.referrer_name or texts.AN_OWNER
+    in_group = origin.group_id is not None
     if outcome.attributed:
-        line = texts.CODE_THANKS_GROUP if group_id else texts.CODE_THANKS_DM
-        await _answer(bot, event, line.format(referrer=referrer))
-    elif group_id is None and outcome.reason == "own":
-        await _answer(bot, event, texts.CODE_OWN_DM)
-    elif group_id is None and outcome.reason == "known":
-        await _answer(bot, event, texts.CODE_ALREADY_KNOWN_DM)
+        line = texts.CODE_THANKS_GROUP if in_group else texts.CODE_THANKS_DM
+        await _answer(bot, event, origin, line.format(referrer=referrer))
+    elif not in_group and outcome.reason == "own":
+        await _answer(bot, event, origin, texts.CODE_OWN_DM)
+    elif not in_group and outcome.reason == "known":
+        await _answer(bot, event, origin, texts.CODE_ALREADY_KNOWN_DM)
 
 
 async def _join_request_with_code(event: GroupRequestEvent, state: T_State) -> bool:
@@ -233,18 +307,20 @@ join_request = on_request(rule=Rule(_join_request_with_code), priority=5, block=
 
 
 @join_request.handle()
-async def _join_request(bot: Bot, event: GroupRequestEvent, state: T_State, desk: DeskDep) -> None:
+async def _join_request(
+    bot: OneBotBot, event: GroupRequestEvent, state: T_State, desk: DeskDep
+) -> None:
     # No reply: a join request cannot be answered with text.
-    if await _is_staff(desk, str(event.user_id)):
+    if await _is_staff_qq(desk, str(event.user_id)):
         return
     await _service(desk).attribute_code(
-        state[_CODE_KEY], friend_qq=str(event.user_id), friend_name=None,
-        group_id=str(event.group_id), event_key=f"qq:{bot.self_id}:request:{event.flag}"[:160],
-        source=SOURCE_JOIN,
+        state[_CODE_KEY], friend=f"qq:{event.user_id}", friend_name=None,
+        group_id=str(event.group_id),
+        event_key=platform_key("qq", bot.self_id, "request", event.flag), source=SOURCE_JOIN,
     )  # fmt: skip
 
 
-# -- group membership ------------------------------------------------------------------------------
+# -- QQ group membership ---------------------------------------------------------------------------
 
 
 async def _joined(event: GroupIncreaseNoticeEvent) -> bool:
@@ -256,19 +332,19 @@ member_joined = on_notice(rule=Rule(_joined), priority=5, block=False)
 
 
 @member_joined.handle()
-async def _member_joined(bot: Bot, event: GroupIncreaseNoticeEvent, desk: DeskDep) -> None:
+async def _member_joined(bot: OneBotBot, event: GroupIncreaseNoticeEvent, desk: DeskDep) -> None:
     service = _service(desk)
     friend, group = str(event.user_id), str(event.group_id)
     if event.sub_type == "approve":
-        await service.joined(group_id=group, friend_qq=friend)
+        await service.joined(group_id=group, friend=f"qq:{friend}")
         return
     inviter = str(event.operator_id)
-    if event.operator_id in (0, event.self_id) or await _is_staff(desk, inviter):
+    if event.operator_id in (0, event.self_id) or await _is_staff_qq(desk, inviter):
         return  # invited by staff or the bot: nobody to reward
-    if await _is_staff(desk, friend):
+    if await _is_staff_qq(desk, friend):
         return
     await service.invited(
-        group_id=group, friend_qq=friend, inviter_qq=inviter,
+        group_id=group, friend=f"qq:{friend}", inviter=f"qq:{inviter}",
         event_key=f"qq:{bot.self_id}:increase:{group}:{friend}:{event.time}",
     )  # fmt: skip
 
@@ -282,4 +358,59 @@ member_left = on_notice(rule=Rule(_left), priority=5, block=False)
 
 @member_left.handle()
 async def _member_left(event: GroupDecreaseNoticeEvent, desk: DeskDep) -> None:
-    await _service(desk).left_group(group_id=str(event.group_id), friend_qq=str(event.user_id))
+    await _service(desk).left_group(group_id=str(event.group_id), friend=f"qq:{event.user_id}")
+
+
+# -- WeCom customer contacts and customer groups ------------------------------------------------
+
+
+async def _contact_added(event: Event) -> bool:
+    return (
+        isinstance(event, ExternalContactChangeEvent)
+        and event.change_type in CONTACT_ADDED
+        and bool(event.state)
+    )
+
+
+# Non-blocking: other plugins may greet or record the same customer.
+contact_added = on_notice(rule=Rule(_contact_added), priority=5, block=False)
+
+
+@contact_added.handle()
+async def _on_contact_added(bot: Bot, event: ExternalContactChangeEvent, desk: DeskDep) -> None:
+    # No reply: a new contact is welcomed by WeCom itself (or by staff).
+    await _service(desk).wecom_contact_added(
+        event.state, external_userid=event.external_user_id,
+        event_key=platform_key(
+            "wecom", "contact", event.staff_user_id, event.external_user_id, event.create_time
+        ),
+    )  # fmt: skip
+
+
+async def _chat_members_changed(event: Event) -> bool:
+    return (
+        isinstance(event, ExternalChatChangeEvent)
+        and event.change_type == "update"
+        and event.update_detail in ("add_member", "del_member")
+    )
+
+
+chat_changed = on_notice(rule=Rule(_chat_members_changed), priority=5, block=False)
+
+
+@chat_changed.handle()
+async def _on_chat_changed(bot: Bot, event: ExternalChatChangeEvent, desk: DeskDep) -> None:
+    service = _service(desk)
+    if event.update_detail == "del_member":
+        await service.wecom_group_left(chat_id=event.chat_id, member_ids=event.member_ids)
+        return
+    # The join way's state is not in the event: the group's member list carries it.
+    try:
+        group = await bot.call_api("get_group_chat", chat_id=event.chat_id)
+    except Exception as exc:
+        logger.warning(f"referral: customer group {event.chat_id} not read: {exc!r}")
+        return
+    await service.wecom_group_joined(
+        group, chat_id=event.chat_id, member_ids=event.member_ids,
+        key_prefix=platform_key("wecom", "chat", event.chat_id, event.create_time),
+    )  # fmt: skip

@@ -3,12 +3,16 @@
 Pure: no NoneBot. The front (`__init__.py`) parses events, decides who is staff
 and sends what these functions return.
 
-- A referral attributes one friend (a new lead on the desk) to one referrer
-  ("qq:<id>"): by command (推荐 <称呼> <手机号>), by a quoted personal code
-  (推荐码), or by an invitation into an owner group. First valid referrer wins:
-  a friend who is already a lead is never attributed, and the database keeps
-  one referral per phone, per friend's QQ and per lead, so two concurrent
-  referrals of one phone give one.
+- People are handles, the desk's referrer format (bot.people.Origin.handle):
+  "qq:<QQ id>", "wechat:<Official Account openid>", "wecom:<WeCom external
+  userid>".
+- A referral attributes one friend (a new lead on the desk) to one referrer:
+  by command (推荐 <称呼> <手机号>), by a quoted personal code (推荐码: in a QQ
+  or Official Account message, a QQ join request, or the `state` of a WeCom
+  contact way / customer-group join way), or by an invitation into a QQ owner
+  group. First valid referrer wins: a friend who is already a lead is never
+  attributed, and the database keeps one referral per phone, per friend's
+  handle and per lead, so two concurrent referrals of one phone give one.
 - Every attribution is one `desk.write`: the lead (`capture_in`) and the
   referral row commit together or not at all. A step that finds the friend
   already known raises `_Refused`, which rolls the lead change back (the desk
@@ -23,6 +27,7 @@ and sends what these functions return.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -34,7 +39,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import and_, func, select, update
@@ -49,6 +54,8 @@ from bot.plugins.referral.models import (
     SOURCE_COMMAND,
     SOURCE_INVITE,
     SOURCE_JOIN,
+    SOURCE_WECOM_CONTACT,
+    SOURCE_WECOM_GROUP,
     Referral,
     ReferralCode,
     ReferralReward,
@@ -80,6 +87,9 @@ MINE_SHOWN = 20
 LEDGER_SHOWN = 30
 RECONCILE_BATCH = 500
 NOTE_MAX = 200
+# handle prefix -> the outbox channel of a DM to that person (a WeCom customer has none:
+# the app cannot write to an external contact)
+DM_CHANNELS = {"qq": "qq", "wechat": "wechat_oa"}
 
 
 # -- configuration -----------------------------------------------------------------
@@ -87,6 +97,18 @@ NOTE_MAX = 200
 
 class ReferralConfigError(ValueError):
     """config/referral.toml is unreadable or invalid; the message names the key."""
+
+
+# A WeCom userid as the admin console allows it (letters, digits, _ - . @).
+WeComUserId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")]
+
+
+class WeComReferralConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Staff whose 联系我 QR code an owner's 推荐码 hands out (WeCom allows 100 per QR);
+    # none: no QR, the code alone.
+    contact_users: Annotated[tuple[WeComUserId, ...], Field(max_length=100)] = ()
 
 
 class ReferralConfig(BaseModel):
@@ -98,6 +120,7 @@ class ReferralConfig(BaseModel):
     code_prefix: Annotated[str, Field(pattern=r"^[A-Z]{1,4}$")] = "TJ"
     code_length: Annotated[int, Field(ge=4, le=8)] = 5
     leaderboard_size: Annotated[int, Field(ge=1, le=50)] = 10
+    wecom: WeComReferralConfig = WeComReferralConfig()
 
 
 def load_config(path: Path | None = None) -> ReferralConfig:
@@ -146,6 +169,39 @@ def find_code(text: str, pattern: re.Pattern[str], prefix: str) -> str | None:
     return None
 
 
+def code_in_state(state: str | None, pattern: re.Pattern[str], prefix: str) -> str | None:
+    """The code a WeCom contact way / join way `state` carries: the whole state is a
+    code (our contact ways set state = the code); anything else is someone else's."""
+    if not isinstance(state, str) or len(state) > 30:
+        return None
+    code = find_code(state.strip(), pattern, prefix)
+    return code if code is not None and code == state.strip().upper() else None
+
+
+def joined_with_codes(
+    group: object, member_ids: list[str], pattern: re.Pattern[str], prefix: str
+) -> list[tuple[str, str]]:
+    """[(external userid, code)] of the customers in a WeCom `groupchat/get` answer
+    (member_list entries: userid, type 2 = external, state) who joined through a
+    join way whose state is a code. `member_ids`: the members the event names as
+    new (all external members when the event names none)."""
+    members = group.get("member_list") if isinstance(group, dict) else None
+    wanted = set(member_ids)
+    found: list[tuple[str, str]] = []
+    for member in members if isinstance(members, list) else []:
+        if not isinstance(member, dict) or member.get("type") != 2:
+            continue  # type 1: staff of the corp
+        userid = member.get("userid")
+        if not isinstance(userid, str) or not 0 < len(userid) <= 64:
+            continue
+        if wanted and userid not in wanted:
+            continue
+        code = code_in_state(member.get("state"), pattern, prefix)
+        if code is not None:
+            found.append((userid, code))
+    return found[:500]
+
+
 def new_code(config: ReferralConfig) -> str:
     while True:
         body = "".join(secrets.choice(CODE_ALPHABET) for _ in range(config.code_length))
@@ -160,8 +216,36 @@ def mask_qq(qq: str) -> str:
     return f"{qq[:2]}****{qq[-2:]}" if len(qq) >= 5 else "****"
 
 
-def _qq_of(handle: str) -> str | None:
-    return handle.split(":", 1)[1] if handle.startswith("qq:") else None
+# handle prefix -> the desk's keyword for that contact (find_lead / capture_in)
+HANDLE_FIELDS = {"qq": "qq_id", "wechat": "wechat_openid", "wecom": "wecom_external_userid"}
+
+
+def split_handle(handle: str) -> tuple[str, str] | None:
+    """ "wechat:o6_b…" -> ("wechat", "o6_b…"); None when it is not a person's handle."""
+    kind, _, value = handle.partition(":")
+    return (kind, value) if kind in HANDLE_FIELDS and value else None
+
+
+def contact_fields(handle: str) -> dict[str, Any]:
+    """The desk keyword for a handle: {"wechat_openid": "o6_b…"} ({} when unknown)."""
+    parts = split_handle(handle)
+    return {HANDLE_FIELDS[parts[0]]: parts[1]} if parts else {}
+
+
+def account_label(handle: str) -> str:
+    """The account behind a handle, for staff (a lead note, the reward ledger)."""
+    parts = split_handle(handle)
+    if parts is None:
+        return handle
+    return texts.ACCOUNT[parts[0]].format(id=parts[1])
+
+
+def platform_key(*parts: object) -> str:
+    """A platform event's key for the desk (at most 160 characters: a long one is hashed)."""
+    key = ":".join(str(p) for p in parts)
+    if len(key) <= 160:
+        return key
+    return f"{parts[0]}:h:{hashlib.sha256(key.encode('utf-8', 'replace')).hexdigest()}"
 
 
 def _clean_name(name: str | None) -> str | None:
@@ -188,14 +272,24 @@ def friend_label(ref: Referral) -> str:
         return f"{ref.friend_name or texts.FRIEND_UNKNOWN} {mask_phone(ref.phone)}"
     if ref.friend_name:
         return ref.friend_name
-    if ref.friend_qq:
-        return texts.FRIEND_QQ.format(masked=mask_qq(ref.friend_qq))
+    parts = split_handle(ref.friend) if ref.friend else None
+    if parts is not None and parts[0] == "qq":
+        return texts.FRIEND_QQ.format(masked=mask_qq(parts[1]))
+    if parts is not None:
+        return texts.FRIEND_ON[parts[0]]
     return texts.FRIEND_UNKNOWN
 
 
 def referrer_label(name: str | None, referrer: str) -> str:
-    qq = _qq_of(referrer)
-    return name or (texts.FRIEND_QQ.format(masked=mask_qq(qq)) if qq else texts.AN_OWNER)
+    """A referrer for everyone to see (推荐榜): a name, else a masked account."""
+    if name:
+        return name
+    parts = split_handle(referrer)
+    if parts is not None and parts[0] == "qq":
+        return texts.FRIEND_QQ.format(masked=mask_qq(parts[1]))
+    if parts is not None and parts[0] == "wechat":
+        return texts.WECHAT_OWNER.format(tail=parts[1][-4:])
+    return texts.AN_OWNER
 
 
 def progress(ref: Referral, lead: LeadView | None) -> str:
@@ -274,6 +368,14 @@ class CodeOutcome:
 
 
 @dataclass(frozen=True)
+class OwnCode:
+    """An owner's code and the WeCom QR made for it (None: not made yet)."""
+
+    code: str
+    contact_qr: str | None
+
+
+@dataclass(frozen=True)
 class _Mine:
     rows: list[Referral]  # the latest first
     total: int
@@ -332,20 +434,24 @@ class ReferralService:
 
         return await self.desk.read(step)
 
+    async def _lead_of(self, handle: str) -> LeadView | None:
+        """The lead behind a person's handle, if any."""
+        fields = contact_fields(handle)
+        return await self.desk.find_lead(**fields) if fields else None
+
     # -- 推荐 <称呼> <手机号> [意向车型] ------------------------------------------------------
     async def refer(
-        self, *, referrer_qq: str, referrer_name: str | None, args: str,
+        self, *, referrer: str, referrer_name: str | None, args: str,
         group_id: str | None, event_key: str,
     ) -> str | None:  # fmt: skip
-        """Refer a friend by phone; the reply ("" = usage line, None = say nothing:
-        the same message delivered again)."""
+        """`referrer` (a handle) refers a friend by phone; the reply ("" = usage line,
+        None = say nothing: the same message delivered again)."""
         parsed = parse_refer_args(args)
         if isinstance(parsed, str):
             return parsed
         if await self._seen_event(event_key):
             return None
-        referrer = points.qq_user(referrer_qq)
-        own = await self.desk.find_lead(qq_id=referrer_qq)
+        own = await self._lead_of(referrer)
         known = await self.desk.find_lead(phone=parsed.phone)
         if own is not None and (own.phone == parsed.phone or (known and known.id == own.id)):
             return texts.SELF_REFERRAL
@@ -356,7 +462,7 @@ class ReferralService:
             texts.LEAD_NOTE_MODEL.format(model=parsed.car_model) if parsed.car_model else ""
         )
         note = texts.LEAD_NOTE_REFER.format(
-            referrer=name or texts.AN_OWNER, qq=referrer_qq, model=model_note
+            referrer=name or texts.AN_OWNER, account=account_label(referrer), model=model_note
         )
 
         async def step(uow: UnitOfWork) -> None:
@@ -378,7 +484,7 @@ class ReferralService:
         try:
             outcome = await self._write(step)
         except DeskError as exc:  # checked above already; the desk's own limits, to be safe
-            log.info("referral by %s refused by the desk: %s", referrer_qq, exc)
+            log.info("referral by %s refused by the desk: %s", referrer, exc)
             if isinstance(exc, InvalidInput) and exc.field == "car_model":
                 return texts.BAD_MODEL
             return texts.NOT_RECORDED
@@ -399,15 +505,13 @@ class ReferralService:
             raise _Refused("known")
 
     # -- 推荐码 ---------------------------------------------------------------------------
-    async def my_code(self, owner_qq: str, owner_name: str | None) -> str:
-        owner = points.qq_user(owner_qq)
+    async def own_code(self, owner: str, owner_name: str | None) -> OwnCode:
+        """The owner's (a handle) code, made on first ask, with its WeCom QR if made."""
 
-        async def step(uow: UnitOfWork) -> str:
-            code = await uow.session.scalar(
-                select(ReferralCode.code).where(ReferralCode.owner == owner)
-            )
-            if code is not None:
-                return code
+        async def step(uow: UnitOfWork) -> OwnCode:
+            row = await uow.session.scalar(select(ReferralCode).where(ReferralCode.owner == owner))
+            if row is not None:
+                return OwnCode(row.code, row.contact_qr)
             candidate = new_code(self.config)
             for _ in range(20):  # a taken code (rare) would only cost a retry of the step
                 if await uow.session.get(ReferralCode, candidate) is None:
@@ -418,102 +522,182 @@ class ReferralService:
                 uow, ReferralCode, ["owner"], code=candidate, owner=owner,
                 owner_name=_clean_name(owner_name), created_at=uow.now,
             )  # fmt: skip
-            mine = await uow.session.scalar(
-                select(ReferralCode.code).where(ReferralCode.owner == owner)
-            )
+            mine = await uow.session.scalar(select(ReferralCode).where(ReferralCode.owner == owner))
             assert mine is not None
-            return mine
+            return OwnCode(mine.code, mine.contact_qr)
 
-        code = await self.desk.write(step)
+        return await self.desk.write(step)
+
+    async def own_code_by(self, code: str) -> OwnCode | None:
+        """A code as stored (with its QR), None when there is no such code."""
+        row = await self.desk.read(lambda uow: uow.session.get(ReferralCode, code.upper()[:16]))
+        return OwnCode(row.code, row.contact_qr) if row is not None else None
+
+    async def my_code(self, owner: str, owner_name: str | None) -> str:
+        """The 推荐码 answer on QQ: the code and where a friend quotes it."""
+        own = await self.own_code(owner, owner_name)
         return texts.YOUR_CODE.format(
-            code=code, points=self.config.visit_points, reward=self.config.deal_reward
+            code=own.code, points=self.config.visit_points, reward=self.config.deal_reward
         )
 
+    def wechat_code_text(self, code: str, qr: str | None, no_qr: str | None) -> str:
+        """The 推荐码 answer on the Official Account: the code, the owner's WeCom QR
+        when there is one, else `no_qr` (why there is none)."""
+        fields = {"code": code, "points": self.config.visit_points}
+        lines = [texts.YOUR_CODE_WECHAT.format(**fields)]
+        lines.append(texts.CODE_QR.format(qr=qr) if qr else no_qr or "")
+        lines.append(texts.CODE_REWARDS.format(**fields, reward=self.config.deal_reward))
+        return "\n".join(line for line in lines if line)
+
+    async def save_contact_way(self, code: str, config_id: str, qr: str) -> str | None:
+        """Keep the WeCom contact way made for `code`; one made meanwhile wins (the
+        first stored is the one owners already shared). The stored QR, None when the
+        code does not exist or the values cannot be stored."""
+        if not (0 < len(config_id) <= 64 and 0 < len(qr) <= 512 and _storable(config_id + qr)):
+            return None
+
+        async def step(uow: UnitOfWork) -> str | None:
+            await uow.session.execute(
+                update(ReferralCode)
+                .where(ReferralCode.code == code, ReferralCode.contact_qr.is_(None))
+                .values(contact_config_id=config_id, contact_qr=qr)
+            )
+            return await uow.session.scalar(
+                select(ReferralCode.contact_qr).where(ReferralCode.code == code)
+            )
+
+        return await self.desk.write(step)
+
     async def attribute_code(
-        self, code: str, *, friend_qq: str, friend_name: str | None,
+        self, code: str, *, friend: str, friend_name: str | None,
         group_id: str | None, event_key: str, source: str = SOURCE_CODE,
+        channel: str = "referral", joined: bool = False,
     ) -> CodeOutcome:  # fmt: skip
-        """A friend quoted `code` (a message, a join request): attribute them to its
-        owner unless they own it or are already a lead. The caller excludes staff."""
+        """A friend (a handle) quoted `code` (a message, a join request, a WeCom
+        contact or join way's state): attribute them to its owner unless they own it
+        or are already a lead. `joined`: they are in group `group_id` now (the stay
+        window starts). The caller excludes staff."""
         owner_row = await self.desk.read(
             lambda uow: uow.session.get(ReferralCode, code.upper()[:16])
         )
         if owner_row is None:
             return CodeOutcome(False, "unknown")
         owner, owner_name = owner_row.owner, owner_row.owner_name
-        if owner == points.qq_user(friend_qq):
+        if owner == friend:
             return CodeOutcome(False, "own")
         if await self._seen_event(event_key):
             return CodeOutcome(False, "duplicate")
-        if await self.desk.find_lead(qq_id=friend_qq) is not None:
+        if await self._lead_of(friend) is not None:
             return CodeOutcome(False, "known")
         shown = owner_name or texts.AN_OWNER
         name = _clean_name(friend_name)
         note = texts.LEAD_NOTE_CODE.format(referrer=shown, code=owner_row.code)
         outcome = await self._attribute(
-            friend_qq=friend_qq, friend_name=name, referrer=owner, referrer_name=owner_name,
-            group_id=group_id, event_key=event_key, source=source, note=note, joined=False,
+            friend=friend, friend_name=name, referrer=owner, referrer_name=owner_name,
+            group_id=group_id, event_key=event_key, source=source, note=note, joined=joined,
+            channel=channel,
         )  # fmt: skip
         if outcome != "attributed":
             return CodeOutcome(False, outcome)
         return CodeOutcome(True, "attributed", shown)
 
     async def _attribute(
-        self, *, friend_qq: str, friend_name: str | None, referrer: str, referrer_name: str | None,
+        self, *, friend: str, friend_name: str | None, referrer: str, referrer_name: str | None,
         group_id: str | None, event_key: str, source: str, note: str, joined: bool,
+        channel: str = "referral",
     ) -> str:  # fmt: skip
-        """A friend known by QQ becomes a referred lead: "attributed", "known" or "duplicate"."""
+        """A friend known by an account (a handle) becomes a referred lead:
+        "attributed", "known", "duplicate" or "invalid"."""
+        contact = contact_fields(friend)
+        if not contact:
+            return "invalid"
 
         async def step(uow: UnitOfWork) -> None:
             if await uow.session.scalar(select(Referral.id).where(Referral.event_key == event_key)):
                 raise _Refused("duplicate")
             result = await self.desk.capture_in(
-                uow, channel="referral", qq_id=friend_qq, name=friend_name, group_id=group_id,
-                referrer=referrer, message=note[:NOTE_MAX], event_key=event_key,
+                uow, channel=channel, name=friend_name, group_id=group_id, referrer=referrer,
+                message=note[:NOTE_MAX], event_key=event_key, **contact,
             )  # fmt: skip
             if not result.created:
                 raise _Refused("known")
             await self._add(
                 uow, referrer=referrer, referrer_name=referrer_name, friend_name=friend_name,
-                friend_qq=friend_qq, lead_id=result.lead.id, source=source, group_id=group_id,
-                event_key=event_key, joined_at=uow.now if joined else None,
-                keys=["friend_qq"],
+                friend=friend, lead_id=result.lead.id, source=source, group_id=group_id,
+                event_key=event_key, joined_at=uow.now if joined else None, keys=["friend"],
             )  # fmt: skip
 
         try:
             outcome = await self._write(step)
-        except DeskError as exc:  # e.g. a QQ id the desk does not accept
-            log.info("referral of %s not recorded: %s", friend_qq, exc)
+        except DeskError as exc:  # e.g. a QQ id or WeChat id the desk does not accept
+            log.info("referral of %s not recorded: %s", friend, exc)
             return "invalid"
         return outcome.reason if isinstance(outcome, _Refused) else "attributed"
 
+    # -- WeCom: customer contacts and customer groups --------------------------------------
+    async def wecom_contact_added(
+        self, state: str | None, *, external_userid: str, event_key: str
+    ) -> CodeOutcome:
+        """A customer added a staff member through a contact way: its `state` is an
+        owner's code (the QR 推荐码 handed out) -> the customer is that owner's referral."""
+        code = code_in_state(state, self.pattern, self.config.code_prefix)
+        if code is None:
+            return CodeOutcome(False, "unknown")
+        return await self.attribute_code(
+            code, friend=f"wecom:{external_userid}", friend_name=None, group_id=None,
+            event_key=event_key, source=SOURCE_WECOM_CONTACT, channel="wecom",
+        )  # fmt: skip
+
+    async def wecom_group_joined(
+        self, group: object, *, chat_id: str, member_ids: list[str], key_prefix: str
+    ) -> list[CodeOutcome]:
+        """Customers joined customer group `chat_id`: those whose join way's state is
+        a code (read from `groupchat/get`'s answer `group`) are the owner's referrals,
+        in the group from now (leaving within the stay window voids it)."""
+        outcomes = []
+        for userid, code in joined_with_codes(
+            group, member_ids, self.pattern, self.config.code_prefix
+        ):
+            outcome = await self.attribute_code(
+                code, friend=f"wecom:{userid}", friend_name=None, group_id=chat_id,
+                event_key=platform_key(key_prefix, userid), source=SOURCE_WECOM_GROUP,
+                channel="wecom_group", joined=True,
+            )  # fmt: skip
+            outcomes.append(outcome)
+        return outcomes
+
+    async def wecom_group_left(self, *, chat_id: str, member_ids: list[str]) -> int:
+        """Customers left customer group `chat_id`: how many referrals that voided."""
+        voided = 0
+        for userid in member_ids[:500]:
+            voided += await self.left_group(group_id=chat_id, friend=f"wecom:{userid}")
+        return voided
+
     # -- group membership ------------------------------------------------------------------
-    async def invited(
-        self, *, group_id: str, friend_qq: str, inviter_qq: str, event_key: str
-    ) -> bool:
-        """A member invited `friend_qq` into the group (the caller excludes staff and the
-        bot as inviter). True when the friend became the inviter's referral."""
-        if friend_qq == inviter_qq or await self._seen_event(event_key):
+    async def invited(self, *, group_id: str, friend: str, inviter: str, event_key: str) -> bool:
+        """A member (`inviter`, a handle) invited `friend` into the QQ group (the caller
+        excludes staff and the bot as inviter). True when the friend became the
+        inviter's referral."""
+        if friend == inviter or await self._seen_event(event_key):
             return False
-        if await self.desk.find_lead(qq_id=friend_qq) is not None:
+        if await self._lead_of(friend) is not None:
             return False
-        inviter = points.qq_user(inviter_qq)
-        note = texts.LEAD_NOTE_INVITE.format(qq=inviter_qq)
+        note = texts.LEAD_NOTE_INVITE.format(account=account_label(inviter))
         outcome = await self._attribute(
-            friend_qq=friend_qq, friend_name=None, referrer=inviter, referrer_name=None,
+            friend=friend, friend_name=None, referrer=inviter, referrer_name=None,
             group_id=group_id, event_key=event_key, source=SOURCE_INVITE, note=note,
             joined=True,
         )  # fmt: skip
         return outcome == "attributed"
 
-    async def joined(self, *, group_id: str, friend_qq: str) -> bool:
+    async def joined(self, *, group_id: str, friend: str) -> bool:
         """A friend referred by a join request's code was let in: the stay window starts."""
 
         async def step(uow: UnitOfWork) -> bool:
             result = await uow.session.execute(
                 update(Referral)
                 .where(
-                    Referral.friend_qq == friend_qq,
+                    Referral.friend == friend,
                     Referral.group_id == group_id,
                     Referral.source == SOURCE_JOIN,
                     Referral.joined_at.is_(None),
@@ -524,7 +708,7 @@ class ReferralService:
 
         return await self.desk.write(step)
 
-    async def left_group(self, *, group_id: str, friend_qq: str) -> bool:
+    async def left_group(self, *, group_id: str, friend: str) -> bool:
         """A referred friend left the group they joined through the referral: within
         the stay window the referral is voided. True when it was."""
 
@@ -532,7 +716,7 @@ class ReferralService:
             ref = await uow.session.scalar(
                 select(Referral)
                 .where(
-                    Referral.friend_qq == friend_qq,
+                    Referral.friend == friend,
                     Referral.group_id == group_id,
                     Referral.joined_at.is_not(None),
                     Referral.voided_at.is_(None),
@@ -640,16 +824,19 @@ class ReferralService:
         return applied
 
     async def _dm(self, uow: UnitOfWork, ref: Referral, key: str, text: str) -> None:
-        qq = _qq_of(ref.referrer)
-        if qq:
+        """Tell the referrer: a QQ DM, or an Official Account message (which WeChat
+        delivers only within 48 h of the follower's last message to the account)."""
+        parts = split_handle(ref.referrer)
+        channel = DM_CHANNELS.get(parts[0]) if parts else None
+        if parts is not None and channel is not None:
             await self.desk.notify_in(
-                uow, key=key, kind="referral_reward", channel="qq", address=qq,
+                uow, key=key, kind="referral_reward", channel=channel, address=parts[1],
                 payload={"text": text},
             )  # fmt: skip
 
     # -- 我的推荐 -----------------------------------------------------------------------
-    async def my_referrals(self, owner_qq: str) -> str:
-        owner = points.qq_user(owner_qq)
+    async def my_referrals(self, owner: str) -> str:
+        """我的推荐 of `owner` (a handle)."""
 
         async def step(uow: UnitOfWork) -> _Mine:
             rows = list(
@@ -795,7 +982,7 @@ class ReferralService:
         for reward, ref in rows:
             line = texts.LEDGER_LINE.format(
                 id=reward.id, state=texts.REWARD_STATES.get(reward.status, reward.status),
-                referrer=self._referrer_with_qq(ref), friend=friend_label(ref),
+                referrer=self._referrer_with_account(ref), friend=friend_label(ref),
                 reward=reward.reward, date=self._date(reward.created_at),
             )  # fmt: skip
             if reward.status == FULFILLED and reward.fulfilled_at is not None:
@@ -810,9 +997,10 @@ class ReferralService:
         return self.desk.calendar.local(at).strftime("%Y-%m-%d")
 
     @staticmethod
-    def _referrer_with_qq(ref: Referral) -> str:
-        qq = _qq_of(ref.referrer) or ref.referrer
-        return f"{ref.referrer_name}（QQ {qq}）" if ref.referrer_name else f"QQ {qq}"
+    def _referrer_with_account(ref: Referral) -> str:
+        """Who to hand the reward to: the name and the account (managers only)."""
+        account = account_label(ref.referrer)
+        return f"{ref.referrer_name}（{account}）" if ref.referrer_name else account
 
     async def fulfil(self, reward_id: int, by: str) -> str:
         """Mark one reward handed out, durably, with who and when; the referrer is told."""
@@ -839,7 +1027,7 @@ class ReferralService:
             text = texts.DM_FULFILLED.format(friend=friend_label(ref), reward=reward.reward)
             await self._dm(uow, ref, f"referral:reward:{reward.id}:fulfilled", text)
             return texts.LEDGER_FULFILLED.format(
-                id=reward.id, reward=reward.reward, referrer=self._referrer_with_qq(ref)
+                id=reward.id, reward=reward.reward, referrer=self._referrer_with_account(ref)
             )
 
         return await self.desk.write(step)

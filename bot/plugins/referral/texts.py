@@ -23,7 +23,7 @@ SELF_REFERRAL = "不能推荐自己哦，请填写好友的手机号。"
 ALREADY_KNOWN = "感谢推荐！这位朋友已在我们的客户名单中，无法重复推荐。"
 REFERRED_DM = "感谢推荐！已登记：{name} {masked}，专属顾问会尽快联系。好友到店您可得 {points} 积分，成交可得{reward}。发送「我的推荐」查看进度。"
 REFERRED_GROUP = "感谢推荐！已登记：{name} {masked}，专属顾问会尽快联系。发送「我的推荐」查看进度。\n为保护好友隐私，下次请私聊机器人发送推荐。"
-LEAD_NOTE_REFER = "车主 {referrer}（QQ {qq}）推荐的好友{model}"
+LEAD_NOTE_REFER = "车主 {referrer}（{account}）推荐的好友{model}"
 LEAD_NOTE_MODEL = "，意向车型：{model}"
 
 # -- 推荐码 ------------------------------------------------------------------
@@ -37,13 +37,24 @@ YOUR_CODE = (
     "好友到店您可得 {points} 积分，成交可得{reward}。"
 )
 
+# On the Official Account: a friend sends the code to the account or scans the
+# owner's WeCom QR (a contact way whose state is the code).
+YOUR_CODE_WECHAT = (
+    "您的专属推荐码：{code}\n好友可以这样使用（任选其一）：\n1. 关注本公众号，发送推荐码 {code}"
+)
+CODE_QR = "2. 微信扫描您的专属二维码，添加我们的顾问企业微信：\n{qr}"
+CODE_REWARDS = "好友到店您可得 {points} 积分，成交可得{reward}。"
+CODE_NO_WECOM = "（本店暂未开通企业微信二维码，好友发送推荐码即可。）"
+CODE_QR_LATER = "（专属二维码暂时没能生成，请稍后再发送「推荐码」获取。）"
+CONTACT_WAY_REMARK = "推荐码 {code}"
+
 # -- a friend quotes a code ------------------------------------------------------
 CODE_THANKS_DM = "欢迎！已记下您是{referrer}推荐的朋友，专属顾问会尽快联系您。"
 CODE_THANKS_GROUP = "欢迎！已记下您是{referrer}推荐的朋友，顾问会私信联系您。"
 CODE_ALREADY_KNOWN_DM = "感谢！您已在我们的客户名单中，顾问会继续为您服务。"
 CODE_OWN_DM = "这是您自己的推荐码，请发给想买车的亲友使用哦。"
 LEAD_NOTE_CODE = "报了 {referrer} 的推荐码 {code}"
-LEAD_NOTE_INVITE = "车主（QQ {qq}）邀请进群的好友"
+LEAD_NOTE_INVITE = "车主（{account}）邀请进群的好友"
 AN_OWNER = "老车主"
 
 # -- rewards (DMs to the referrer) ---------------------------------------------------
@@ -68,6 +79,10 @@ STATUS_VOID = "已失效"
 REWARD_STATES = {"pending": "待发放", "fulfilled": "已发放", "cancelled": "已取消"}
 FRIEND_QQ = "QQ好友 {masked}"
 FRIEND_UNKNOWN = "好友"
+FRIEND_ON = {"wechat": "微信好友", "wecom": "企业微信好友"}  # by handle prefix
+WECHAT_OWNER = "微信车主·{tail}"
+# The account behind a handle, for staff (lead notes, 奖励台账).
+ACCOUNT = {"qq": "QQ {id}", "wechat": "微信 {id}", "wecom": "企业微信客户 {id}"}
 
 # -- 推荐榜 ----------------------------------------------------------------------
 BOARD_HEADER_MONTH = "【本月推荐榜】"
@@ -89,4 +104,6 @@ LEDGER_FOOTER = "发放后请发送：奖励台账 发放 <编号>"
 LEDGER_FULFILLED = "已登记发放：#{id} {reward}（推荐人 {referrer}）。已私信通知推荐人。"
 LEDGER_ALREADY = "#{id} 已于 {date} 由 {by} 登记发放，无需重复登记。"
 LEDGER_CANCELLED = "#{id} 已取消（推荐已失效），不能发放。"
+# Who handed a reward out, when they are not on the roster (SUPERUSERS).
+BY_ACCOUNT = {"qq": "QQ {id}", "wecom": "企业微信 {id}", "wechat_oa": "微信 {id}"}
 LEDGER_NOT_FOUND = "没有找到编号为 {id} 的推荐奖励。"

@@ -25,6 +25,8 @@ def upgrade() -> None:
         sa.Column("owner", sa.String(length=64), nullable=False),
         sa.Column("owner_name", sa.String(length=64), nullable=True),
         sa.Column("created_at", desk.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("contact_config_id", sa.String(length=64), nullable=True),
+        sa.Column("contact_qr", sa.String(length=512), nullable=True),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_referral_codes")),
         sa.UniqueConstraint("owner", name=op.f("uq_referral_codes_owner")),
     )
@@ -35,7 +37,7 @@ def upgrade() -> None:
         sa.Column("referrer_name", sa.String(length=64), nullable=True),
         sa.Column("friend_name", sa.String(length=64), nullable=True),
         sa.Column("phone", sa.String(length=16), nullable=True),
-        sa.Column("friend_qq", sa.String(length=16), nullable=True),
+        sa.Column("friend", sa.String(length=128), nullable=True),
         sa.Column("lead_id", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("group_id", sa.String(length=64), nullable=True),
@@ -49,7 +51,7 @@ def upgrade() -> None:
         sa.Column("deal_rewarded_at", desk.models.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_referrals")),
         sa.UniqueConstraint("phone", name=op.f("uq_referrals_phone")),
-        sa.UniqueConstraint("friend_qq", name=op.f("uq_referrals_friend_qq")),
+        sa.UniqueConstraint("friend", name=op.f("uq_referrals_friend")),
         sa.UniqueConstraint("lead_id", name=op.f("uq_referrals_lead_id")),
         sa.UniqueConstraint("event_key", name=op.f("uq_referrals_event_key")),
     )
