@@ -1,6 +1,10 @@
 """Delivers the desk's outbox over WeChat: staff DMs whose dm_channel is "wecom"
 as WeCom app messages, DMs to Official Account followers ("wechat_oa") as
-customer-service messages. Same contract as the QQ loop (bot/delivery.py):
+customer-service messages, and posts for WeCom customer groups ("wecom_group",
+address = chat id, payload "sender" = the group owner's userid) as mass-send
+tasks (externalcontact/add_msg_template). WeCom sends a task only after the
+owner confirms it in WeCom, so "sent" there means the task was created (its
+msgid is logged). Same contract as the QQ loop (bot/delivery.py):
 
 - claimed only while the app's Bot is connected;
 - sent -> notification_sent; WeChat refused (error code) -> notification_failed
@@ -19,7 +23,7 @@ import logging
 import nonebot
 
 from bot.adapters.wechat.bot import Bot
-from bot.adapters.wechat.client import ApiError, NetworkError
+from bot.adapters.wechat.client import ApiError, NetworkError, WeChatError
 from bot.adapters.wechat.event import Platform
 from bot.adapters.wechat.message import chunks
 from bot.notify_texts import render
@@ -30,7 +34,10 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 IDLE_SECONDS = 2.0
 BATCH = 20
-CHANNELS: dict[str, Platform] = {"wecom": "wecom", "wechat_oa": "oa"}
+CHANNELS: dict[str, Platform] = {"wecom": "wecom", "wechat_oa": "oa", "wecom_group": "wecom"}
+# WeCom's limit for a mass-send text, in bytes: a task is never split (each piece
+# would need the owner's confirmation).
+MASS_SEND_MAX_BYTES = 4000
 
 
 def wechat_enabled() -> bool:
@@ -53,8 +60,58 @@ def connected_bots() -> dict[str, Bot]:
     return bots
 
 
+async def deliver_mass_send(desk: Desk, bot: Bot, item: OutboxItem, text: str) -> None:
+    """A customer-group mass-send task for one chat, in its owner's name."""
+    sender = item.payload.get("sender")
+    if not isinstance(sender, str) or not sender:
+        await desk.notification_failed(item.id, "mass-send without a sender", retryable=False)
+        return
+    if len(text.encode("utf-8")) > MASS_SEND_MAX_BYTES:
+        await desk.notification_failed(item.id, "mass-send text too long", retryable=False)
+        return
+    try:
+        result = await bot.call_api(
+            "add_group_msg_template", sender=sender, text=text, chat_ids=[item.address]
+        )
+    except ApiError as exc:
+        log.warning("WeCom mass-send %s to %s refused: %s", item.key, item.address, exc)
+        await desk.notification_failed(item.id, str(exc), retryable=exc.retryable)
+        return
+    except NetworkError as exc:
+        log.warning("WeCom mass-send %s to %s: %s", item.key, item.address, exc)
+        if exc.uncertain:
+            await desk.notification_uncertain(item.id, str(exc))
+        else:
+            await desk.notification_failed(item.id, str(exc))
+        return
+    except WeChatError as exc:  # not configured (no customer-contact secret): never sent
+        log.warning("WeCom mass-send %s not possible: %s", item.key, exc)
+        await desk.notification_failed(item.id, str(exc), retryable=False)
+        return
+    except Exception as exc:  # unknown: the task may exist
+        log.exception("WeCom mass-send %s to %s failed", item.key, item.address)
+        await desk.notification_uncertain(item.id, repr(exc))
+        return
+    failed = result.get("fail_list") if isinstance(result, dict) else None
+    msgid = result.get("msgid") if isinstance(result, dict) else None
+    if isinstance(failed, list) and item.address in failed:
+        log.warning("WeCom mass-send %s: chat %s refused (msgid %s)", item.key, item.address, msgid)
+        await desk.notification_failed(
+            item.id, f"chat in fail_list (msgid {msgid})", retryable=False
+        )
+        return
+    log.info("WeCom mass-send %s queued for chat %s: msgid %s", item.key, item.address, msgid)
+    await desk.notification_sent(item.id)
+
+
 async def deliver_one(desk: Desk, bot: Bot, item: OutboxItem) -> None:
     text = render(item.kind, item.payload, desk.settings.tz)
+    if item.channel == "wecom_group":
+        if not item.address or not text.strip():
+            await desk.notification_failed(item.id, "no chat id or empty text", retryable=False)
+            return
+        await deliver_mass_send(desk, bot, item, text)
+        return
     if not item.address or not text.strip():
         await desk.notification_failed(item.id, "no WeChat address or empty text", retryable=False)
         return

@@ -4,32 +4,38 @@ leaves is a churn signal for the consultant) and messages counted without text.
 
 Thin handlers: parse, check who may, call the service, answer. The rules live in
 service.py, the lines in texts.py, the numbers in config/activities.toml.
+
+Any adapter: the group commands need a QQ owner group (WeChat has no group
+chat for the bot: a DM gets the "in the group" line); 积分 works in any DM.
+WeCom customer groups (which push only member changes) have their joins and
+leaves recorded, and get the topics of their linked QQ group as mass-sends.
 """
 
-from functools import partial
+from collections.abc import Sequence
 
 from nonebot import on_notice
-from nonebot.adapters import Event
+from nonebot.adapters import Bot, Event
 from nonebot.adapters.onebot.v11 import (
-    Bot,
     GroupDecreaseNoticeEvent,
     GroupIncreaseNoticeEvent,
     GroupMessageEvent,
     Message,
-    MessageEvent,
     MessageSegment,
 )
 from nonebot.log import logger
 from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 
+from bot.adapters.wechat import ExternalChatChangeEvent
 from bot.desk_runtime import DeskDep, get_desk, when_desk_opens
+from bot.platform import in_group, is_message, origin_of
 from bot.plugins.activities import service, texts
 from bot.prefilter import register_observer
 from bot.roles import MANAGER, asker_roles
 from bot.rules import CommandArgText, CommandWordUsed, on_command_word
 from bot.sending import reply
 from desk import Desk
+from desk.store import UnitOfWork
 
 _GROUP = {"签到", "积分榜", "话题", "设置话题", "话题计划", "取消话题", "群统计"}
 _MANAGER = {"设置话题", "话题计划", "取消话题", "群统计"}
@@ -74,9 +80,26 @@ def _count(event: Event) -> None:
 register_observer(_count)
 
 
+def wecom_groups_of(qq_group: str) -> Sequence[tuple[str, str]]:
+    """(chat id, sender) of the WeCom customer groups linked to a QQ group (also used
+    by the events plugin for its announcements)."""
+    return service.wecom_links(CONFIG, qq_group)
+
+
+class _TopicJob:
+    """The minute job posting scheduled topics for one desk (one object per desk, so
+    `Desk.add_schedule` registers it once)."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    async def __call__(self, uow: UnitOfWork) -> int:
+        return await service.run_topic_schedules(self.desk, uow, wecom_groups_of)
+
+
 def _on_desk(desk: Desk) -> None:
     desk.add_schedule(service.flush_counts)
-    desk.add_schedule(partial(service.run_topic_schedules, desk))
+    desk.add_schedule(_TopicJob(desk))
 
 
 when_desk_opens(_on_desk)
@@ -85,7 +108,7 @@ when_desk_opens(_on_desk)
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _message_key(bot: Bot, event: MessageEvent) -> str:
+def _message_key(bot: Bot, event: GroupMessageEvent) -> str:
     return f"qq:{bot.self_id}:msg:{event.message_id}"
 
 
@@ -93,16 +116,16 @@ def _usage(cmd: str) -> str:
     return texts.USAGE_PREFIX + texts.USAGE[cmd]
 
 
-def _at(event: MessageEvent, text: str) -> Message:
+def _at(event: GroupMessageEvent, text: str) -> Message:
     return Message(MessageSegment.at(event.user_id)) + text
 
 
-async def _allowed(bot: Bot, event: MessageEvent, cmd: str) -> bool:
-    """Group-only commands in a group, manager commands by managers; else say why."""
+async def _allowed(bot: Bot, event: Event, cmd: str) -> bool:
+    """Group-only commands in a (QQ) group, manager commands by managers; else say why."""
     if cmd in _MANAGER and MANAGER not in await asker_roles(bot, event):
         await reply(bot, event, texts.MANAGER_ONLY.format(cmd=cmd))
         return False
-    if cmd in _GROUP and not isinstance(event, GroupMessageEvent):
+    if cmd in _GROUP and not in_group(event):
         await reply(bot, event, texts.GROUP_ONLY)
         return False
     return True
@@ -114,7 +137,7 @@ checkin = on_command_word("签到", priority=10, block=True)
 
 
 @checkin.handle()
-async def _checkin(bot: Bot, event: MessageEvent, desk: DeskDep) -> None:
+async def _checkin(bot: Bot, event: Event, desk: DeskDep) -> None:
     # Words after 签到 ("签到 今天好冷") are a greeting, not a wrong argument.
     if not await _allowed(bot, event, "签到") or not isinstance(event, GroupMessageEvent):
         return
@@ -142,32 +165,29 @@ points = on_command_word("积分", priority=10, block=True)
 
 
 @points.handle()
-async def _points(
-    bot: Bot, event: MessageEvent, desk: DeskDep, args: str = CommandArgText()
-) -> None:
+async def _points(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgText()) -> None:
     if args:
         await reply(bot, event, _usage("积分"))
         return
-    in_group = isinstance(event, GroupMessageEvent)
-    group_id = str(event.group_id) if isinstance(event, GroupMessageEvent) else None
-    view = await service.my_points(desk, str(event.user_id), group_id)
+    if not is_message(event):
+        return
+    origin = origin_of(bot, event)
+    view = await service.my_points(desk, origin.user_id, origin.group_id, user=origin.handle)
     if view.total == 0 and view.rank is None:
         text = texts.POINTS_NONE
-    elif not in_group:
+    elif not isinstance(event, GroupMessageEvent):
         text = texts.POINTS_DM.format(total=view.total)
     else:
         rank = texts.POINTS_NO_RANK if view.rank is None else f"第{view.rank}名"
         text = texts.POINTS_GROUP.format(total=view.total, streak=view.streak, rank=rank)
-    await reply(bot, event, _at(event, text) if in_group else text)
+    await reply(bot, event, _at(event, text) if isinstance(event, GroupMessageEvent) else text)
 
 
 board = on_command_word("积分榜", priority=10, block=True)
 
 
 @board.handle()
-async def _board(
-    bot: Bot, event: MessageEvent, desk: DeskDep, args: str = CommandArgText()
-) -> None:
+async def _board(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgText()) -> None:
     if args:
         await reply(bot, event, _usage("积分榜"))
         return
@@ -191,9 +211,7 @@ topic = on_command_word("话题", priority=10, block=True)
 
 
 @topic.handle()
-async def _topic(
-    bot: Bot, event: MessageEvent, desk: DeskDep, args: str = CommandArgText()
-) -> None:
+async def _topic(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgText()) -> None:
     if args:
         await reply(bot, event, _usage("话题"))
         return
@@ -221,9 +239,7 @@ set_topic = on_command_word("设置话题", priority=10, block=True)
 
 
 @set_topic.handle()
-async def _set_topic(
-    bot: Bot, event: MessageEvent, desk: DeskDep, args: str = CommandArgText()
-) -> None:
+async def _set_topic(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgText()) -> None:
     if not await _allowed(bot, event, "设置话题") or not isinstance(event, GroupMessageEvent):
         return
     group_id, by = str(event.group_id), f"qq:{event.user_id}"
@@ -233,8 +249,9 @@ async def _set_topic(
         )
         if plan is None:
             if await service.post_topic_now(
-                desk, group_id, text, by=by, message_key=_message_key(bot, event)
-            ):
+                desk, group_id, text, by=by, message_key=_message_key(bot, event),
+                links=wecom_groups_of(group_id),
+            ):  # fmt: skip
                 await reply(bot, event, texts.TOPIC_POSTED.format(text=text))
             return
         view = await service.schedule_topic(
@@ -252,9 +269,7 @@ plans = on_command_word("话题计划", priority=10, block=True)
 
 
 @plans.handle()
-async def _plans(
-    bot: Bot, event: MessageEvent, desk: DeskDep, args: str = CommandArgText()
-) -> None:
+async def _plans(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgText()) -> None:
     if not await _allowed(bot, event, "话题计划") or not isinstance(event, GroupMessageEvent):
         return
     if args:
@@ -274,9 +289,7 @@ cancel_plan = on_command_word("取消话题", priority=10, block=True)
 
 
 @cancel_plan.handle()
-async def _cancel_plan(
-    bot: Bot, event: MessageEvent, desk: DeskDep, args: str = CommandArgText()
-) -> None:
+async def _cancel_plan(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgText()) -> None:
     if not await _allowed(bot, event, "取消话题") or not isinstance(event, GroupMessageEvent):
         return
     number = args.strip().lstrip("#＃")
@@ -297,7 +310,7 @@ stats = on_command_word("群统计", priority=10, block=True)
 async def _member_count(bot: Bot, group_id: int) -> int | None:
     """The group's size from the QQ client; None when it cannot tell."""
     try:
-        info = await bot.get_group_info(group_id=group_id)
+        info = await bot.call_api("get_group_info", group_id=group_id)
         count = info.get("member_count") if isinstance(info, dict) else None
         return count if isinstance(count, int) and count >= 0 else None
     except Exception as exc:  # the figure is a nicety: the statistics still answer
@@ -307,7 +320,7 @@ async def _member_count(bot: Bot, group_id: int) -> int | None:
 
 @stats.handle()
 async def _stats(
-    bot: Bot, event: MessageEvent, desk: DeskDep, word: str = CommandWordUsed(),
+    bot: Bot, event: Event, desk: DeskDep, word: str = CommandWordUsed(),
     args: str = CommandArgText(),
 ) -> None:  # fmt: skip
     if not await _allowed(bot, event, word) or not isinstance(event, GroupMessageEvent):
@@ -362,3 +375,39 @@ async def _member_change(event: Event, desk: DeskDep) -> None:
             lead.id, "left_group", note=f"退出群 {group_id}", context={"group_id": str(group_id)},
             key=f"qq:{self_id}:leave:{group_id}:{user_id}:{event.time}",
         )  # fmt: skip
+
+
+# -- WeCom customer groups: joins and leaves ---------------------------------------------------
+
+
+async def _is_customer_group_change(event: Event) -> bool:
+    return isinstance(event, ExternalChatChangeEvent) and (
+        event.update_detail in service.WECOM_CHANGES
+    )
+
+
+# Not blocking: the referral plugin may listen to the same callbacks.
+customer_group_change = on_notice(rule=Rule(_is_customer_group_change), priority=10, block=False)
+
+
+@customer_group_change.handle()
+async def _customer_group_change(event: Event, desk: DeskDep) -> None:
+    if not isinstance(event, ExternalChatChangeEvent) or event.update_detail is None:
+        return
+    leaving = event.update_detail == "del_member"
+    change = service.WeComGroupChange(
+        chat_id=event.chat_id, detail=event.update_detail, member_ids=tuple(event.member_ids),
+        create_time=event.create_time, scene=event.quit_scene if leaving else event.join_scene,
+    )  # fmt: skip
+    members = await service.record_wecom_group_change(desk, change)
+    if not leaving:
+        return
+    group_id = service.wecom_group_id(event.chat_id)
+    for member in members:
+        # Asked even for a redelivered callback: the signal's key makes it once.
+        lead = await desk.find_lead(wecom_external_userid=member)
+        if lead is not None:  # a customer leaving the owners' customer group: churn
+            await desk.record_signal(
+                lead.id, "left_group", note=texts.LEFT_WECOM_GROUP.format(chat_id=event.chat_id), context={"group_id": group_id},
+                key=service.wecom_change_key(event.chat_id, "left", member, event.create_time),
+            )  # fmt: skip

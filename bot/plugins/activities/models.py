@@ -83,15 +83,18 @@ class TopicSchedule(PluginBase):
 
 
 class MemberChange(PluginBase):
-    """Someone joined or left a group (OneBot group_increase / group_decrease)."""
+    """Someone joined or left a group: a QQ group (OneBot group_increase /
+    group_decrease) or a WeCom customer group ("wecom:<chat id>", its
+    change_external_chat add_member / del_member; customers only)."""
 
     __tablename__ = "activity_member_changes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    group_id: Mapped[str] = mapped_column(String(64))
-    user_id: Mapped[str] = mapped_column(String(64))  # the QQ id
+    group_id: Mapped[str] = mapped_column(String(140))  # a WeCom chat id is up to 128
+    user_id: Mapped[str] = mapped_column(String(64))  # the QQ id or WeCom external userid
     change: Mapped[str] = mapped_column(String(8))  # join | leave
-    sub_type: Mapped[str] = mapped_column(String(16))  # approve invite | leave kick kick_me
+    # QQ: approve invite | leave kick kick_me; WeCom: invite link qrcode | leave kick
+    sub_type: Mapped[str] = mapped_column(String(16))
     operator_id: Mapped[str | None] = mapped_column(String(64))
     event_key: Mapped[str] = mapped_column(String(160), unique=True)
     at: Mapped[datetime]

@@ -1,23 +1,38 @@
 """Owner-group activities (spec §3.1): check-ins and points, topics (now or on a
 schedule), member joins and leaves, message counts and group statistics.
 
+A QQ group may be linked to WeCom customer groups of the same owners
+(`[[wecom_groups]]` in config/activities.toml): its topics are also queued for
+them as mass-send tasks (channel "wecom_group"; the group owner confirms each
+in WeCom). Joins and leaves of those customer groups are recorded under
+"wecom:<chat id>".
+
 Pure: no NoneBot. Each use case is one `desk.write` / `desk.read`; the rules
 (points, streaks, the topic schedule) are data in config/activities.toml.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from sqlalchemy import func, select
 
 from bot.plugins.activities import texts
@@ -64,10 +79,67 @@ class TopicsConfig(_Section):
     defaults: Annotated[list[TopicText], Field(min_length=1)]
 
 
+def _id_text(value: object) -> object:
+    """A QQ group number may be written with or without quotes in TOML."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class WeComGroupLink(_Section):
+    """A WeCom customer group of the same owners as a QQ group, and the staff member
+    who owns it (mass-sends go out in the owner's name, after they confirm)."""
+
+    qq_group: Annotated[str, BeforeValidator(_id_text), Field(pattern=r"^[1-9][0-9]{4,11}$")]
+    chat_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]{1,128}$")]
+    sender: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.@\-]{1,64}$")]
+
+
 class ActivitiesConfig(_Section):
     checkin: CheckinConfig = CheckinConfig()
     leaderboard: LeaderboardConfig = LeaderboardConfig()
     topics: TopicsConfig
+    wecom_groups: list[WeComGroupLink] = []
+
+    @model_validator(mode="after")
+    def _links_once(self) -> ActivitiesConfig:
+        seen = set()
+        for link in self.wecom_groups:
+            if (link.qq_group, link.chat_id) in seen:
+                raise ValueError(
+                    f"wecom_groups: {link.chat_id} is linked to QQ group {link.qq_group} twice"
+                )
+            seen.add((link.qq_group, link.chat_id))
+        return self
+
+
+def wecom_links(config: ActivitiesConfig, qq_group: str) -> list[tuple[str, str]]:
+    """(chat id, sender) of the WeCom customer groups linked to a QQ group."""
+    return [(g.chat_id, g.sender) for g in config.wecom_groups if g.qq_group == qq_group]
+
+
+Links = Callable[[str], Sequence[tuple[str, str]]]
+MAX_KEY = 128  # desk outbox keys
+
+
+def outbox_key(key: str) -> str:
+    """`key`, or a digest of it when a long chat id makes it too long for the outbox."""
+    if len(key) <= MAX_KEY:
+        return key
+    return key[:60] + ":" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
+
+
+async def queue_mass_sends(
+    desk: Desk, uow: UnitOfWork, key: str, text: str, links: Sequence[tuple[str, str]],
+    not_before: datetime | None = None,
+) -> int:  # fmt: skip
+    """One mass-send task per linked WeCom customer group, in the caller's transaction
+    (delivered by bot.adapters.wechat.delivery; the owner confirms it in WeCom)."""
+    for chat_id, sender in links:
+        await desk.notify_in(
+            uow, key=outbox_key(f"{key}:wecom:{chat_id}"), kind="wecom_mass_send",
+            channel="wecom_group", address=chat_id, payload={"text": text, "sender": sender},
+            any_hour=True, not_before=not_before,
+        )  # fmt: skip
+    return len(links)
 
 
 def _describe(exc: ValidationError) -> str:
@@ -207,8 +279,11 @@ class PointsView:
     rank: int | None  # in this group; None in a DM or when not ranked
 
 
-async def my_points(desk: Desk, qq: str, group_id: str | None) -> PointsView:
-    user = qq_user(qq)
+async def my_points(
+    desk: Desk, qq: str, group_id: str | None, *, user: str | None = None
+) -> PointsView:
+    """`user`: a bot.points handle of another platform ("wechat:<openid>"); else the QQ id's."""
+    user = user or qq_user(qq)
 
     async def step(uow: UnitOfWork) -> PointsView:
         total = await balance(uow, user)
@@ -370,10 +445,11 @@ def topic_post(text: str) -> dict[str, object]:
 
 
 async def post_topic_now(
-    desk: Desk, group_id: str, text: str, *, by: str, message_key: str
-) -> bool:
-    """Today's topic, posted into the group through the outbox; False when this
-    message was handled before (a redelivery)."""
+    desk: Desk, group_id: str, text: str, *, by: str, message_key: str,
+    links: Sequence[tuple[str, str]] = (),
+) -> bool:  # fmt: skip
+    """Today's topic, posted into the group through the outbox (and queued for the
+    linked WeCom customer groups); False when this message was handled before."""
 
     async def step(uow: UnitOfWork) -> bool:
         key = f"topic:{message_key}"
@@ -386,6 +462,7 @@ async def post_topic_now(
                 uow, key=key, kind="group_post", channel="qq_group", address=group_id,
                 payload=topic_post(text), any_hour=True,
             )  # fmt: skip
+            await queue_mass_sends(desk, uow, key, texts.TOPIC_POST.format(text=text), links)
         return new
 
     return await desk.write(step)
@@ -485,9 +562,10 @@ async def cancel_schedule(desk: Desk, group_id: str, schedule_id: int) -> bool:
 MAX_DUE_PER_RUN = 200
 
 
-async def run_topic_schedules(desk: Desk, uow: UnitOfWork) -> int:
+async def run_topic_schedules(desk: Desk, uow: UnitOfWork, links: Links | None = None) -> int:
     """The minute job: queue each due topic post (key topic:<schedule>:<local date>,
-    so a rerun or a second process queues it once) and make it that day's topic."""
+    so a rerun or a second process queues it once) and make it that day's topic;
+    `links(group)` names the WeCom customer groups that get it too."""
     tz = uow.settings.tz
     today = uow.calendar.local_date(uow.now)
     due = await uow.session.scalars(
@@ -511,6 +589,11 @@ async def run_topic_schedules(desk: Desk, uow: UnitOfWork) -> int:
                     uow, key=key, kind="group_post", channel="qq_group", address=row.group_id,
                     payload=topic_post(row.text), any_hour=True,
                 )  # fmt: skip
+                if links is not None:
+                    await queue_mass_sends(
+                        desk, uow, key, texts.TOPIC_POST.format(text=row.text),
+                        links(row.group_id), not_before=row.next_at,
+                    )  # fmt: skip
                 row.posts += 1
                 queued += 1
         if row.repeat == "once":
@@ -537,6 +620,66 @@ async def record_member_change(
         )  # fmt: skip
 
     return await desk.write(step)
+
+
+# WeCom customer groups: member ids of customers start with these; others are staff.
+EXTERNAL_PREFIXES = ("wm", "wo")
+JOIN_SCENES = {0: "invite", 1: "link", 3: "qrcode"}
+QUIT_SCENES = {0: "leave", 1: "kick"}
+WECOM_CHANGES: dict[str, Literal["join", "leave"]] = {
+    "add_member": "join",
+    "del_member": "leave",
+}
+
+
+def wecom_group_id(chat_id: str) -> str:
+    return f"wecom:{chat_id}"
+
+
+def is_external(member_id: str) -> bool:
+    return member_id.startswith(EXTERNAL_PREFIXES)
+
+
+def wecom_change_key(chat_id: str, detail: str, member_id: str, create_time: int) -> str:
+    """One key per customer-group event and member (a redelivered callback has one effect)."""
+    key = f"wecom:chat:{chat_id}:{detail}:{member_id}:{create_time}"
+    if len(key) <= 160:
+        return key
+    return "wecom:chat:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class WeComGroupChange:
+    """A change_external_chat add_member / del_member callback, as the service needs it."""
+
+    chat_id: str
+    detail: str  # add_member | del_member
+    member_ids: tuple[str, ...]
+    create_time: int
+    scene: int | None  # join_scene or quit_scene
+
+
+async def record_wecom_group_change(desk: Desk, change: WeComGroupChange) -> list[str]:
+    """Record the customers (not staff) who joined or left a WeCom customer group, once
+    per callback; returns the external user ids the callback named (new or not)."""
+    kind = WECOM_CHANGES.get(change.detail)
+    members = list(dict.fromkeys(m for m in change.member_ids if is_external(m)))
+    if kind is None or not members:
+        return []
+    scenes = JOIN_SCENES if kind == "join" else QUIT_SCENES
+    sub_type = scenes.get(change.scene, "unknown") if change.scene is not None else "unknown"
+    group_id = wecom_group_id(change.chat_id)
+
+    async def step(uow: UnitOfWork) -> None:
+        for member in members:
+            await insert_ignore(
+                uow, MemberChange, ["event_key"], group_id=group_id, user_id=member,
+                change=kind, sub_type=sub_type, operator_id=None, at=uow.now,
+                event_key=wecom_change_key(change.chat_id, change.detail, member, change.create_time),
+            )  # fmt: skip
+
+    await desk.write(step)
+    return members
 
 
 def count_message(group_id: str, user_id: str, day: date, message_id: int) -> None:

@@ -70,3 +70,6 @@ STATS = (
     "签到：{checkins} 人次"
 )
 MEMBERS_UNKNOWN = "未知"
+
+# The consultant's DM when a lead leaves a WeCom customer group (a churn signal).
+LEFT_WECOM_GROUP = "退出企业微信客户群 {chat_id}"

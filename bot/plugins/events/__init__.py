@@ -2,24 +2,26 @@
 members sign up (waitlisted when full), the day before everyone signed up is
 reminded, attendance and no-shows are recorded, and the list exports to a
 spreadsheet. Rules live in service.py; this module parses, checks who asks,
-and replies."""
+and replies.
+
+Any adapter: QQ groups and DMs, WeCom app DMs (staff) and Official Account
+DMs (prospects: 报名, 取消报名, 我的报名 with any event number, as in a QQ DM).
+A new event in a QQ group linked to WeCom customer groups (activities.toml
+`wecom_groups`) is also queued for those groups as a mass-send."""
 
 import base64
 
-from nonebot import on_message
-from nonebot.adapters.onebot.v11 import (
-    Bot,
-    GroupMessageEvent,
-    Message,
-    MessageEvent,
-    MessageSegment,
-)
+from nonebot import on_message, require
+from nonebot.adapters import Bot, Event
+from nonebot.adapters.onebot.v11 import GroupMessageEvent, Message, MessageSegment
 from nonebot.log import logger
 from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 from nonebot.typing import T_State
 
 from bot.desk_runtime import DeskDep, when_desk_opens
+from bot.people import Origin, staff_member
+from bot.platform import is_message, origin_of
 from bot.plugins.events import texts
 from bot.plugins.events.service import (
     EventError,
@@ -35,6 +37,10 @@ from bot.roles import asker_roles
 from bot.rules import parse_word_command
 from bot.sending import reply
 from desk import Desk
+
+# The WeCom customer groups linked to a QQ group are configured with the activities.
+require("bot.plugins.activities")
+from bot.plugins.activities import wecom_groups_of  # noqa: E402
 
 # (command, role, where)
 COMMANDS = (
@@ -78,7 +84,9 @@ when_desk_opens(_register)
 _STATE_KEY = "events_command"
 
 
-async def _is_events_command(event: MessageEvent, state: T_State) -> bool:
+async def _is_events_command(event: Event, state: T_State) -> bool:
+    if not is_message(event):
+        return False
     parsed = parse_word_command(event.get_plaintext(), WORDS)
     if parsed is None:
         return False
@@ -91,78 +99,80 @@ async def _is_events_command(event: MessageEvent, state: T_State) -> bool:
 events_command = on_message(rule=Rule(_is_events_command), priority=10, block=True)
 
 
-def _mentioned(event: MessageEvent) -> list[str]:
-    """QQ ids @-ed in the message (not @全体成员, not the bot)."""
+def _mentioned(bot: Bot, event: Event) -> list[str]:
+    """QQ ids @-ed in the message (not @全体成员, not the bot); none off QQ."""
     ids = []
-    for segment in event.message:
+    for segment in event.get_message():
         if segment.type == "at":
             qq = str(segment.data.get("qq", ""))
-            if qq.isdigit() and qq != str(event.self_id):
+            if qq.isdigit() and qq != str(bot.self_id):
                 ids.append(qq)
     return ids
 
 
 @events_command.handle()
-async def _handle(bot: Bot, event: MessageEvent, state: T_State, desk: DeskDep) -> None:
+async def _handle(bot: Bot, event: Event, state: T_State, desk: DeskDep) -> None:
     word, args = state[_STATE_KEY]
-    in_group = isinstance(event, GroupMessageEvent)
-    group_id = str(event.group_id) if isinstance(event, GroupMessageEvent) else None
+    origin = origin_of(bot, event)
     roles = await asker_roles(bot, event)
     if ROLE[word] not in roles:
-        await _answer(bot, event, texts.NOT_MANAGER)
+        await _answer(bot, event, origin, texts.NOT_MANAGER)
         return
     service = Events(desk, CONFIG)
     try:
         if word == "导出报名":
-            await _export(bot, event, service, args, group_id)
+            await _export(bot, event, origin, service, args)
             return
-        text = await _run(word, args, event, service, group_id, roles)
+        text = await _run(word, args, origin, bot, event, service, roles, desk)
     except EventError as exc:
         text = exc.text
     if text is not None:
-        await _answer(
-            bot, event, text, at_asker=in_group and word in ("报名", "取消报名", "我的报名")
-        )
+        at_asker = origin.group_id is not None and word in ("报名", "取消报名", "我的报名")
+        await _answer(bot, event, origin, text, at_asker=at_asker)
+
+
+async def _nickname(desk: Desk, origin: Origin) -> str | None:
+    """The name a sign-up shows: the QQ group card or nickname, a WeCom staff member's
+    roster name; an Official Account gives none (the service says 公众号用户)."""
+    if origin.platform == "wecom":
+        member = await staff_member(desk, origin.platform, origin.user_id)
+        return member.name if member else None
+    return origin.nickname
 
 
 async def _run(
-    word: str,
-    args: str,
-    event: MessageEvent,
-    service: Events,
-    group_id: str | None,
-    roles: set[str],
-) -> str | None:
-    user_id = str(event.user_id)
+    word: str, args: str, origin: Origin, bot: Bot, event: Event, service: Events,
+    roles: set[str], desk: Desk,
+) -> str | None:  # fmt: skip
+    user_id, group_id, platform = origin.user_id, origin.group_id, origin.platform
     if word in ("发起活动", "活动") and group_id is None:
         return texts.GROUP_ONLY
     if word == "发起活动":
         if not args:
             raise UsageError(word)
         _, text = await service.create(
-            group_id=str(group_id), created_by=user_id, args=args,
-            source_key=f"qq:{event.self_id}:msg:{event.message_id}",
+            group_id=str(group_id), created_by=user_id, args=args, source_key=origin.event_key,
+            wecom_groups=wecom_groups_of(str(group_id)),
         )  # fmt: skip
         return text
     if word == "活动":
         return await service.open_events(str(group_id))
     if word == "我的报名":
-        return await service.my_signups(user_id, group_id)
+        return await service.my_signups(user_id, group_id, platform)
     if word == "报名":
         parsed = parse_signup_args(args, service.config)
-        nickname = (event.sender.card or event.sender.nickname) if event.sender else None
         outcome = await service.sign_up(
             SignupRequest(
-                event_id=parsed.event_id, user_id=user_id, nickname=nickname, group_id=group_id,
-                party=parsed.party, cars=parsed.cars, note=parsed.note,
-                is_staff="consultant" in roles,
-                message_key=f"qq:{event.self_id}:msg:{event.message_id}",
+                event_id=parsed.event_id, user_id=user_id, nickname=await _nickname(desk, origin),
+                group_id=group_id, party=parsed.party, cars=parsed.cars, note=parsed.note,
+                is_staff="consultant" in roles or platform == "wecom",
+                message_key=origin.event_key, platform=platform,
             )
         )  # fmt: skip
         return outcome.text
     if word == "到场":
         event_id, typed = parse_attendance_args(args)
-        return await service.mark_attended(event_id, _mentioned(event) + typed, group_id)
+        return await service.mark_attended(event_id, _mentioned(bot, event) + typed, group_id)
     if word == "活动统计":
         if not args:
             return await service.stats(None, group_id)
@@ -174,7 +184,7 @@ async def _run(
     if event_id is None:
         raise UsageError(word)
     if word == "取消报名":
-        return await service.cancel_signup(event_id, user_id, group_id)
+        return await service.cancel_signup(event_id, user_id, group_id, platform)
     if word == "关闭报名":
         return await service.close(event_id, group_id)
     if word == "取消活动":
@@ -182,13 +192,14 @@ async def _run(
     return None
 
 
-async def _export(
-    bot: Bot, event: MessageEvent, service: Events, args: str, group_id: str | None
-) -> None:
+async def _export(bot: Bot, event: Event, origin: Origin, service: Events, args: str) -> None:
     event_id = parse_event_no(args)
     if event_id is None:
         raise UsageError("导出报名")
-    export = await service.export(event_id, group_id)
+    if origin.platform != "qq":  # the file goes out through the QQ client's upload
+        await _answer(bot, event, origin, texts.EXPORT_QQ_ONLY)
+        return
+    export = await service.export(event_id, origin.group_id)
     file = "base64://" + base64.b64encode(export.data).decode("ascii")
     try:
         if isinstance(event, GroupMessageEvent):
@@ -197,15 +208,18 @@ async def _export(
             )
         else:
             await bot.call_api(
-                "upload_private_file", user_id=event.user_id, file=file, name=export.filename
-            )
+                "upload_private_file", user_id=int(origin.user_id), file=file,
+                name=export.filename,
+            )  # fmt: skip
     except Exception as exc:  # the client may not support uploads, or the upload failed
         logger.warning(f"sign-up export of event {event_id} not uploaded: {exc!r}")
-        await _answer(bot, event, texts.EXPORT_FAILED)
+        await _answer(bot, event, origin, texts.EXPORT_FAILED)
 
 
-async def _answer(bot: Bot, event: MessageEvent, text: str, *, at_asker: bool = False) -> None:
-    if at_asker:
-        await reply(bot, event, Message(MessageSegment.at(event.user_id)) + text)
+async def _answer(
+    bot: Bot, event: Event, origin: Origin, text: str, *, at_asker: bool = False
+) -> None:
+    if at_asker:  # only in a QQ group
+        await reply(bot, event, Message(MessageSegment.at(origin.user_id)) + text)
     else:
         await reply(bot, event, text)

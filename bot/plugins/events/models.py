@@ -20,6 +20,11 @@ WAITLISTED = "waitlisted"
 WITHDRAWN = "cancelled"
 ATTENDED = "attended"
 NO_SHOW = "no_show"
+# Signup.platform (bot.people.Platform); only QQ people can be @-ed in the group.
+QQ = "qq"
+WECOM = "wecom"
+WECHAT_OA = "wechat_oa"
+
 # Statuses that hold seats: a no-show held one until the event was over.
 SEATED = (SIGNED, ATTENDED, NO_SHOW)
 
@@ -58,6 +63,9 @@ class Signup(PluginBase):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    # Who signed up: a QQ id, a WeCom userid or an Official Account openid; the
+    # platform tells them apart (bot.people.Platform).
+    platform: Mapped[str] = mapped_column(String(16), default=QQ)
     user_id: Mapped[str] = mapped_column(String(64))
     nickname: Mapped[str | None] = mapped_column(String(64))
     party: Mapped[int] = mapped_column(Integer)  # people, the signer included
@@ -72,6 +80,6 @@ class Signup(PluginBase):
     updated_at: Mapped[datetime]
 
     __table_args__ = (
-        UniqueConstraint("event_id", "user_id"),
+        UniqueConstraint("event_id", "platform", "user_id"),
         Index("ix_event_signups_user_id", "user_id"),
     )

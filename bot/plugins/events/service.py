@@ -21,10 +21,16 @@ Rules worth knowing:
 - A sign-up by someone not on the staff and not already a customer (a lead at
   stage "won") is captured as a lead with channel `event:<id>` in the same
   transaction; `lead_created` records whether that made a new lead.
+- People are told apart by platform and id: QQ people are @-ed in the event's
+  group (promotion, reminder, cancellation); Official Account followers (and
+  WeCom staff) get a DM each instead, as the group cannot reach them.
+- A new event of a QQ group linked to WeCom customer groups (activities.toml
+  `wecom_groups`) is also queued as a mass-send task for each of them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
@@ -47,9 +53,11 @@ from bot.plugins.events.models import (
     CLOSED,
     NO_SHOW,
     OPEN,
+    QQ,
     SEATED,
     SIGNED,
     WAITLISTED,
+    WECHAT_OA,
     WITHDRAWN,
     Event,
     Signup,
@@ -69,6 +77,18 @@ _BARE_NUMBER = re.compile(r"^\d{1,6}$")
 # the time the library read from the tokens before it; a place ("3号门") may not.
 _TIME_FRAGMENT = re.compile(r"^[0-9:：.点分半时整刻上下中午晚早凌晨傍夜号日月年周星期礼拜一二三四五六七八九十天今明后本这个]+$")  # fmt: skip
 _DEADLINE_WORD = "截止"
+# desk.capture's pattern of a WeChat handle: anything else is not captured.
+_WECHAT_ID = re.compile(r"^[\w@.\-:=+/]{1,128}$")
+# People who are not on QQ are told by a DM on their own platform's outbox channel.
+DM_CHANNELS = {"wecom": "wecom", "wechat_oa": "wechat_oa"}
+MAX_KEY = 128  # desk outbox keys
+
+
+def outbox_key(key: str) -> str:
+    """`key`, or a digest of it when a long platform id makes it too long for the outbox."""
+    if len(key) <= MAX_KEY:
+        return key
+    return key[:60] + ":" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
 
 
 # -- config -------------------------------------------------------------------
@@ -338,7 +358,7 @@ class SignupOutcome:
 @dataclass(frozen=True)
 class SignupRequest:
     event_id: int
-    user_id: str
+    user_id: str  # on `platform`: a QQ id, a WeCom userid, an OA openid
     nickname: str | None = None
     group_id: str | None = None  # where it was asked; None in a DM
     party: int | None = None
@@ -346,6 +366,7 @@ class SignupRequest:
     note: str | None = None
     is_staff: bool = False
     message_key: str | None = None  # the platform message, for the capture's idempotency
+    platform: str = QQ
 
 
 @dataclass(frozen=True)
@@ -432,11 +453,22 @@ class Events:
         )
         return int(ahead or 0)
 
+    async def _tell(self, uow: UnitOfWork, signup: Signup, key: str, kind: str, text: str) -> None:
+        """A DM to someone who is not on QQ (QQ people are @-ed in the group instead)."""
+        channel = DM_CHANNELS.get(signup.platform)
+        if channel is None:
+            return
+        await self.desk.notify_in(
+            uow, key=outbox_key(key), kind=kind, channel=channel, address=signup.user_id,
+            payload={"text": text}, any_hour=True,
+        )  # fmt: skip
+
     async def _promote(
-        self, uow: UnitOfWork, event: Event, skip_post: str | None = None
+        self, uow: UnitOfWork, event: Event, skip: int | None = None
     ) -> list[Signup]:
-        """Promote every waitlisted entry that now fits, in waitlist order, and @ each
-        in the group (not `skip_post`, who is being answered directly)."""
+        """Promote every waitlisted entry that now fits, in waitlist order, and tell
+        each: an @ in the group, or a DM off QQ (not `skip`, the sign-up being
+        answered directly)."""
         if event.status == CANCELLED or uow.now >= event.starts_at:
             return []
         waiting = list(
@@ -456,18 +488,19 @@ class Events:
             entry.status, entry.updated_at = SIGNED, uow.now
             taken = (taken[0] + entry.party, taken[1] + entry.cars)
             promoted.append(entry)
-            if entry.user_id == skip_post:
+            if entry.id == skip:
+                continue
+            key = f"event:{event.id}:promoted:{entry.id}:{entry.seq}"
+            text = texts.PROMOTED_POST.format(
+                id=event.id, title=event.title, party=entry.party,
+                when=self._when(event.starts_at), place=event.place,
+            )  # fmt: skip
+            if entry.platform != QQ:
+                await self._tell(uow, entry, key, "event_promoted", text)
                 continue
             await self.desk.notify_in(
-                uow, key=f"event:{event.id}:promoted:{entry.id}:{entry.seq}", kind="group_post",
-                channel="qq_group", address=event.group_id, any_hour=True,
-                payload={
-                    "text": texts.PROMOTED_POST.format(
-                        id=event.id, title=event.title, party=entry.party,
-                        when=self._when(event.starts_at), place=event.place,
-                    ),
-                    "at": [entry.user_id],
-                },
+                uow, key=key, kind="group_post", channel="qq_group", address=event.group_id,
+                any_hour=True, payload={"text": text, "at": [entry.user_id]},
             )  # fmt: skip
         await uow.session.flush()
         return promoted
@@ -483,9 +516,12 @@ class Events:
 
     # -- use cases ------------------------------------------------------------------
     async def create(
-        self, *, group_id: str, created_by: str, args: str, source_key: str | None = None
-    ) -> tuple[int, str]:
-        """发起活动: (event id, reply). The same source message twice makes one event."""
+        self, *, group_id: str, created_by: str, args: str, source_key: str | None = None,
+        wecom_groups: Sequence[tuple[str, str]] = (),
+    ) -> tuple[int, str]:  # fmt: skip
+        """发起活动: (event id, reply). The same source message twice makes one event.
+        `wecom_groups`: (chat id, sender userid) of the WeCom customer groups linked
+        to this QQ group; each gets the announcement as a mass-send task."""
         new = parse_new_event(args, self.desk.clock.now(), self.tz, self.config)
 
         async def step(uow: UnitOfWork) -> tuple[int, str]:
@@ -503,6 +539,17 @@ class Events:
             uow.session.add(event)
             await uow.session.flush()
             cars = texts.CARS_SUFFIX.format(cars=new.car_capacity) if new.car_capacity else ""
+            announcement = texts.WECOM_ANNOUNCEMENT.format(
+                id=event.id, title=new.title, when=self._when(new.starts_at), place=new.place,
+                capacity=new.capacity, cars=cars, deadline=self._when(new.deadline_at),
+            )  # fmt: skip
+            for chat_id, sender in wecom_groups:
+                await self.desk.notify_in(
+                    uow, key=outbox_key(f"event:{event.id}:wecom:{chat_id}"),
+                    kind="wecom_mass_send", channel="wecom_group", address=chat_id,
+                    payload={"text": announcement, "sender": sender}, any_hour=True,
+                    not_before=uow.now,
+                )  # fmt: skip
             return event.id, texts.CREATED.format(
                 id=event.id, title=new.title, when=self._when(new.starts_at), place=new.place,
                 capacity=new.capacity, cars=cars, deadline=self._when(new.deadline_at),
@@ -552,23 +599,52 @@ class Events:
         return await self.desk.read(step)
 
     async def _should_capture(self, req: SignupRequest) -> bool:
-        """A prospect becomes a lead; staff and customers (a won lead) do not."""
-        if req.is_staff or not _QQ_ID.match(req.user_id):
+        """A prospect becomes a lead; staff and customers (a won lead) do not. WeCom
+        app users are staff; an Official Account follower is never on the roster."""
+        if req.is_staff:
+            return False
+        if req.platform == WECHAT_OA:
+            if not _WECHAT_ID.match(req.user_id):
+                return False
+            lead = await self.desk.find_lead(wechat_openid=req.user_id)
+            return lead is None or lead.stage != "won"
+        if req.platform != QQ or not _QQ_ID.match(req.user_id):
             return False
         if await self.desk.member_by(qq_id=req.user_id) is not None:
             return False
         lead = await self.desk.find_lead(qq_id=req.user_id)
         return lead is None or lead.stage != "won"
 
+    @staticmethod
+    def _capture_fields(req: SignupRequest, event: Event, nickname: str) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "channel": f"event:{event.id}", "message": f"报名活动 {event.title}",
+        }  # fmt: skip
+        if req.platform == WECHAT_OA:  # not in the group: no name, no group
+            fields["wechat_openid"] = req.user_id
+        else:
+            fields |= {"qq_id": req.user_id, "name": nickname, "group_id": event.group_id}
+        if req.message_key:
+            fields["event_key"] = req.message_key
+        return fields
+
+    @staticmethod
+    def _mine(event_id: int, platform: str, user_id: str) -> Any:
+        return (
+            (Signup.event_id == event_id) & (Signup.platform == platform)
+            & (Signup.user_id == user_id)
+        )  # fmt: skip
+
     async def sign_up(self, req: SignupRequest) -> SignupOutcome:
         """报名: committed before the outcome is returned (the reply says 已报名)."""
         capture = await self._should_capture(req)
-        nickname = clean_nickname(req.nickname, req.user_id)
+        fallback = texts.PLATFORM_PERSON.get(req.platform, req.user_id)
+        nickname = clean_nickname(req.nickname, fallback)
 
         async def step(uow: UnitOfWork) -> SignupOutcome:
             event = await self._event(uow, req.event_id, req.group_id, lock=True)
             signup = await uow.session.scalar(
-                select(Signup).where(Signup.event_id == event.id, Signup.user_id == req.user_id)
+                select(Signup).where(self._mine(event.id, req.platform, req.user_id))
             )
             if signup is not None and signup.status != WITHDRAWN:
                 return await self._sign_up_again(uow, event, signup, req)
@@ -591,7 +667,10 @@ class Events:
                 + 1
             )
             if signup is None:
-                signup = Signup(event_id=event.id, user_id=req.user_id, lead_created=False)
+                signup = Signup(
+                    event_id=event.id, platform=req.platform, user_id=req.user_id,
+                    lead_created=False,
+                )  # fmt: skip
                 uow.session.add(signup)
             signup.nickname, signup.party, signup.cars, signup.note = (
                 nickname,
@@ -602,13 +681,9 @@ class Events:
             signup.status, signup.seq = status, seq
             signup.created_at = signup.updated_at = uow.now
             if capture and signup.lead_id is None:
-                fields: dict[str, Any] = {
-                    "channel": f"event:{event.id}", "qq_id": req.user_id, "name": nickname,
-                    "group_id": event.group_id, "message": f"报名活动 {event.title}",
-                }  # fmt: skip
-                if req.message_key:
-                    fields["event_key"] = req.message_key
-                result = await self.desk.capture_in(uow, **fields)
+                result = await self.desk.capture_in(
+                    uow, **self._capture_fields(req, event, nickname)
+                )
                 signup.lead_id, signup.lead_created = result.lead.id, result.created
             await uow.session.flush()
             fill = self._fill(event, party, cars)
@@ -688,7 +763,7 @@ class Events:
         signup.party, signup.cars, signup.updated_at = party, cars, uow.now
         signup.note = req.note or signup.note
         await uow.session.flush()
-        promoted = await self._promote(uow, event, skip_post=signup.user_id)
+        promoted = await self._promote(uow, event, skip=signup.id)
         if signup.status == SIGNED:
             text = texts.SIGNED.format(
                 **new_fill, when=self._when(event.starts_at), place=event.place
@@ -706,13 +781,15 @@ class Events:
             names="、".join(p.nickname or p.user_id for p in promoted)
         )
 
-    async def cancel_signup(self, event_id: int, user_id: str, group_id: str | None) -> str:
-        """取消报名: the first waitlisted entries that now fit are promoted and @-ed."""
+    async def cancel_signup(
+        self, event_id: int, user_id: str, group_id: str | None, platform: str = QQ
+    ) -> str:
+        """取消报名: the first waitlisted entries that now fit are promoted and told."""
 
         async def step(uow: UnitOfWork) -> str:
             event = await self._event(uow, event_id, group_id, lock=True)
             signup = await uow.session.scalar(
-                select(Signup).where(Signup.event_id == event.id, Signup.user_id == user_id)
+                select(Signup).where(self._mine(event.id, platform, user_id))
             )
             if signup is None or signup.status == WITHDRAWN:
                 return texts.NOT_SIGNED_UP.format(id=event.id)
@@ -729,14 +806,14 @@ class Events:
 
         return await self.desk.write(step)
 
-    async def my_signups(self, user_id: str, group_id: str | None) -> str:
+    async def my_signups(self, user_id: str, group_id: str | None, platform: str = QQ) -> str:
         """我的报名: newest events first; in a group only that group's events."""
 
         async def step(uow: UnitOfWork) -> str:
             query = (
                 select(Signup, Event)
                 .join(Event, Event.id == Signup.event_id)
-                .where(Signup.user_id == user_id)
+                .where(Signup.platform == platform, Signup.user_id == user_id)
                 .order_by(Event.starts_at.desc(), Event.id.desc())
                 .limit(self.config.list_limit)
             )
@@ -785,7 +862,11 @@ class Events:
             rows = {
                 s.user_id: s
                 for s in await uow.session.scalars(
-                    select(Signup).where(Signup.event_id == event.id, Signup.user_id.in_(wanted))
+                    select(Signup).where(
+                        Signup.event_id == event.id,
+                        Signup.platform == QQ,
+                        Signup.user_id.in_(wanted),
+                    )  # fmt: skip
                 )
             }
             marked, unknown = [], []
@@ -834,27 +915,35 @@ class Events:
             if uow.now >= event.starts_at:
                 return texts.CANCEL_STARTED.format(id=event.id, title=event.title)
             event.status = CANCELLED
-            told = list(
+            signups = list(
                 await uow.session.scalars(
-                    select(Signup.user_id)
+                    select(Signup)
                     .where(Signup.event_id == event.id, Signup.status.in_((SIGNED, WAITLISTED)))
                     .order_by(Signup.seq)
                 )
             )
+            told = [s.user_id for s in signups if s.platform == QQ]
+            elsewhere = [s for s in signups if s.platform != QQ]
+            text = texts.CANCEL_POST.format(
+                id=event.id, title=event.title, when=self._when(event.starts_at),
+                place=event.place,
+            )  # fmt: skip
             await self.desk.cancel_notification_in(uow, f"event:{event.id}:reminder")
             if told:
                 await self.desk.notify_in(
                     uow, key=f"event:{event.id}:cancelled", kind="group_post", channel="qq_group",
-                    address=event.group_id, any_hour=True,
-                    payload={
-                        "text": texts.CANCEL_POST.format(
-                            id=event.id, title=event.title, when=self._when(event.starts_at),
-                            place=event.place,
-                        ),
-                        "at": told,
-                    },
+                    address=event.group_id, any_hour=True, payload={"text": text, "at": told},
                 )  # fmt: skip
-            suffix = texts.CANCELLED_TOLD.format(count=len(told)) if told else ""
+            for signup in elsewhere:
+                await self.desk.cancel_notification_in(uow, self._reminder_key(event, signup))
+                key = f"event:{event.id}:cancelled:{signup.id}"
+                await self._tell(uow, signup, key, "event_cancelled", text)
+            if elsewhere:
+                suffix = texts.CANCELLED_TOLD_ALL.format(
+                    count=len(signups), group=len(told), dm=len(elsewhere)
+                )
+            else:
+                suffix = texts.CANCELLED_TOLD.format(count=len(told)) if told else ""
             return texts.CANCELLED.format(id=event.id, title=event.title, told=suffix)
 
         return await self.desk.write(step)
@@ -911,7 +1000,8 @@ class Events:
         return "\n".join(lines)
 
     async def export(self, event_id: int, group_id: str | None) -> Export:
-        """导出报名: every sign-up of the event as an .xlsx (QQ ids, never phones)."""
+        """导出报名: every sign-up of the event as an .xlsx (QQ ids, never phones; an
+        Official Account follower shows as 公众号用户 with no QQ)."""
 
         async def step(uow: UnitOfWork) -> Export:
             event = await self._event(uow, event_id, group_id)
@@ -927,9 +1017,11 @@ class Events:
                     status = texts.STATUS[WAITLISTED].format(position=waiting)
                 else:
                     status = texts.STATUS[signup.status]
+                on_qq = signup.platform == QQ
+                name = signup.nickname or texts.PLATFORM_PERSON.get(signup.platform, "")
                 rows.append(
                     (
-                        number, signup.nickname or "", signup.user_id, signup.party, signup.cars,
+                        number, name, signup.user_id if on_qq else "", signup.party, signup.cars,
                         status, signup.note or "",
                         uow.calendar.local(signup.created_at).strftime("%Y-%m-%d %H:%M"),
                     )
@@ -963,28 +1055,36 @@ class Events:
         queued = 0
         for event in events:
             event.reminded_at = uow.now
-            people = list(
+            signups = list(
                 await uow.session.scalars(
-                    select(Signup.user_id)
+                    select(Signup)
                     .where(Signup.event_id == event.id, Signup.status == SIGNED)
                     .order_by(Signup.seq)
                 )
             )
-            if not people:
+            if not signups:
                 continue
-            await self.desk.notify_in(
-                uow, key=f"event:{event.id}:reminder", kind="group_post", channel="qq_group",
-                address=event.group_id, any_hour=True,
-                payload={
-                    "text": texts.REMINDER_POST.format(
-                        id=event.id, title=event.title, when=self._when(event.starts_at),
-                        place=event.place,
-                    ),
-                    "at": people,
-                },
+            text = texts.REMINDER_POST.format(
+                id=event.id, title=event.title, when=self._when(event.starts_at),
+                place=event.place,
             )  # fmt: skip
+            people = [s.user_id for s in signups if s.platform == QQ]
+            if people:
+                await self.desk.notify_in(
+                    uow, key=f"event:{event.id}:reminder", kind="group_post", channel="qq_group",
+                    address=event.group_id, any_hour=True, payload={"text": text, "at": people},
+                )  # fmt: skip
+            for signup in signups:
+                if signup.platform != QQ:
+                    key = self._reminder_key(event, signup)
+                    await self._tell(uow, signup, key, "event_reminder", text)
             queued += 1
         return queued
+
+    @staticmethod
+    def _reminder_key(event: Event, signup: Signup) -> str:
+        """One DM reminder per event and person (the group post has its own key)."""
+        return f"event:{event.id}:reminder:{signup.id}"
 
     async def mark_no_shows(self, uow: UnitOfWork) -> int:
         """After an event (start + grace), those still only signed up did not come."""

@@ -100,6 +100,7 @@ CLOSED = "活动 #{id}「{title}」已停止报名。"
 ALREADY_CLOSED = "活动 #{id}「{title}」报名已经是关闭的。"
 CANCELLED = "已取消活动 #{id}「{title}」{told}。"
 CANCELLED_TOLD = "，已在群里通知 {count} 位报名的成员"
+CANCELLED_TOLD_ALL = "，已通知 {count} 位报名的人（群里 @ {group} 位，私信 {dm} 位）"
 ALREADY_CANCELLED = "活动 #{id}「{title}」已经取消过了。"
 CANCEL_STARTED = "活动 #{id}「{title}」已经开始，不能取消了。"
 CANCEL_POST = "很抱歉，活动 #{id}「{title}」（{when}，{place}）取消了，给您添麻烦了。"
@@ -125,9 +126,19 @@ RECENT_LINE = (
 )
 
 EXPORT_FAILED = "名单文件发送失败，请稍后再试。"
+EXPORT_QQ_ONLY = (
+    "导出报名目前只能在QQ里使用：请在QQ私聊机器人或在车主群里发送「导出报名 <活动号>」。"
+)
 EXPORT_NAME = "活动{id}报名名单.xlsx"
 SHEET_TITLE = "报名名单"
 SHEET_HEADER = ("序号", "昵称", "QQ", "人数", "车辆", "状态", "备注", "报名时间")
+
+# How a sign-up shows (name column, 候补 lists) when the platform gives no nickname.
+PLATFORM_PERSON = {"wechat_oa": "公众号用户"}
+
+# The mass-send to the WeCom customer groups linked to the event's QQ group
+# (customers cannot type commands there: they sign up in a DM).
+WECOM_ANNOUNCEMENT = "【活动报名】#{id}「{title}」\n时间：{when}\n地点：{place}\n名额：{capacity}{cars}\n报名截止：{deadline}\n报名请在公众号发送「报名 {id}」，或私信群主。"
 
 WEEKDAYS = "一二三四五六日"
 WHEN = "{month}月{day}日（周{weekday}）{hour:02d}:{minute:02d}"

@@ -79,7 +79,7 @@ def upgrade() -> None:
     op.create_table(
         "activity_member_changes",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("group_id", sa.String(length=64), nullable=False),
+        sa.Column("group_id", sa.String(length=140), nullable=False),
         sa.Column("user_id", sa.String(length=64), nullable=False),
         sa.Column("change", sa.String(length=8), nullable=False),
         sa.Column("sub_type", sa.String(length=16), nullable=False),

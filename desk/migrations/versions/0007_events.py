@@ -44,6 +44,7 @@ def upgrade() -> None:
         "event_signups",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("platform", sa.String(length=16), nullable=False),
         sa.Column("user_id", sa.String(length=64), nullable=False),
         sa.Column("nickname", sa.String(length=64), nullable=True),
         sa.Column("party", sa.Integer(), nullable=False),
@@ -59,7 +60,9 @@ def upgrade() -> None:
             ["event_id"], ["events.id"], name=op.f("fk_event_signups_event_id_events")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event_signups")),
-        sa.UniqueConstraint("event_id", "user_id", name=op.f("uq_event_signups_event_id")),
+        sa.UniqueConstraint(
+            "event_id", "platform", "user_id", name=op.f("uq_event_signups_event_id")
+        ),
     )
     op.create_index("ix_event_signups_user_id", "event_signups", ["user_id"])
 

@@ -1,0 +1,163 @@
+"""Event sign-ups over WeChat, end to end: the real bot (`python -m bot`) with
+WeCom and Official Account settings pointing at the fake WeChat server, a QQ
+client for the owner group, real encrypted callbacks for the followers.
+
+A manager creates an event in a QQ group linked to a WeCom customer group (the
+announcement becomes a mass-send task there); Official Account followers sign
+up by DM (a lead with their openid), the second is waitlisted, and when the
+first cancels the second is told by a customer-service message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from desk import Desk
+from tests.e2e.conftest import (
+    BotProcess,
+    connected,
+    desk_env,
+    desk_settings,
+    message_text,
+    midday_timezone,
+    start_desk_bot,
+    write_desk_config,
+)
+from tests.wechat.callbacks import oa_post, oa_text, settings_env
+from tests.wechat.fake_wechat import Call, FakeWeChat
+
+QQ_GROUP = 123456
+QQ_MANAGER = 90002
+CHAT = "wrOgQhDgAAAcwMTB7KRzUTDbfbBREVNT"
+FIRST = "o6_bmjrPTlm6_2sgVt7hMZOPfE2E"
+SECOND = "o6_bmjrPTlm6_2sgVt7hMZOPfE3E"
+OA_SEND = "/cgi-bin/message/custom/send"
+TEMPLATE = "/cgi-bin/externalcontact/add_msg_template"
+ROSTER = f"""\
+[[member]]
+name = "王顾问"
+role = "consultant"
+wecom_userid = "wangguwen"
+dm_channel = "wecom"
+on_duty = true
+
+[[member]]
+name = "张经理"
+role = "manager"
+qq_id = "{QQ_MANAGER}"
+"""
+LINKS = f"""
+[[wecom_groups]]
+qq_group = {QQ_GROUP}
+chat_id = "{CHAT}"
+sender = "zhangsan"
+"""
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory, fake_server: FakeWeChat) -> dict[str, str]:
+    config = write_desk_config(tmp_path_factory.mktemp("events-wechat-config"), ROSTER)
+    shipped = Path(__file__).resolve().parents[2] / "config" / "activities.toml"
+    (config / "activities.toml").write_text(
+        shipped.read_text(encoding="utf-8") + LINKS, encoding="utf-8"
+    )
+    return desk_env(config, midday_timezone()) | settings_env(fake_server.base_url)
+
+
+@pytest.fixture(scope="module")
+def real_bot(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Iterator[BotProcess]:
+    bot = start_desk_bot(tmp_path_factory.mktemp("events-wechat-bot"), env)
+    try:
+        yield bot
+    finally:
+        bot.stop()
+
+
+async def wait_for(
+    fake: FakeWeChat, path: str, match: Callable[[Call], bool], since: int, bot: BotProcess,
+    timeout: float = 15.0,  # noqa: ASYNC109
+) -> Call:  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for call in fake.requests_to(path, since):
+            if match(call):
+                return call
+        await asyncio.sleep(0.1)
+    seen = [c.body for c in fake.requests_to(path, since)]
+    raise AssertionError(f"no matching {path} call in {timeout}s; saw {seen}\n{bot.log()}")
+
+
+def oa_text_to(openid: str, *needles: str) -> Callable[[Call], bool]:
+    def match(call: Call) -> bool:
+        body = call.body or {}
+        content = str((body.get("text") or {}).get("content", ""))
+        return body.get("touser") == openid and all(n in content for n in needles)
+
+    return match
+
+
+async def follower_says(bot: BotProcess, openid: str, text: str) -> None:
+    query, body = oa_post(oa_text(openid, text))
+    url = f"http://127.0.0.1:{bot.port}/wechat/oa"
+    response = await asyncio.to_thread(requests.post, url, params=query, data=body, timeout=10)
+    assert (response.status_code, response.text) == (200, "success")
+
+
+async def test_followers_sign_up_and_the_waitlisted_one_is_told_by_dm(
+    real_bot: BotProcess, env: dict[str, str], fake_server: FakeWeChat
+) -> None:
+    mark = fake_server.mark()
+    async with connected(real_bot) as qq:
+        await qq.send_group_message(QQ_GROUP, QQ_MANAGER, "发起活动 试驾会 明天下午3点 展厅 1人")
+        created = await qq.wait_for_call(
+            "send_group_msg", lambda c: "已发起活动 #" in message_text(c), timeout=15
+        )
+    event_id = int(re.search(r"已发起活动 #(\d+)", message_text(created)).group(1))  # pyright: ignore[reportOptionalMemberAccess]
+
+    # the announcement, as a mass-send task for the linked customer group
+    task = await wait_for(
+        fake_server, TEMPLATE, lambda c: (c.body or {}).get("chat_id_list") == [CHAT], mark,
+        real_bot,
+    )  # fmt: skip
+    assert task.body is not None and task.body["sender"] == "zhangsan"
+    assert f"#{event_id}「试驾会」" in task.body["text"]["content"]
+
+    await follower_says(real_bot, FIRST, f"报名 {event_id}")
+    await wait_for(
+        fake_server, OA_SEND, oa_text_to(FIRST, f"已报名活动 #{event_id}「试驾会」"), mark, real_bot
+    )
+    await follower_says(real_bot, SECOND, f"报名 {event_id}")
+    await wait_for(
+        fake_server, OA_SEND, oa_text_to(SECOND, "名额已满", "候补第 1 位"), mark, real_bot
+    )
+    desk = await Desk.open(desk_settings(real_bot.workdir, env))
+    try:
+        first = await desk.find_lead(wechat_openid=FIRST)
+        second = await desk.find_lead(wechat_openid=SECOND)
+    finally:
+        await desk.close()
+    assert first is not None and first.source == f"event:{event_id}"
+    assert second is not None and second.id != first.id
+
+    await follower_says(real_bot, FIRST, f"取消报名 {event_id}")
+    await wait_for(fake_server, OA_SEND, oa_text_to(FIRST, "已取消活动"), mark, real_bot)
+    await wait_for(
+        fake_server, OA_SEND, oa_text_to(SECOND, f"活动 #{event_id}「试驾会」有空位了"), mark,
+        real_bot,
+    )  # fmt: skip
+    await follower_says(real_bot, SECOND, "我的报名")
+    await wait_for(fake_server, OA_SEND, oa_text_to(SECOND, "｜1人｜已报名"), mark, real_bot)
+    await asyncio.sleep(1.0)
+    promoted = [
+        c for c in fake_server.requests_to(OA_SEND, mark) if oa_text_to(SECOND, "有空位了")(c)
+    ]
+    assert len(promoted) == 1  # told once
+    assert len(fake_server.requests_to(TEMPLATE, mark)) == 1
+    assert "Traceback" not in real_bot.log(3000)
