@@ -13,7 +13,7 @@ leaves recorded, and get the topics of their linked QQ group as mass-sends.
 
 from collections.abc import Sequence
 
-from nonebot import on_notice
+from nonebot import get_driver, on_notice
 from nonebot.adapters import Bot, Event
 from nonebot.adapters.onebot.v11 import (
     GroupDecreaseNoticeEvent,
@@ -103,6 +103,20 @@ def _on_desk(desk: Desk) -> None:
 
 
 when_desk_opens(_on_desk)
+
+
+@get_driver().on_shutdown
+async def _flush_on_shutdown() -> None:
+    """A restart keeps the last minute's message counts. NoneBot runs shutdown hooks
+    in reverse order: this plugin's before the one that closes the desk."""
+    try:
+        desk = get_desk()
+    except RuntimeError:
+        return  # never opened
+    try:
+        await desk.write(service.flush_counts)
+    except Exception as exc:  # a lost minute of counts must not block the shutdown
+        logger.warning(f"message counts not saved at shutdown: {exc!r}")
 
 
 # -- helpers ----------------------------------------------------------------------------------
