@@ -14,9 +14,7 @@ Pure: no NoneBot. Each use case is one `desk.write` / `desk.read`; the rules
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tomllib
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,11 +28,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     model_validator,
 )
 from sqlalchemy import func, select
 
+from bot.feature_config import config_path, load_toml
 from bot.plugins.activities import texts
 from bot.plugins.activities.counter import COUNTER
 from bot.plugins.activities.models import Checkin, GroupActivity, MemberChange, Topic, TopicSchedule
@@ -142,29 +140,11 @@ async def queue_mass_sends(
     return len(links)
 
 
-def _describe(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()
-    )
-
-
 def load_config(path: Path | None = None) -> ActivitiesConfig:
     """Read and validate config/activities.toml; a bad file raises ConfigError naming the key."""
-    if path is None:  # next to desk.toml when DESK_CONFIG_DIR points elsewhere
-        custom = os.environ.get("DESK_CONFIG_DIR")
-        path = (
-            Path(custom) / "activities.toml"
-            if custom and (Path(custom) / "activities.toml").exists()
-            else DEFAULT_CONFIG_PATH
-        )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read activities config {path}: {exc}") from None
-    try:
-        return ActivitiesConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(f"invalid activities config in {path}: {_describe(exc)}") from None
+    return load_toml(
+        ActivitiesConfig, path or config_path("activities.toml"), "activities config", ConfigError
+    )
 
 
 # -- text hygiene ----------------------------------------------------------------------

@@ -31,9 +31,7 @@ Rules worth knowing:
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tomllib
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -42,9 +40,10 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, update
 
+from bot.feature_config import config_path, load_toml
 from bot.plugins.events import texts
 from bot.plugins.events.export import build_signup_sheet
 from bot.plugins.events.models import (
@@ -66,7 +65,6 @@ from bot.timeparse import TimeParseError, parse_when
 from desk import Desk
 from desk.store import UnitOfWork
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[3] / "config" / "events.toml"
 _QQ_ID = re.compile(r"^[1-9][0-9]{4,11}$")
 _EVENT_NO = re.compile(r"^[#＃]?(\d{1,9})$")
 _CAPACITY = re.compile(r"^(\d{1,6})(?:人|位|名)?$")
@@ -115,24 +113,9 @@ class EventsConfig(BaseModel):
 
 def load_config(path: Path | None = None) -> EventsConfig:
     """Read and validate config/events.toml (DESK_CONFIG_DIR/events.toml when there)."""
-    if path is None:
-        custom = os.environ.get("DESK_CONFIG_DIR")
-        path = (
-            Path(custom) / "events.toml"
-            if custom and (Path(custom) / "events.toml").exists()
-            else DEFAULT_CONFIG_PATH
-        )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise EventsConfigError(f"cannot read events config {path}: {exc}") from None
-    try:
-        return EventsConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors()
-        )
-        raise EventsConfigError(f"invalid events config in {path}: {problems}") from None
+    return load_toml(
+        EventsConfig, path or config_path("events.toml"), "events config", EventsConfigError
+    )
 
 
 # -- errors and parsing (pure) --------------------------------------------------

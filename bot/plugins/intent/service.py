@@ -6,9 +6,7 @@ The vocabulary and the scoring rule are data in config/intent.toml.
 
 from __future__ import annotations
 
-import os
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +18,11 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
+from bot.feature_config import config_path, load_toml
 from desk.phone import mask_phone
 
 __all__ = [
@@ -257,28 +255,8 @@ def mask_phones_in_text(text: str) -> str:
     return text
 
 
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(root)"
-        parts.append(f"{key}: {err['msg']}")
-    return "; ".join(parts)
-
-
 def load_vocabulary(path: Path | None = None) -> IntentVocabulary:
     """Read and validate config/intent.toml; a bad file raises VocabularyError naming the key."""
-    if path is None:  # next to desk.toml when DESK_CONFIG_DIR points elsewhere
-        custom = os.environ.get("DESK_CONFIG_DIR")
-        path = (
-            Path(custom) / "intent.toml"
-            if custom and (Path(custom) / "intent.toml").exists()
-            else DEFAULT_VOCABULARY_PATH
-        )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise VocabularyError(f"cannot read intent vocabulary {path}: {exc}") from None
-    try:
-        return IntentVocabulary.model_validate(data)
-    except ValidationError as exc:
-        raise VocabularyError(f"invalid intent vocabulary in {path}: {_describe(exc)}") from None
+    return load_toml(
+        IntentVocabulary, path or config_path("intent.toml"), "intent vocabulary", VocabularyError
+    )

@@ -29,10 +29,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import secrets
-import tomllib
 import unicodedata
 import weakref
 from collections.abc import Awaitable, Callable
@@ -41,10 +39,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, func, select, update
 
 from bot import points
+from bot.feature_config import config_path, load_toml
 from bot.plugins.referral import texts
 from bot.plugins.referral.models import (
     CANCELLED,
@@ -76,7 +75,6 @@ from desk.store import insert_ignore
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[3] / "config" / "referral.toml"
 # Look-alikes left out (0/O, 1/I/L), so a code read aloud or copied by hand still works.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 VISIT_STAGES = ("visited", "ordered", "won")  # reached the showroom, recorded or implied
@@ -125,25 +123,9 @@ class ReferralConfig(BaseModel):
 
 def load_config(path: Path | None = None) -> ReferralConfig:
     """Read and validate config/referral.toml (DESK_CONFIG_DIR's copy when there is one)."""
-    if path is None:
-        custom = os.environ.get("DESK_CONFIG_DIR")
-        path = (
-            Path(custom) / "referral.toml"
-            if custom and (Path(custom) / "referral.toml").exists()
-            else DEFAULT_CONFIG_PATH
-        )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ReferralConfigError(f"cannot read referral config {path}: {exc}") from None
-    try:
-        return ReferralConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ReferralConfigError(f"invalid referral config in {path}: {problems}") from None
+    return load_toml(
+        ReferralConfig, path or config_path("referral.toml"), "referral config", ReferralConfigError
+    )
 
 
 # -- codes ---------------------------------------------------------------------------
@@ -674,7 +656,10 @@ class ReferralService:
         return voided
 
     # -- group membership ------------------------------------------------------------------
-    async def invited(self, *, group_id: str, friend: str, inviter: str, event_key: str) -> bool:
+    async def invited(
+        self, *, group_id: str, friend: str, inviter: str, event_key: str,
+        friend_name: str | None = None,
+    ) -> bool:  # fmt: skip
         """A member (`inviter`, a handle) invited `friend` into the QQ group (the caller
         excludes staff and the bot as inviter). True when the friend became the
         inviter's referral."""
@@ -684,7 +669,7 @@ class ReferralService:
             return False
         note = texts.LEAD_NOTE_INVITE.format(account=account_label(inviter))
         outcome = await self._attribute(
-            friend=friend, friend_name=None, referrer=inviter, referrer_name=None,
+            friend=friend, friend_name=_clean_name(friend_name), referrer=inviter, referrer_name=None,
             group_id=group_id, event_key=event_key, source=SOURCE_INVITE, note=note,
             joined=True,
         )  # fmt: skip
