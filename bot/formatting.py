@@ -35,3 +35,14 @@ def who(name: str | None, fallback: str = "客户") -> str:
 def shorten(text: str | None, limit: int = 60) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+REFERRER_PLATFORMS = {"qq": "QQ", "phone": "电话", "wechat": "公众号粉丝", "wecom": "企微客户"}
+
+
+def referrer_label(handle: str | None) -> str:
+    """The desk's referrer handle for staff: "qq:20001" → "QQ 20001"."""
+    kind, _, value = (handle or "").partition(":")
+    if kind not in REFERRER_PLATFORMS or not value:
+        return handle or "—"
+    return f"{REFERRER_PLATFORMS[kind]} {value}"

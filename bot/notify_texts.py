@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.formatting import lead_ref, shorten, stage_name, when, who
+from bot.formatting import lead_ref, referrer_label, shorten, stage_name, when, who
 
 Payload = dict[str, Any]
 
@@ -47,7 +47,7 @@ def new_lead(p: Payload, tz: ZoneInfo) -> str:
     if p.get("message"):
         lines.append(f"原话：{shorten(p['message'], 80)}")
     if p.get("referrer"):
-        lines.append(f"推荐人：{p['referrer']}")
+        lines.append(f"推荐人：{referrer_label(p['referrer'])}")
     lines.append(f"请在 {when(p.get('due_at'), tz)} 前首次联系")
     return "\n".join(lines)
 

@@ -239,7 +239,7 @@ async def monday(week: Week) -> None:
     assert MASKED in thanks and "私聊" in thanks, thanks
     new_lead = await wait_for_dm(qq, CONSULTANT_QQ, "【新线索 #", PHONE, after=mark)
     assert "来自 老客推荐" in new_lead and "意向 途观L" in new_lead, new_lead
-    assert "老张" in new_lead, new_lead  # who referred them
+    assert "老张" in new_lead and "推荐人：QQ 20001" in new_lead, new_lead  # who referred them
     lead = _NEW_LEAD.search(new_lead)
     assert lead, new_lead
     week.lead_no = lead_id = int(lead.group(1))

@@ -141,7 +141,7 @@ async def test_a_customer_adding_staff_through_the_qr_is_the_owners_referral(
     assert (found.referrer, found.channel) == (f"wechat:{OWNER}", "wecom")
     await wait_for(
         fake_server, "/cgi-bin/message/send",
-        text_to("wangguwen", f"【新线索 #{found.id}】", f"推荐人：wechat:{OWNER}"),
+        text_to("wangguwen", f"【新线索 #{found.id}】", f"推荐人：公众号粉丝 {OWNER}"),
         mark, referral_bot,
     )  # fmt: skip
     assert "Traceback" not in referral_bot.log(2000)
