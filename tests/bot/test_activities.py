@@ -581,7 +581,9 @@ async def test_group_stats_counts_joins_leaves_speakers_messages_checkins(
     await deliver(
         app,
         notice("group_increase", 30001),
-        notice("group_increase", 30002, sub_type="invite", operator=20002),
+        notice(
+            "group_increase", 30002, sub_type="invite", operator=10001
+        ),  # by staff: no referral lookup
         notice("group_decrease", 30003, time=1_790_000_200),
         notice("group_decrease", 30003, time=1_790_000_200),  # redelivered
         notice("group_increase", SELF_ID),  # the bot itself: not a member change

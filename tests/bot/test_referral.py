@@ -13,7 +13,14 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from nonebot.adapters.onebot.v11 import Adapter, Bot, Event, GroupMessageEvent, MessageEvent
+from nonebot.adapters.onebot.v11 import (
+    ActionFailed,
+    Adapter,
+    Bot,
+    Event,
+    GroupMessageEvent,
+    MessageEvent,
+)
 from nonebug import App
 from sqlalchemy import select
 
@@ -85,6 +92,20 @@ async def deliver(app: App, event: Event) -> None:
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, adapter=adapter(), self_id=str(SELF_ID))
         ctx.receive_event(bot, event)
+
+
+async def deliver_invite(app: App, event: Event, name: str | None = "小刘") -> None:
+    """An invite the bot attributes: it asks the QQ client for the friend's name
+    (`None`: the client fails to tell) and answers nothing."""
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=adapter(), self_id=str(SELF_ID))
+        ctx.receive_event(bot, event)
+        ctx.should_call_api(
+            "get_group_member_info",
+            {"group_id": GROUP, "user_id": FRIEND},
+            result={"user_id": FRIEND, "nickname": name, "card": ""} if name else None,
+            exception=None if name else ActionFailed(retcode=100, message="no such member"),
+        )
 
 
 def _event(data: dict[str, Any]) -> Event:
@@ -376,11 +397,12 @@ async def test_a_join_request_with_a_code_is_attributed(app: App, desk: Desk) ->
 
 
 async def test_an_invited_friend_becomes_the_inviters_referral(app: App, desk: Desk) -> None:
-    await deliver(app, member_joined(FRIEND, OWNER))
-    await deliver(app, member_joined(FRIEND, OWNER))  # the same notice again
+    await deliver_invite(app, member_joined(FRIEND, OWNER))
+    await deliver_invite(app, member_joined(FRIEND, OWNER))  # the same notice again
     lead = await desk.find_lead(qq_id=str(FRIEND))
     assert lead is not None
     assert (lead.channel, lead.referrer, lead.group_id) == ("referral", f"qq:{OWNER}", str(GROUP))
+    assert lead.name == "小刘"  # the consultant knows whom to greet
     [row] = await referrals(desk)
     assert (row.source, row.joined_at) == ("invite", desk.clock.now())
 
@@ -398,9 +420,15 @@ async def test_joining_by_oneself_attributes_nobody(app: App, desk: Desk) -> Non
     assert await desk.find_lead(qq_id=str(FRIEND)) is None
 
 
+async def test_an_invited_friend_is_attributed_without_a_name_too(app: App, desk: Desk) -> None:
+    await deliver_invite(app, member_joined(FRIEND, OWNER), name=None)
+    lead = await desk.find_lead(qq_id=str(FRIEND))
+    assert lead is not None and lead.referrer == f"qq:{OWNER}" and lead.name is None
+
+
 async def test_an_invited_friend_already_known_is_not_attributed(app: App, desk: Desk) -> None:
     await desk.capture(channel="qq_group", qq_id=str(FRIEND))
-    await deliver(app, member_joined(FRIEND, OWNER))
+    await deliver_invite(app, member_joined(FRIEND, OWNER))
     lead = await desk.find_lead(qq_id=str(FRIEND))
     assert lead is not None and lead.referrer is None
 
@@ -408,7 +436,7 @@ async def test_an_invited_friend_already_known_is_not_attributed(app: App, desk:
 async def test_leaving_within_the_stay_window_voids_the_invite(
     app: App, desk: Desk, desk_clock: FrozenClock
 ) -> None:
-    await deliver(app, member_joined(FRIEND, OWNER))
+    await deliver_invite(app, member_joined(FRIEND, OWNER))
     desk_clock.advance(timedelta(days=10))
     await deliver(app, member_left(FRIEND))
     lead = await desk.find_lead(qq_id=str(FRIEND))
@@ -504,7 +532,7 @@ async def test_leaderboard_ranks_valid_referrals_without_phones(
 
 
 async def test_invite_only_referrers_show_a_masked_qq(app: App, desk: Desk) -> None:
-    await deliver(app, member_joined(FRIEND, OWNER))
+    await deliver_invite(app, member_joined(FRIEND, OWNER))
     board = await said(app, group(FRIEND, "推荐榜"))
     assert "QQ好友 20****01" in board and str(OWNER) not in board
 

@@ -32,7 +32,7 @@ from bot.platform import in_group, is_message, origin_of
 from bot.plugins.activities import service, texts
 from bot.prefilter import register_observer
 from bot.roles import MANAGER, asker_roles
-from bot.rules import CommandArgText, CommandWordUsed, on_command_word
+from bot.rules import CommandTable
 from bot.sending import reply
 from desk import Desk
 from desk.store import UnitOfWork
@@ -145,13 +145,15 @@ async def _allowed(bot: Bot, event: Event, cmd: str) -> bool:
     return True
 
 
+commands = CommandTable()  # one matcher for every command word below
+
+
 # -- 签到 / 积分 / 积分榜 ----------------------------------------------------------------------
 
-checkin = on_command_word("签到", priority=10, block=True)
 
-
-@checkin.handle()
-async def _checkin(bot: Bot, event: Event, desk: DeskDep) -> None:
+@commands.word("签到")
+async def _checkin(bot: Bot, event: Event, word: str, args: str) -> None:
+    desk = get_desk()
     # Words after 签到 ("签到 今天好冷") are a greeting, not a wrong argument.
     if not await _allowed(bot, event, "签到") or not isinstance(event, GroupMessageEvent):
         return
@@ -175,11 +177,9 @@ async def _checkin(bot: Bot, event: Event, desk: DeskDep) -> None:
     await reply(bot, event, _at(event, text))
 
 
-points = on_command_word("积分", priority=10, block=True)
-
-
-@points.handle()
-async def _points(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgText()) -> None:
+@commands.word("积分")
+async def _points(bot: Bot, event: Event, word: str, args: str) -> None:
+    desk = get_desk()
     if args:
         await reply(bot, event, _usage("积分"))
         return
@@ -197,11 +197,9 @@ async def _points(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgT
     await reply(bot, event, _at(event, text) if isinstance(event, GroupMessageEvent) else text)
 
 
-board = on_command_word("积分榜", priority=10, block=True)
-
-
-@board.handle()
-async def _board(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgText()) -> None:
+@commands.word("积分榜")
+async def _board(bot: Bot, event: Event, word: str, args: str) -> None:
+    desk = get_desk()
     if args:
         await reply(bot, event, _usage("积分榜"))
         return
@@ -221,11 +219,10 @@ async def _board(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgTe
 
 # -- 话题 / 设置话题 / 话题计划 / 取消话题 ----------------------------------------------------------
 
-topic = on_command_word("话题", priority=10, block=True)
 
-
-@topic.handle()
-async def _topic(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgText()) -> None:
+@commands.word("话题")
+async def _topic(bot: Bot, event: Event, word: str, args: str) -> None:
+    desk = get_desk()
     if args:
         await reply(bot, event, _usage("话题"))
         return
@@ -249,11 +246,9 @@ def _topic_error(exc: service.TopicError) -> str:
     return _usage("设置话题") if line is None else line.format(**exc.params)
 
 
-set_topic = on_command_word("设置话题", priority=10, block=True)
-
-
-@set_topic.handle()
-async def _set_topic(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgText()) -> None:
+@commands.word("设置话题")
+async def _set_topic(bot: Bot, event: Event, word: str, args: str) -> None:
+    desk = get_desk()
     if not await _allowed(bot, event, "设置话题") or not isinstance(event, GroupMessageEvent):
         return
     group_id, by = str(event.group_id), f"qq:{event.user_id}"
@@ -279,11 +274,9 @@ async def _set_topic(bot: Bot, event: Event, desk: DeskDep, args: str = CommandA
         await reply(bot, event, texts.TOPIC_SCHEDULED.format(id=view.id, when=when, text=text))
 
 
-plans = on_command_word("话题计划", priority=10, block=True)
-
-
-@plans.handle()
-async def _plans(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgText()) -> None:
+@commands.word("话题计划")
+async def _plans(bot: Bot, event: Event, word: str, args: str) -> None:
+    desk = get_desk()
     if not await _allowed(bot, event, "话题计划") or not isinstance(event, GroupMessageEvent):
         return
     if args:
@@ -299,11 +292,9 @@ async def _plans(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgTe
     await reply(bot, event, "\n".join(lines))
 
 
-cancel_plan = on_command_word("取消话题", priority=10, block=True)
-
-
-@cancel_plan.handle()
-async def _cancel_plan(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgText()) -> None:
+@commands.word("取消话题")
+async def _cancel_plan(bot: Bot, event: Event, word: str, args: str) -> None:
+    desk = get_desk()
     if not await _allowed(bot, event, "取消话题") or not isinstance(event, GroupMessageEvent):
         return
     number = args.strip().lstrip("#＃")
@@ -318,8 +309,6 @@ async def _cancel_plan(bot: Bot, event: Event, desk: DeskDep, args: str = Comman
 
 # -- 群统计 --------------------------------------------------------------------------------------
 
-stats = on_command_word("群统计", priority=10, block=True)
-
 
 async def _member_count(bot: Bot, group_id: int) -> int | None:
     """The group's size from the QQ client; None when it cannot tell."""
@@ -332,11 +321,9 @@ async def _member_count(bot: Bot, group_id: int) -> int | None:
         return None
 
 
-@stats.handle()
-async def _stats(
-    bot: Bot, event: Event, desk: DeskDep, word: str = CommandWordUsed(),
-    args: str = CommandArgText(),
-) -> None:  # fmt: skip
+@commands.word("群统计")
+async def _stats(bot: Bot, event: Event, word: str, args: str) -> None:
+    desk = get_desk()
     if not await _allowed(bot, event, word) or not isinstance(event, GroupMessageEvent):
         return
     name = _PERIODS.get(args.strip())
@@ -353,6 +340,9 @@ async def _stats(
         messages=figures.messages, checkins=figures.checkins,
     )  # fmt: skip
     await reply(bot, event, text)
+
+
+commands.matcher(priority=10, block=True)
 
 
 # -- joins and leaves ---------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from nonebot.typing import T_State
 from bot.adapters.wechat import ExternalChatChangeEvent, ExternalContactChangeEvent
 from bot.adapters.wechat.client import WeChatError
 from bot.commands import split_command
-from bot.desk_runtime import DeskDep, when_desk_opens
+from bot.desk_runtime import DeskDep, get_desk, when_desk_opens
 from bot.people import Origin, staff_member
 from bot.platform import is_message, origin_of
 from bot.plugins.referral import texts
@@ -46,7 +46,7 @@ from bot.plugins.referral.service import (
 )
 from bot.prefilter import register_interest
 from bot.roles import CONSULTANT, MANAGER, asker_roles, is_superuser
-from bot.rules import CommandArgText, on_command_word
+from bot.rules import CommandTable
 from bot.sending import reply
 from desk import Desk
 from desk.errors import valid_id
@@ -128,11 +128,12 @@ def _usage(command: str) -> str:
 
 # -- commands ------------------------------------------------------------------------------
 
-refer_command = on_command_word("推荐", priority=10, block=True)
+commands = CommandTable()  # one matcher for every command word below
 
 
-@refer_command.handle()
-async def _refer(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgText()) -> None:
+@commands.word("推荐")
+async def _refer(bot: Bot, event: Event, word: str, args: str) -> None:
+    desk = get_desk()
     origin = origin_of(bot, event)
     if origin.platform == "wecom" or CONSULTANT in await asker_roles(bot, event):
         await _answer(bot, event, origin, texts.STAFF_CANNOT_REFER)
@@ -146,11 +147,9 @@ async def _refer(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgTe
     await _answer(bot, event, origin, answer or _usage("推荐"))
 
 
-code_command = on_command_word("推荐码", priority=10, block=True)
-
-
-@code_command.handle()
-async def _code(bot: Bot, event: Event, desk: DeskDep) -> None:
+@commands.word("推荐码")
+async def _code(bot: Bot, event: Event, word: str, args: str) -> None:
+    desk = get_desk()
     origin = origin_of(bot, event)
     if origin.platform == "wecom" or CONSULTANT in await asker_roles(bot, event):
         await _answer(bot, event, origin, texts.STAFF_NO_CODE)
@@ -211,29 +210,23 @@ async def _contact_qr(service: ReferralService, code: str) -> tuple[str | None, 
     return (stored, None) if stored else (None, texts.CODE_QR_LATER)
 
 
-mine_command = on_command_word("我的推荐", priority=10, block=True)
-
-
-@mine_command.handle()
-async def _mine(bot: Bot, event: Event, desk: DeskDep) -> None:
+@commands.word("我的推荐")
+async def _mine(bot: Bot, event: Event, word: str, args: str) -> None:
+    desk = get_desk()
     origin = origin_of(bot, event)
     await _answer(bot, event, origin, await _service(desk).my_referrals(origin.handle))
 
 
-board_command = on_command_word("推荐榜", priority=10, block=True)
-
-
-@board_command.handle()
-async def _board(bot: Bot, event: Event, desk: DeskDep) -> None:
+@commands.word("推荐榜")
+async def _board(bot: Bot, event: Event, word: str, args: str) -> None:
+    desk = get_desk()
     origin = origin_of(bot, event)
     await _answer(bot, event, origin, await _service(desk).leaderboard(), at=False)
 
 
-ledger_command = on_command_word("奖励台账", priority=10, block=True)
-
-
-@ledger_command.handle()
-async def _ledger(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgText()) -> None:
+@commands.word("奖励台账")
+async def _ledger(bot: Bot, event: Event, word: str, args: str) -> None:
+    desk = get_desk()
     origin = origin_of(bot, event)
     if MANAGER not in await asker_roles(bot, event):
         await _answer(bot, event, origin, texts.LEDGER_MANAGERS_ONLY)
@@ -254,6 +247,9 @@ async def _ledger(bot: Bot, event: Event, desk: DeskDep, args: str = CommandArgT
         await _answer(bot, event, origin, await service.fulfil(number, by))
     else:
         await _answer(bot, event, origin, _usage("奖励台账"))
+
+
+commands.matcher(priority=10, block=True)
 
 
 # -- a friend quotes a code -------------------------------------------------------------------
@@ -346,7 +342,20 @@ async def _member_joined(bot: OneBotBot, event: GroupIncreaseNoticeEvent, desk: 
     await service.invited(
         group_id=group, friend=f"qq:{friend}", inviter=f"qq:{inviter}",
         event_key=f"qq:{bot.self_id}:increase:{group}:{friend}:{event.time}",
+        friend_name=await _member_name(bot, event.group_id, event.user_id),
     )  # fmt: skip
+
+
+async def _member_name(bot: OneBotBot, group_id: int, user_id: int) -> str | None:
+    """The new member's group card or nickname, so the consultant knows whom to greet;
+    None when the QQ client cannot tell (the referral does not depend on it)."""
+    try:
+        info = await bot.get_group_member_info(group_id=group_id, user_id=user_id)
+    except Exception as exc:
+        logger.info(f"no name for new member {user_id} of {group_id}: {exc!r}")
+        return None
+    name = str(info.get("card") or info.get("nickname") or "").strip()
+    return name[:32] or None
 
 
 async def _left(event: GroupDecreaseNoticeEvent) -> bool:
