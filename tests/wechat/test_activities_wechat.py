@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -32,14 +31,12 @@ from desk.store import UnitOfWork
 from tests.e2e.conftest import (
     BotProcess,
     connected,
-    desk_env,
     desk_settings,
-    midday_timezone,
     start_desk_bot,
-    write_desk_config,
 )
 from tests.wechat.callbacks import external_chat_change, settings_env, wecom_post
 from tests.wechat.fake_wechat import AGENT_ID, CORP_ID, Call, FakeWeChat
+from tests.wechat.live import linked_groups_env, post, wait_for
 
 START = datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 CHAT = "wrOgQhDgAAAcwMTB7KRzUTDbfbBRAAAA"
@@ -209,12 +206,7 @@ sender = "zhangsan"
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, fake_server: FakeWeChat) -> dict[str, str]:
-    config = write_desk_config(tmp_path_factory.mktemp("activities-wechat-config"), ROSTER)
-    shipped = Path(__file__).resolve().parents[2] / "config" / "activities.toml"
-    (config / "activities.toml").write_text(
-        shipped.read_text(encoding="utf-8") + LINKS, encoding="utf-8"
-    )
-    return desk_env(config, midday_timezone()) | settings_env(fake_server.base_url)
+    return linked_groups_env(tmp_path_factory, fake_server, ROSTER, LINKS)
 
 
 @pytest.fixture(scope="module")
@@ -226,24 +218,8 @@ def real_bot(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> I
         bot.stop()
 
 
-async def wait_for(
-    fake: FakeWeChat, path: str, match: Callable[[Call], bool], since: int, bot: BotProcess,
-    timeout: float = 15.0,  # noqa: ASYNC109
-) -> Call:  # fmt: skip
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for call in fake.requests_to(path, since):
-            if match(call):
-                return call
-        await asyncio.sleep(0.1)
-    seen = [c.body for c in fake.requests_to(path, since)]
-    raise AssertionError(f"no matching {path} call in {timeout}s; saw {seen}\n{bot.log()}")
-
-
 async def post_wecom(bot: BotProcess, xml: str) -> requests.Response:
-    query, body = wecom_post(xml)
-    url = f"http://127.0.0.1:{bot.port}/wechat/wecom"
-    return await asyncio.to_thread(requests.post, url, params=query, data=body, timeout=10)
+    return await post(bot, "/wechat/wecom", wecom_post(xml))
 
 
 async def recorded_changes(uow: UnitOfWork) -> list[tuple[str, str, str]]:

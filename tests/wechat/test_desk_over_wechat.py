@@ -11,12 +11,10 @@ OA followers).
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from desk import SYSTEM, Desk, UnitOfWork
@@ -32,6 +30,7 @@ from tests.e2e.conftest import (
     wait_for_dm,
     write_desk_config,
 )
+from tests.wechat import live
 from tests.wechat.callbacks import (
     next_msg_id,
     oa_post,
@@ -41,6 +40,7 @@ from tests.wechat.callbacks import (
     wecom_text,
 )
 from tests.wechat.fake_wechat import Call, FakeWeChat
+from tests.wechat.live import content, post, text_to
 
 CONSULTANT = "wangwu"  # 王五, on duty, DMs over WeCom: every new lead is his
 QQ_CONSULTANT = "lisi"  # 李四, also on WeCom, but his DMs go to QQ 10003
@@ -112,35 +112,21 @@ async def desk(bot: BotProcess, env: dict[str, str]) -> AsyncIterator[Desk]:
 # -- talking to the bot -------------------------------------------------------------
 
 
-async def post(bot: BotProcess, path: str, request: tuple[dict[str, str], bytes]) -> None:
-    query, body = request
-    response = await asyncio.to_thread(
-        requests.post, f"http://127.0.0.1:{bot.port}{path}", params=query, data=body, timeout=10
-    )
+async def accepted(bot: BotProcess, path: str, request: tuple[dict[str, str], bytes]) -> None:
+    response = await post(bot, path, request)
     assert response.status_code == 200, (response.status_code, response.text, bot.log())
 
 
 async def wecom_says(bot: BotProcess, user: str, text: str) -> None:
-    await post(bot, "/wechat/wecom", wecom_post(wecom_text(user, text)))
+    await accepted(bot, "/wechat/wecom", wecom_post(wecom_text(user, text)))
 
 
 async def oa_says(bot: BotProcess, openid: str, text: str, msg_id: int | None = None) -> None:
-    await post(bot, "/wechat/oa", oa_post(oa_text(openid, text, msg_id=msg_id)))
-
-
-def content(call: Call) -> str:
-    return str(((call.body or {}).get("text") or {}).get("content", ""))
-
-
-def to(user: str, *needles: str) -> Callable[[Call], bool]:
-    def match(call: Call) -> bool:
-        return (call.body or {}).get("touser") == user and all(n in content(call) for n in needles)
-
-    return match
+    await accepted(bot, "/wechat/oa", oa_post(oa_text(openid, text, msg_id=msg_id)))
 
 
 def texts_to(fake: FakeWeChat, path: str, user: str, since: int) -> list[str]:
-    return [content(c) for c in fake.requests_to(path, since) if to(user)(c)]
+    return [content(c) for c in fake.requests_to(path, since) if text_to(user)(c)]
 
 
 async def wait_for(
@@ -148,28 +134,21 @@ async def wait_for(
     timeout: float = 15.0,  # noqa: ASYNC109
 ) -> str:  # fmt: skip
     """The text of the first call to `path` since `since` that `match`es."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for call in fake.requests_to(path, since):
-            if match(call):
-                return content(call)
-        await asyncio.sleep(0.05)
-    seen = [c.body for c in fake.requests_to(path, since)]
-    raise AssertionError(f"no matching {path} call in {timeout}s; saw {seen}\n{bot.log()}")
+    return content(await live.wait_for(fake, path, match, since, bot, timeout))
 
 
 async def ask(fake: FakeWeChat, bot: BotProcess, user: str, text: str) -> str:
     """What the bot answers a WeCom user's `text` (the first app message to them)."""
     mark = fake.mark()
     await wecom_says(bot, user, text)
-    return await wait_for(fake, WECOM_SEND, to(user), mark, bot)
+    return await wait_for(fake, WECOM_SEND, text_to(user), mark, bot)
 
 
 async def oa_ask(fake: FakeWeChat, bot: BotProcess, openid: str, text: str) -> str:
     """What the bot answers an Official Account follower's `text`."""
     mark = fake.mark()
     await oa_says(bot, openid, text)
-    return await wait_for(fake, OA_SEND, to(openid), mark, bot)
+    return await wait_for(fake, OA_SEND, text_to(openid), mark, bot)
 
 
 async def new_lead(
@@ -183,7 +162,7 @@ async def new_lead(
     )
     assert captured.created
     lead = captured.lead.id
-    await wait_for(fake, WECOM_SEND, to(CONSULTANT, f"【新线索 #{lead}】"), mark, bot)
+    await wait_for(fake, WECOM_SEND, text_to(CONSULTANT, f"【新线索 #{lead}】"), mark, bot)
     return lead
 
 
@@ -241,11 +220,11 @@ async def test_an_oa_prospect_becomes_a_lead_for_the_wecom_consultant(
     openid = "o_prospect_0001"
     await oa_says(bot, openid, "途观L落地多少钱？我电话13812345678")
     told = await wait_for(
-        fake_server, WECOM_SEND, to(CONSULTANT, "【新线索", "13812345678"), mark, bot
+        fake_server, WECOM_SEND, text_to(CONSULTANT, "【新线索", "13812345678"), mark, bot
     )
     assert "来自 公众号" in told, told
     assert "原话：途观L落地多少钱？我电话13812345678" in told, told
-    ack = await wait_for(fake_server, OA_SEND, to(openid), mark, bot)
+    ack = await wait_for(fake_server, OA_SEND, text_to(openid), mark, bot)
     assert ack == "收到！已记下您的号码 138****5678，顾问会尽快联系您。"
     lead = await desk.find_lead(wechat_openid=openid)
     assert lead is not None and f"#{lead.id}" in told
@@ -268,9 +247,11 @@ async def test_oa_followers_are_customers_never_staff(
         await oa_says(bot, chatter, text)
     # a desk command word in front of a question is still the customer's question
     await oa_says(bot, visitor, "到店 周六上午可以看车吗？13700001111")
-    ack = await wait_for(fake_server, OA_SEND, to(visitor), mark, bot)
+    ack = await wait_for(fake_server, OA_SEND, text_to(visitor), mark, bot)
     assert ack == "收到！已记下您的号码 137****1111，顾问会尽快联系您。"
-    await wait_for(fake_server, WECOM_SEND, to(CONSULTANT, "【新线索", "13700001111"), mark, bot)
+    await wait_for(
+        fake_server, WECOM_SEND, text_to(CONSULTANT, "【新线索", "13700001111"), mark, bot
+    )
     lead = await desk.find_lead(wechat_openid=visitor)
     assert lead is not None and lead.first_message == "到店 周六上午可以看车吗？13700001111"
     assert texts_to(fake_server, OA_SEND, chatter, mark) == []  # silence, no staff talk
@@ -336,8 +317,10 @@ async def test_an_oa_message_delivered_twice_is_one_lead_and_one_ack(
     text = "能试驾吗？电话13912345678"
     for _ in range(2):  # the same MsgId: WeChat retrying a callback
         await oa_says(bot, openid, text, msg_id)
-    await wait_for(fake_server, WECOM_SEND, to(CONSULTANT, "【新线索", "13912345678"), mark, bot)
-    await wait_for(fake_server, OA_SEND, to(openid), mark, bot)
+    await wait_for(
+        fake_server, WECOM_SEND, text_to(CONSULTANT, "【新线索", "13912345678"), mark, bot
+    )
+    await wait_for(fake_server, OA_SEND, text_to(openid), mark, bot)
     await asyncio.sleep(2.5)  # a delivery round or two
     lead = await desk.find_lead(wechat_openid=openid)
     assert lead is not None
@@ -396,10 +379,12 @@ async def test_a_retry_after_a_restart_has_no_second_effect(
     openid, msg_id, text = "o_restart_0001", next_msg_id(), "途岳有现车吗？想订车"
     mark = fake_server.mark()
     await oa_says(bot, openid, text, msg_id)
-    await wait_for(fake_server, OA_SEND, to(openid), mark, bot)
+    await wait_for(fake_server, OA_SEND, text_to(openid), mark, bot)
     lead = await desk.find_lead(wechat_openid=openid)
     assert lead is not None
-    await wait_for(fake_server, WECOM_SEND, to(CONSULTANT, f"【新线索 #{lead.id}】"), mark, bot)
+    await wait_for(
+        fake_server, WECOM_SEND, text_to(CONSULTANT, f"【新线索 #{lead.id}】"), mark, bot
+    )
     bot.stop()
     restarted = start_desk_bot(workdir, env)
     try:

@@ -8,11 +8,10 @@ import asyncio
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from desk import Desk
 from tests.e2e.conftest import (
@@ -37,7 +36,8 @@ from tests.wechat.callbacks import (
     wecom_text,
     wecom_verify_query,
 )
-from tests.wechat.fake_wechat import Call, FakeWeChat
+from tests.wechat.fake_wechat import FakeWeChat
+from tests.wechat.live import get, post, text_to, wait_for
 
 ROSTER = """\
 [[member]]
@@ -91,46 +91,6 @@ def wechat_bot(
         yield bot
     finally:
         bot.stop()
-
-
-def base(bot: BotProcess) -> str:
-    return f"http://127.0.0.1:{bot.port}"
-
-
-async def post(
-    bot: BotProcess, path: str, request: tuple[dict[str, str], bytes]
-) -> requests.Response:
-    query, body = request
-    return await asyncio.to_thread(
-        requests.post, base(bot) + path, params=query, data=body, timeout=10
-    )
-
-
-async def get(bot: BotProcess, path: str, query: dict[str, str]) -> requests.Response:
-    return await asyncio.to_thread(requests.get, base(bot) + path, params=query, timeout=10)
-
-
-async def wait_for(
-    fake: FakeWeChat, path: str, match: Callable[[Call], bool], since: int, bot: BotProcess,
-    timeout: float = 15.0,  # noqa: ASYNC109
-) -> Call:  # fmt: skip
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for call in fake.requests_to(path, since):
-            if match(call):
-                return call
-        await asyncio.sleep(0.1)
-    seen = [c.body for c in fake.requests_to(path, since)]
-    raise AssertionError(f"no matching {path} call in {timeout}s; saw {seen}\n{bot.log()}")
-
-
-def text_to(user: str, *needles: str) -> Callable[[Call], bool]:
-    def match(call: Call) -> bool:
-        body = call.body or {}
-        content = str((body.get("text") or {}).get("content", ""))
-        return body.get("touser") == user and all(n in content for n in needles)
-
-    return match
 
 
 async def test_url_verification(wechat_bot: BotProcess) -> None:

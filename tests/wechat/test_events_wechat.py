@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -23,15 +21,13 @@ from desk import Desk
 from tests.e2e.conftest import (
     BotProcess,
     connected,
-    desk_env,
     desk_settings,
     message_text,
-    midday_timezone,
     start_desk_bot,
-    write_desk_config,
 )
-from tests.wechat.callbacks import oa_post, oa_text, settings_env
-from tests.wechat.fake_wechat import Call, FakeWeChat
+from tests.wechat.callbacks import oa_post, oa_text
+from tests.wechat.fake_wechat import FakeWeChat
+from tests.wechat.live import linked_groups_env, text_to, wait_for
 
 QQ_GROUP = 123456
 QQ_MANAGER = 90002
@@ -63,12 +59,7 @@ sender = "zhangsan"
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, fake_server: FakeWeChat) -> dict[str, str]:
-    config = write_desk_config(tmp_path_factory.mktemp("events-wechat-config"), ROSTER)
-    shipped = Path(__file__).resolve().parents[2] / "config" / "activities.toml"
-    (config / "activities.toml").write_text(
-        shipped.read_text(encoding="utf-8") + LINKS, encoding="utf-8"
-    )
-    return desk_env(config, midday_timezone()) | settings_env(fake_server.base_url)
+    return linked_groups_env(tmp_path_factory, fake_server, ROSTER, LINKS)
 
 
 @pytest.fixture(scope="module")
@@ -78,29 +69,6 @@ def real_bot(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> I
         yield bot
     finally:
         bot.stop()
-
-
-async def wait_for(
-    fake: FakeWeChat, path: str, match: Callable[[Call], bool], since: int, bot: BotProcess,
-    timeout: float = 15.0,  # noqa: ASYNC109
-) -> Call:  # fmt: skip
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for call in fake.requests_to(path, since):
-            if match(call):
-                return call
-        await asyncio.sleep(0.1)
-    seen = [c.body for c in fake.requests_to(path, since)]
-    raise AssertionError(f"no matching {path} call in {timeout}s; saw {seen}\n{bot.log()}")
-
-
-def oa_text_to(openid: str, *needles: str) -> Callable[[Call], bool]:
-    def match(call: Call) -> bool:
-        body = call.body or {}
-        content = str((body.get("text") or {}).get("content", ""))
-        return body.get("touser") == openid and all(n in content for n in needles)
-
-    return match
 
 
 async def follower_says(bot: BotProcess, openid: str, text: str) -> None:
@@ -131,12 +99,10 @@ async def test_followers_sign_up_and_the_waitlisted_one_is_told_by_dm(
 
     await follower_says(real_bot, FIRST, f"报名 {event_id}")
     await wait_for(
-        fake_server, OA_SEND, oa_text_to(FIRST, f"已报名活动 #{event_id}「试驾会」"), mark, real_bot
+        fake_server, OA_SEND, text_to(FIRST, f"已报名活动 #{event_id}「试驾会」"), mark, real_bot
     )
     await follower_says(real_bot, SECOND, f"报名 {event_id}")
-    await wait_for(
-        fake_server, OA_SEND, oa_text_to(SECOND, "名额已满", "候补第 1 位"), mark, real_bot
-    )
+    await wait_for(fake_server, OA_SEND, text_to(SECOND, "名额已满", "候补第 1 位"), mark, real_bot)
     desk = await Desk.open(desk_settings(real_bot.workdir, env))
     try:
         first = await desk.find_lead(wechat_openid=FIRST)
@@ -147,17 +113,15 @@ async def test_followers_sign_up_and_the_waitlisted_one_is_told_by_dm(
     assert second is not None and second.id != first.id
 
     await follower_says(real_bot, FIRST, f"取消报名 {event_id}")
-    await wait_for(fake_server, OA_SEND, oa_text_to(FIRST, "已取消活动"), mark, real_bot)
+    await wait_for(fake_server, OA_SEND, text_to(FIRST, "已取消活动"), mark, real_bot)
     await wait_for(
-        fake_server, OA_SEND, oa_text_to(SECOND, f"活动 #{event_id}「试驾会」有空位了"), mark,
+        fake_server, OA_SEND, text_to(SECOND, f"活动 #{event_id}「试驾会」有空位了"), mark,
         real_bot,
     )  # fmt: skip
     await follower_says(real_bot, SECOND, "我的报名")
-    await wait_for(fake_server, OA_SEND, oa_text_to(SECOND, "｜1人｜已报名"), mark, real_bot)
+    await wait_for(fake_server, OA_SEND, text_to(SECOND, "｜1人｜已报名"), mark, real_bot)
     await asyncio.sleep(1.0)
-    promoted = [
-        c for c in fake_server.requests_to(OA_SEND, mark) if oa_text_to(SECOND, "有空位了")(c)
-    ]
+    promoted = [c for c in fake_server.requests_to(OA_SEND, mark) if text_to(SECOND, "有空位了")(c)]
     assert len(promoted) == 1  # told once
     assert len(fake_server.requests_to(TEMPLATE, mark)) == 1
     assert "Traceback" not in real_bot.log(3000)
