@@ -2,6 +2,7 @@
 reports. Imports nothing from NoneBot; the bot, a web page and a CLI drive
 this same API."""
 
+from desk.capture import storable
 from desk.clock import Clock, FrozenClock, SystemClock
 from desk.errors import (
     ConfigError,
@@ -38,5 +39,5 @@ __all__ = [
     "DeskSettings", "DuplicateMember", "EventBus", "Forbidden", "FrozenClock", "FunnelRow", "InvalidInput",
     "InvalidTransition", "LeadCaptured", "LeadDetail", "LeadEvent", "LeadNotFound", "LeadView", "MemberNotFound",
     "MemberView", "OutboxItem", "Period", "PluginBase", "UnitOfWork", "StageChanged", "SystemClock", "TaskItem", "TaskList", "TimelineView",
-    "build_settings", "load_settings", "mask_phone", "normalize_phone",
+    "build_settings", "load_settings", "mask_phone", "normalize_phone", "storable",
 ]  # fmt: skip

@@ -69,6 +69,7 @@ from desk import (
     UnitOfWork,
     mask_phone,
     normalize_phone,
+    storable,
 )
 from desk.store import insert_ignore
 
@@ -235,17 +236,7 @@ def _clean_name(name: str | None) -> str | None:
     if not name:
         return None
     cleaned = "".join(ch for ch in name if ch.isprintable()).strip()[:32]
-    return cleaned if cleaned and _storable(cleaned) else None
-
-
-def _storable(text: str) -> bool:
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return cleaned if cleaned and storable(cleaned) else None
 
 
 def friend_label(ref: Referral) -> str:
@@ -327,11 +318,11 @@ def parse_refer_args(args: str) -> ParsedReferral | str:
         except InvalidInput:
             return texts.BAD_PHONE
         name, rest = rest[0], rest[1:]
-    if not 1 <= len(name) <= MAX_NAME or not _storable(name) or not name.isprintable():
+    if not 1 <= len(name) <= MAX_NAME or not storable(name) or not name.isprintable():
         return texts.BAD_NAME
     model = " ".join(rest) or None
     if model is not None and (
-        len(model) > MAX_MODEL or not _storable(model) or not model.isprintable()
+        len(model) > MAX_MODEL or not storable(model) or not model.isprintable()
     ):
         return texts.BAD_MODEL
     return ParsedReferral(name, phone, model)
@@ -535,7 +526,7 @@ class ReferralService:
         """Keep the WeCom contact way made for `code`; one made meanwhile wins (the
         first stored is the one owners already shared). The stored QR, None when the
         code does not exist or the values cannot be stored."""
-        if not (0 < len(config_id) <= 64 and 0 < len(qr) <= 512 and _storable(config_id + qr)):
+        if not (0 < len(config_id) <= 64 and 0 < len(qr) <= 512 and storable(config_id + qr)):
             return None
 
         async def step(uow: UnitOfWork) -> str | None:
