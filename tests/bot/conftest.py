@@ -26,6 +26,7 @@ from nonebug import NONEBOT_INIT_KWARGS
 
 from desk import SYSTEM, Desk, FrozenClock
 from desk.settings import build_settings
+from tests.desk.conftest import database_url
 
 MANAGER_QQ = 90001  # a SUPERUSER, hence a manager
 SELF_ID = 10000
@@ -157,7 +158,9 @@ async def desk(tmp_path: Path, desk_clock: FrozenClock) -> AsyncIterator[Desk]:
     consultants 10001 (on duty) and 10002 (off duty), roster manager 90002."""
     from bot.desk_runtime import set_desk
 
-    d = await Desk.open(build_settings({"database_url": f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"}), desk_clock)
+    # On PostgreSQL when DESK_TEST_POSTGRES_URL is set (scripts/test.sh runs the
+    # features' service tests there too), else SQLite in tmp_path.
+    d = await Desk.open(build_settings({"database_url": database_url(tmp_path)}), desk_clock)
     await d.add_member(SYSTEM, name="王顾问", qq_id=str(CONSULTANT_QQ))
     await d.add_member(SYSTEM, name="李顾问", qq_id=str(OTHER_CONSULTANT_QQ), on_duty=False)
     await d.add_member(SYSTEM, name="周经理", qq_id=str(ROSTER_MANAGER_QQ), role="manager")
