@@ -420,6 +420,17 @@ def example(command: str) -> str:
     }.get(command, command)  # fmt: skip
 
 
+async def test_an_owners_question_starting_with_a_command_word_reaches_intent(
+    app: App, desk: Desk
+) -> None:
+    """ "到店 …" from a customer in a DM is a question, not a staff command: no
+    "staff only" line, and the intent plugin makes it a lead."""
+    reply = await ask(app, dm(OWNER_QQ, "到店 周六上午可以看车吗？落地多少钱"))
+    assert reply != texts().NOT_STAFF
+    lead = await desk.find_lead(qq_id=str(OWNER_QQ))
+    assert lead is not None and lead.channel == "qq_dm"
+
+
 @pytest.mark.parametrize("command", ALL_COMMANDS)
 async def test_owner_in_dm_is_told_it_is_for_staff(app: App, desk: Desk, command: str) -> None:
     await new_lead(desk)

@@ -64,6 +64,12 @@ class Asker:
     platform: str = "qq"
 
 
+def _reads_as_command(arg_text: str | None) -> bool:
+    """Nothing after the word, or a lead number / QQ number / period first."""
+    words = (arg_text or "").split()
+    return not words or bool(_LEAD_NO.match(words[0])) or words[0] in PERIODS
+
+
 class UsageError(Exception):
     """Wrong arguments: the reply is the command's usage line (or a given line)."""
 
@@ -133,7 +139,9 @@ class DeskChat:
             # Account follower is always a customer ("到店 周六可以吗？"): stay quiet there,
             # so the intent plugin reads the message.
             quiet = asker.in_group or asker.platform == "wechat_oa"
-            return None if quiet else texts.NOT_STAFF
+            # In a QQ DM too, "到店 周六上午可以看车吗" is a customer's question, not a
+            # staff command (those go on with a lead number or a period): let it through.
+            return None if quiet or not _reads_as_command(arg_text) else texts.NOT_STAFF
         if command in MANAGER_COMMANDS and not is_manager:
             return texts.NOT_MANAGER
         if asker.in_group and command not in GROUP_COMMANDS:
