@@ -90,6 +90,45 @@ BUILTIN: dict[str, Any] = {
             {"expect": "send_private_msg", "timeout": 10},
         ],
     },
+    # The owner group: check-ins, an event with a waitlist, a referral, the stats.
+    # Needs manager QQ 90002 (and a consultant) on the bot's roster (see the README).
+    "community": {
+        "groups": {123456: "Model Y 车主群"},
+        "steps": [
+            {"group": 123456, "user": 20001, "nickname": "老张", "say": "签到"},
+            {"expect": "send_group_msg"},
+            {"group": 123456, "user": 20002, "nickname": "小李", "say": "签到"},
+            {"expect": "send_group_msg"},
+            {"group": 123456, "user": 20001, "nickname": "老张", "say": "积分榜"},
+            {"expect": "send_group_msg"},
+            {"group": 123456, "user": 90002, "nickname": "张经理", "say": "设置话题 冬季用车心得"},
+            {"expect": "send_group_msg"},
+            {"wait": 2},  # the topic itself goes out through the outbox and the send queue
+            {
+                "group": 123456,
+                "user": 90002,
+                "nickname": "张经理",
+                "say": "发起活动 试驾会 下周六上午10点 店里 1人",
+            },
+            {"expect": "send_group_msg"},
+            {"group": 123456, "user": 20001, "nickname": "老张", "say": "活动"},
+            {"expect": "send_group_msg"},
+            {"wait": 1},
+            {"group": 123456, "user": 20002, "nickname": "小李", "say": "推荐码"},
+            {"expect": "send_group_msg"},
+            {"wait": 1},
+            {
+                "group": 123456,
+                "user": 20001,
+                "nickname": "老张",
+                "say": "推荐 张三 13812345678 途观L",
+            },
+            {"expect": "send_group_msg"},  # the phone masked; the consultant gets a DM
+            {"wait": 2},
+            {"group": 123456, "user": 90002, "nickname": "张经理", "say": "群统计"},
+            {"expect": "send_group_msg"},
+        ],
+    },
 }
 
 
