@@ -11,22 +11,24 @@ opens it).
   same transaction, so a reply never announces what was not committed.
 - Write SQL that runs on SQLite and PostgreSQL alike: `insert_ignore` for
   "insert unless the key exists", `with_for_update()` on the row that
-  serialises a decision (e.g. an event's last seat).
+  serialises a decision (e.g. an event's last seat), `serialize_on(uow, …)`
+  when there is no row to lock yet (e.g. today's first check-in in a group).
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, MetaData
+from sqlalchemy import JSON, MetaData, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 
 from desk.models import NAMING, UTCDateTime
 from desk.uow import UnitOfWork
 
-__all__ = ["PluginBase", "UTCDateTime", "UnitOfWork", "insert_ignore", "upsert"]
+__all__ = ["PluginBase", "UTCDateTime", "UnitOfWork", "insert_ignore", "serialize_on", "upsert"]
 
 
 class PluginBase(DeclarativeBase):
@@ -54,3 +56,16 @@ async def upsert(
     the table's columns, e.g. {"messages": Table.messages + 3})."""
     stmt = _insert(uow, table).values(**values)
     await uow.session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
+
+
+async def serialize_on(uow: UnitOfWork, *key: object) -> None:
+    """Until this transaction ends, other transactions serialising on the same key
+    wait here: a decision that reads then writes (the next place in a queue) stays
+    one at a time. SQLite's single writer does this already; on PostgreSQL it is a
+    transaction-level advisory lock (retrying a unique-key clash instead fails
+    when many collide at once)."""
+    if uow.dialect != "postgresql":
+        return
+    digest = hashlib.blake2b(repr(key).encode("utf-8"), digest_size=8).digest()
+    lock = int.from_bytes(digest, "big", signed=True)
+    await uow.session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": lock})

@@ -40,7 +40,7 @@ from bot.points import award, balance, group_rank, group_ranking, qq_user
 from bot.timeparse import TimeParseError, parse_when
 from desk import Desk, mask_phone
 from desk.reports import Period
-from desk.store import UnitOfWork, insert_ignore, upsert
+from desk.store import UnitOfWork, insert_ignore, serialize_on, upsert
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[3] / "config" / "activities.toml"
 
@@ -232,8 +232,9 @@ async def check_in(
             total = await balance(uow, user)
             return CheckinResult("already", last.rank, last.streak, 0, 0, total)
         streak = last.streak + 1 if last and last.day == today - timedelta(days=1) else 1
-        # Concurrent check-ins may both read the same place: the unique (group, day,
-        # rank) makes the later one fail, and desk.write runs this step again.
+        # Places are given one at a time per group and day (the unique (group, day,
+        # rank) backs it: a clash would fail and desk.write run this step again).
+        await serialize_on(uow, "checkin-rank", group_id, today.isoformat())
         taken = await s.scalar(
             select(func.max(Checkin.rank)).where(Checkin.group_id == group_id, Checkin.day == today)
         )
