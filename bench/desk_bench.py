@@ -110,16 +110,14 @@ RAW_LOOKUP = (
     + ", lead_contacts.kind, lead_contacts.value FROM leads "
     "JOIN lead_contacts ON lead_contacts.lead_id = leads.id WHERE "
 )  # + one "lead_contacts.kind = ? AND lead_contacts.value = ?" per handle, joined by OR
-RAW_PICK = (
-    f"SELECT {', '.join(MEMBER_FIELDS)} FROM roster_members "
-    "WHERE role = ? AND active IS 1 AND on_duty IS 1 "
-    "ORDER BY open_load, last_assigned_at IS NOT NULL, last_assigned_at, id LIMIT ? OFFSET ?"
+RAW_ASSIGN = (  # the pick and its bookkeeping in one statement (desk/assignment.py)
+    "UPDATE roster_members SET last_assigned_at = ?, open_load = (open_load + ?) "
+    "WHERE id = (SELECT id FROM roster_members WHERE role = ? AND active IS 1 AND on_duty IS 1 "
+    "ORDER BY open_load, last_assigned_at IS NOT NULL, last_assigned_at, id LIMIT ?) "
+    "RETURNING id, qq_id, wecom_userid, dm_channel"
 )
 RAW_INSERT_LEAD = (
     f"INSERT INTO leads ({', '.join(LEAD_FIELDS)}) VALUES ({', '.join('?' * len(LEAD_FIELDS))})"
-)
-RAW_BUMP_PICKED = (
-    "UPDATE roster_members SET last_assigned_at = ?, open_load = (open_load + ?) WHERE id = ?"
 )
 RAW_INSERT_CONTACT = "INSERT INTO lead_contacts (kind, value, lead_id) VALUES (?, ?, ?)"
 RAW_INSERT_TIMELINE = (
@@ -464,7 +462,7 @@ def raw_capture(conn: sqlite3.Connection | Traced, now: datetime, due: datetime,
         ).fetchall()
         if found:
             raise RuntimeError("baseline phones must be new")
-        member = conn.execute(RAW_PICK, ("consultant", 1, 0)).fetchone()
+        member = conn.execute(RAW_ASSIGN, (nows, 1, "consultant", 1)).fetchone()
         lead = dict.fromkeys(LEAD_FIELDS)
         lead.update(
             phone=f["phone"], channel=f["channel"], source=f["channel"], first_message=f["message"],
@@ -472,7 +470,6 @@ def raw_capture(conn: sqlite3.Connection | Traced, now: datetime, due: datetime,
             first_contact_due_at=dues, visit_count=0, created_at=nows, updated_at=nows,
         )  # fmt: skip
         lead_id = conn.execute(RAW_INSERT_LEAD, tuple(lead.values())).lastrowid
-        conn.execute(RAW_BUMP_PICKED, (nows, 1, member[0]))
         conn.executemany(RAW_INSERT_CONTACT, [(k, v, lead_id) for k, v in handles])
         changes = {"stage": [None, "new"], "channel": [None, f["channel"]],
                    "consultant_id": [None, member[0]]}  # fmt: skip
@@ -487,7 +484,7 @@ def raw_capture(conn: sqlite3.Connection | Traced, now: datetime, due: datetime,
         }  # fmt: skip
         conn.execute(
             RAW_INSERT_OUTBOX,
-            (f"lead:{lead_id}:new", "new_lead", member[0], "qq", member[3], lead_id,
+            (f"lead:{lead_id}:new", "new_lead", member[0], "qq", member[1], lead_id,
              dumps(payload), 1, "pending", 0, nows, nows),
         )  # fmt: skip
         conn.execute("COMMIT")

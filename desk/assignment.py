@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, func, select, update
 
 from desk.models import Lead, LeadContact, Member
+from desk.outbox import Recipient
 from desk.uow import UnitOfWork
 from desk.views import CLOSED_STAGES
 
@@ -60,6 +63,54 @@ async def pick_consultant(uow: UnitOfWork) -> Member | None:
     if member is not None:
         member.last_assigned_at = uow.now
     return member
+
+
+_ROSTER = cast(Table, Member.__table__)
+_ASSIGN_CACHE: dict[int, Any] = {}
+
+
+def _assign_statement(cap: int) -> Any:
+    """UPDATE … WHERE id = (the pick) RETURNING: the pick and its bookkeeping in one
+    statement (one round trip); built once per cap, so its compiled form is reused."""
+    stmt = _ASSIGN_CACHE.get(cap)
+    if stmt is not None:
+        return stmt
+    r = _ROSTER.c
+    pick = select(r.id).where(r.role == "consultant", r.active.is_(True), r.on_duty.is_(True))
+    if cap:
+        pick = pick.where(r.open_load < cap)
+    pick = pick.order_by(r.open_load, r.last_assigned_at.is_not(None), r.last_assigned_at, r.id)
+    stmt = (
+        update(_ROSTER)
+        .where(r.id == pick.limit(1).scalar_subquery())
+        .values(
+            last_assigned_at=bindparam("assigned_at", type_=r.last_assigned_at.type),
+            open_load=r.open_load + 1,
+        )
+        .returning(r.id, r.qq_id, r.wecom_userid, r.dm_channel)
+    )
+    _ASSIGN_CACHE[cap] = stmt
+    return stmt
+
+
+async def assign_new_lead(uow: UnitOfWork) -> Recipient | None:
+    """pick_consultant for a new lead, with the load it adds: same order and cap,
+    the pick's last_assigned_at and open_load + 1 written in the same statement."""
+    if uow.dialect == "postgresql":
+        await uow.session.execute(select(func.pg_advisory_xact_lock(ASSIGNMENT_LOCK)))
+    stmt = _assign_statement(uow.settings.assignment.cap_per_consultant)
+    row = (await uow.session.execute(stmt, {"assigned_at": uow.now})).first()
+    if row is None:
+        return None
+    _expire_member(uow, row.id)
+    return Recipient(row.id, row.qq_id, row.wecom_userid, row.dm_channel)
+
+
+def _expire_member(uow: UnitOfWork, member_id: int) -> None:
+    """A Member this transaction already loaded reloads the columns just written."""
+    member = uow.session.identity_map.get(uow.session.sync_session.identity_key(Member, member_id))
+    if member is not None:
+        uow.session.expire(member, ["open_load", "last_assigned_at"])
 
 
 def is_open(lead: Lead) -> bool:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from desk import assignment, notify
+from desk import assignment, notify, outbox
 from desk.errors import InvalidInput
 from desk.events import LeadCaptured
-from desk.models import Lead, LeadContact, Member, ProcessedEvent
+from desk.models import Lead, LeadContact, Member, ProcessedEvent, TimelineEntry
 from desk.phone import normalize_phone
 from desk.scheduling import first_contact_due, level_for_purchase
 from desk.uow import UnitOfWork
@@ -136,15 +136,32 @@ async def existing_lead(uow: UnitOfWork, handles: list[tuple[str, str]]) -> Lead
     """The lead holding any of the handles (one query); the first handle wins."""
     if not handles:
         return None
-    query = (
-        select(Lead, LeadContact.kind, LeadContact.value)
-        .join(LeadContact, LeadContact.lead_id == Lead.id)
-        .where(or_(*(and_(LeadContact.kind == k, LeadContact.value == v) for k, v in handles)))
-        .with_for_update(of=Lead)  # two returns of one lead serialise (PostgreSQL)
-        .execution_options(populate_existing=True)
-    )
-    found = {(kind, value): lead for lead, kind, value in (await uow.session.execute(query)).all()}
+    params = {f"{kv}{i}": x for i, h in enumerate(handles) for kv, x in zip("kv", h, strict=True)}
+    rows: list[Any] = list(await uow.session.execute(_lookup(len(handles)), params))
+    found = {(kind, value): lead for lead, kind, value in rows}
     return next((found[h] for h in handles if h in found), None)
+
+
+_LOOKUPS: dict[int, Any] = {}
+
+
+def _lookup(n: int) -> Any:
+    """The lookup for n handles, built once with bound parameters (k0, v0, k1, v1…):
+    a statement built per call costs more than the query (analysed, keyed for the cache)."""
+    query = _LOOKUPS.get(n)
+    if query is None:
+        match = (
+            and_(LeadContact.kind == bindparam(f"k{i}"), LeadContact.value == bindparam(f"v{i}"))
+            for i in range(n)
+        )
+        query = _LOOKUPS[n] = (
+            select(Lead, LeadContact.kind, LeadContact.value)
+            .join(LeadContact, LeadContact.lead_id == Lead.id)
+            .where(or_(*match))
+            .with_for_update(of=Lead)  # two returns of one lead serialise (PostgreSQL)
+            .execution_options(populate_existing=True)
+        )
+    return query
 
 
 async def claim_event(uow: UnitOfWork, key: str) -> bool:
@@ -159,19 +176,12 @@ async def claim_event(uow: UnitOfWork, key: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def _add_contacts(
-    uow: UnitOfWork, lead_id: int, handles: list[tuple[str, str]], *, new_lead: bool
-) -> None:
-    """A new lead's handles must be free: a concurrent writer that took one first
-    raises IntegrityError, and the use case is retried (it then finds that lead).
-    An existing lead only gains the handles nobody holds yet."""
+async def _add_contacts(uow: UnitOfWork, lead_id: int, handles: list[tuple[str, str]]) -> None:
+    """An existing lead only gains the handles nobody holds yet."""
     if not handles:
         return
     # executemany with one cached statement, whatever the number of handles
     rows = [{"kind": k, "value": v, "lead_id": lead_id} for k, v in handles]
-    if new_lead:
-        await uow.session.execute(insert(LeadContact), rows)
-        return
     dialect_insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
     await uow.session.execute(dialect_insert(LeadContact).on_conflict_do_nothing(), rows)
 
@@ -198,14 +208,32 @@ async def capture(uow: UnitOfWork, c: Capture, actor: Actor) -> CaptureResult:
     return result
 
 
+# The new-lead path in Core statements built once (their compiled forms are cached):
+# no ORM flush or identity map for rows this transaction never reads back.
+_LEADS, _CONTACTS, _TIMELINE = (
+    cast(Table, Lead.__table__),
+    cast(Table, LeadContact.__table__),
+    cast(Table, TimelineEntry.__table__),
+)
+_INSERT_LEAD = insert(_LEADS)
+_INSERT_CONTACTS = insert(_CONTACTS)
+_INSERT_TIMELINE = insert(_TIMELINE)
+_LEAD_COLUMNS = tuple(c.name for c in _LEADS.columns if c.name != "id")
+
+
 async def _create(uow: UnitOfWork, c: Capture, message: str | None, actor: Actor) -> CaptureResult:
     settings, now = uow.settings, uow.now
+    consultant: Member | outbox.Recipient | None = None
     sticky = await assignment.referrer_consultant(uow, c.referrer)
-    consultant: Member | None = await uow.session.get(Member, sticky) if sticky else None
+    if sticky:
+        consultant = await uow.session.get(Member, sticky)
+        if consultant is not None:
+            await uow.bump_load(consultant.id, +1)
     if consultant is None:
-        consultant = await assignment.pick_consultant(uow)
+        consultant = await assignment.assign_new_lead(uow)
     due = first_contact_due(settings, uow.calendar, now)
-    lead = Lead(
+    row: dict[str, Any] = dict.fromkeys(_LEAD_COLUMNS)
+    row.update(
         name=c.name, phone=c.phone, car_model=c.car_model, budget=c.budget,
         channel=c.channel.split(":", 1)[0], source=c.channel, group_id=c.group_id,
         first_message=message, referrer=c.referrer,
@@ -213,40 +241,55 @@ async def _create(uow: UnitOfWork, c: Capture, message: str | None, actor: Actor
         expected_purchase_at=c.expected_purchase_at, next_follow_up_at=due, first_contact_due_at=due,
         visit_count=0, created_at=now, updated_at=now,
     )  # fmt: skip
-    if consultant is not None:
-        # Flushed in one UPDATE with the pick's last_assigned_at (the hot path).
-        consultant.open_load = Member.open_load + 1  # type: ignore[assignment]
-    uow.session.add(lead)
-    await uow.session.flush()
-    await _add_contacts(uow, lead.id, c.handles(), new_lead=True)
+    inserted = await uow.session.execute(_INSERT_LEAD, row)
+    lead_id: int = inserted.inserted_primary_key[0]  # type: ignore[attr-defined]
+    lead = LeadView(id=lead_id, **{f: row[f] for f in _VIEW_FIELDS})
+    # A new lead's handles must be free: a concurrent writer that took one first raises
+    # IntegrityError, and the use case is retried (it then finds that lead). executemany.
+    await uow.session.execute(
+        _INSERT_CONTACTS, [{"kind": k, "value": v, "lead_id": lead_id} for k, v in c.handles()]
+    )
     changes: dict[str, object] = {"stage": [None, "new"], "channel": [None, lead.source]}
     if consultant is not None:
         changes["consultant_id"] = [None, consultant.id]
     if c.expected_purchase_at:
         changes["expected_purchase_at"] = [None, c.expected_purchase_at.isoformat()]
-    await uow.add_timeline(lead.id, actor, "created", changes, message)
+    await uow.session.execute(
+        _INSERT_TIMELINE,
+        {"lead_id": lead_id, "at": now, "actor": actor.label, "action": "created",
+         "changes": changes, "note": message},
+    )  # fmt: skip
     if c.event_key:
-        await _link_event(uow, c.event_key, lead.id)
+        await _link_event(uow, c.event_key, lead_id)
     await notify.new_lead(uow, lead, consultant)
     uow.events.append(
         LeadCaptured(
-            lead.id, now, actor.label, lead.channel, c.referrer, created=True, reopened=False
+            lead_id, now, actor.label, lead.channel, c.referrer, created=True, reopened=False
         )
     )
-    return CaptureResult(LeadView.of(lead), created=True, duplicate=False, reopened=False)
+    return CaptureResult(lead, created=True, duplicate=False, reopened=False)
+
+
+_VIEW_FIELDS = tuple(f for f in LeadView.__dataclass_fields__ if f != "id")
 
 
 async def _link_event(uow: UnitOfWork, key: str, lead_id: int) -> None:
-    event = await uow.session.get(ProcessedEvent, key)
-    if event is not None:
-        event.lead_id = lead_id
+    await uow.session.execute(_LINK_EVENT, {"event_key": key, "lead_id": lead_id})
+
+
+_EVENTS = cast(Table, ProcessedEvent.__table__)
+_LINK_EVENT = (
+    update(_EVENTS)
+    .where(_EVENTS.c.key == bindparam("event_key"))
+    .values(lead_id=bindparam("lead_id"))
+)
 
 
 async def _seen_again(
     uow: UnitOfWork, lead: Lead, c: Capture, message: str | None, actor: Actor
 ) -> CaptureResult:
     """撞单: fill what we did not know, record it, tell the consultant; a lost lead reopens."""
-    await _add_contacts(uow, lead.id, c.handles(), new_lead=False)
+    await _add_contacts(uow, lead.id, c.handles())
     values: dict[str, object] = {}
     for name in ("name", "car_model", "budget", "phone", "group_id", "referrer"):
         new = getattr(c, name)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from desk import outbox, roster
 from desk.models import Lead, Member
 from desk.uow import UnitOfWork
+from desk.views import LeadView
 
 
-def lead_summary(lead: Lead) -> dict[str, object]:
+def lead_summary(lead: Lead | LeadView) -> dict[str, object]:
     return {
         "lead_id": lead.id,
         "name": lead.name,
@@ -38,7 +39,9 @@ async def _to_managers(
         )  # fmt: skip
 
 
-async def new_lead(uow: UnitOfWork, lead: Lead, consultant: Member | None) -> None:
+async def new_lead(
+    uow: UnitOfWork, lead: Lead | LeadView, consultant: Member | outbox.Recipient | None
+) -> None:
     payload = lead_summary(lead)
     if consultant is not None:
         await outbox.enqueue(

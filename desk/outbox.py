@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from desk.errors import InvalidInput, valid_id
@@ -25,7 +26,18 @@ PENDING, SENDING, SENT, DEAD, UNCERTAIN, UNDELIVERABLE, CANCELLED = (
 )  # fmt: skip
 
 
-def member_address(member: Member) -> tuple[str, str | None]:
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A roster member as far as a DM needs it (e.g. a new lead's consultant, read
+    with the RETURNING of the assignment's UPDATE instead of loading a Member)."""
+
+    id: int
+    qq_id: str | None
+    wecom_userid: str | None
+    dm_channel: str
+
+
+def member_address(member: Member | Recipient) -> tuple[str, str | None]:
     """The member's preferred DM channel and their address on it."""
     if member.dm_channel == "wecom" and member.wecom_userid:
         return "wecom", member.wecom_userid
@@ -42,7 +54,7 @@ async def enqueue(
     key: str,
     kind: str,
     payload: dict[str, Any],
-    member: Member | None = None,
+    member: Member | Recipient | None = None,
     channel: str | None = None,
     address: str | None = None,
     lead_id: int | None = None,
@@ -69,9 +81,17 @@ async def enqueue(
         "next_attempt_at": max(uow.now, not_before) if not_before else uow.now,
         "created_at": uow.now,
     }
-    insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
-    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    await uow.session.execute(stmt)
+    dialect = "postgresql" if uow.dialect == "postgresql" else "sqlite"
+    await uow.session.execute(_INSERT[dialect], values)
+
+
+# INSERT … ON CONFLICT (key) DO NOTHING per dialect, built once: its compiled form is
+# cached, where a statement built per call with .values() is analysed every time.
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+_INSERT = {
+    "postgresql": postgresql.insert(_OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
+    "sqlite": sqlite.insert(_OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
+}
 
 
 PURGE_BATCH = 5000  # rows per schedule run: keeps the write lock short
