@@ -60,8 +60,6 @@ import math
 import os
 import random
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -79,7 +77,9 @@ from bot.commands import split_command  # noqa: E402
 from bot.plugins.deskchat import texts as desk_texts  # noqa: E402
 from bot.plugins.deskchat.service import COMMANDS as DESK_COMMANDS  # noqa: E402
 from bot.plugins.intent.service import detect_intent, load_vocabulary  # noqa: E402
+from bot.sim import launcher  # noqa: E402
 from bot.sim.client import ApiError, OneBotClient  # noqa: E402
+from bot.sim.launcher import free_port  # noqa: E402
 
 TARGET_RATIO = 0.8
 TARGET_P99_MS = 50.0
@@ -443,19 +443,6 @@ class BenchClient(OneBotClient):
 # --- the bot processes ------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 @dataclass
 class BotProc:
     name: str
@@ -472,11 +459,7 @@ class BotProc:
         return f"ws://127.0.0.1:{self.port}/onebot/v11/ws"
 
     def log_tail(self, n: int = 40) -> str:
-        try:
-            lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            return "(no log)"
-        return "\n".join(lines[-n:])
+        return launcher.log_tail(self.log_path, n)
 
     def cpu_seconds(self) -> float:
         with open(f"/proc/{self.proc.pid}/stat") as f:
@@ -484,15 +467,7 @@ class BotProc:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self, timeout: float = 15.0) -> None:
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout)
+        launcher.stop(self.proc, timeout)
 
 
 def start_bot(name: str, root: Path, log_level: str) -> BotProc:
@@ -529,11 +504,7 @@ def start_bot(name: str, root: Path, log_level: str) -> BotProc:
     else:
         target = [str(REPO / "bench" / "bare_bot.py")]
     log_path = workdir / "bot.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, *target], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-        )  # fmt: skip
+    proc = launcher.spawn(target, workdir=workdir, env=env, log_path=log_path, append=False)
     return BotProc(name, proc, port, workdir, log_path, db_path, time.monotonic())
 
 

@@ -25,20 +25,20 @@ import contextlib
 import itertools
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.sim import ApiCall, OneBotClient
+from bot.sim import ApiCall, OneBotClient, launcher
+from bot.sim.launcher import free_port
 from bot.sim.transcript import render_message
 from desk import DeskSettings, load_settings
 
@@ -48,12 +48,6 @@ START_TIMEOUT = 60.0  # seconds: the first start imports jionlp and friends
 CONSULTANT_QQ = 10001
 MANAGER_QQ = 90002
 _self_ids = itertools.count(880001)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def database_url(workdir: Path) -> str:
@@ -84,14 +78,6 @@ def bot_env(
     return env
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """Linux: the bot gets SIGTERM if pytest itself is killed."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 @dataclass
 class BotProcess:
     proc: subprocess.Popen[bytes]
@@ -105,11 +91,7 @@ class BotProcess:
         return f"ws://127.0.0.1:{self.port}/onebot/v11/ws"
 
     def log(self, tail: int = 60) -> str:
-        try:
-            lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            return "(no log)"
-        return "\n".join(lines[-tail:])
+        return launcher.log_tail(self.log_path, tail)
 
     def wait_listening(self, timeout: float = START_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
@@ -126,42 +108,25 @@ class BotProcess:
 
     def kill(self, timeout: float = 10.0) -> int:
         """SIGKILL the whole process group at once: a crash, no shutdown hooks run."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-        return self.proc.wait(timeout)
+        return launcher.kill(self.proc, timeout)
 
     def stop(self, timeout: float = 10.0) -> int:
         """SIGTERM, then SIGKILL; the whole process group. Safe to call twice."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout)
-        return self.proc.returncode
+        return launcher.stop(self.proc, timeout)
 
 
 def start_bot(
-    workdir: Path, *, token: str | None = TOKEN, env: dict[str, str] | None = None
-) -> BotProcess:
-    """Start `python -m bot` in `workdir` (not yet listening: call wait_listening)."""
+    workdir: Path, *, token: str | None = TOKEN, env: dict[str, str] | None = None,
+    module: str = "bot",
+) -> BotProcess:  # fmt: skip
+    """Start `python -m <module>` (the bot, or a test launcher around it) in `workdir`
+    (not yet listening: call wait_listening)."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    log_path = workdir / "bot.log"
-    with log_path.open("ab") as log:  # a restart on the same workdir appends
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
-            cwd=workdir,
-            env=bot_env(workdir, port, token, env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # a process group we can kill as a whole
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-        )
+    log_path = workdir / "bot.log"  # a restart on the same workdir appends
+    proc = launcher.spawn(
+        ["-m", module], workdir=workdir, env=bot_env(workdir, port, token, env), log_path=log_path
+    )
     return BotProcess(proc, port, token, workdir, log_path)
 
 
@@ -260,15 +225,25 @@ def desk_settings(workdir: Path, env: dict[str, str]) -> DeskSettings:
     return load_settings(env={**env, "DESK_DATABASE_URL": database_url(workdir)})
 
 
-def start_desk_bot(workdir: Path, env: dict[str, str]) -> BotProcess:
+def start_desk_bot(workdir: Path, env: dict[str, str], module: str = "bot") -> BotProcess:
     """A listening bot on `workdir` (its database) with a desk config; killed on failure."""
-    bot = start_bot(workdir, env=env)
+    bot = start_bot(workdir, env=env, module=module)
     try:
         bot.wait_listening()
     except BaseException:
         bot.stop()
         raise
     return bot
+
+
+@contextmanager
+def running_bot(workdir: Path, env: dict[str, str], module: str = "bot") -> Iterator[BotProcess]:
+    """start_desk_bot for a `with` block (a module fixture's life): stopped at the end."""
+    bot = start_desk_bot(workdir, env, module)
+    try:
+        yield bot
+    finally:
+        bot.stop()
 
 
 @pytest.fixture(scope="module")
@@ -285,11 +260,8 @@ def desk_bot(
     tmp_path_factory: pytest.TempPathFactory, desk_config: dict[str, str]
 ) -> Iterator[BotProcess]:
     """One bot with the roster for the test module, killed afterwards whatever happens."""
-    bot = start_desk_bot(tmp_path_factory.mktemp("desk-bot"), desk_config)
-    try:
+    with running_bot(tmp_path_factory.mktemp("desk-bot"), desk_config) as bot:
         yield bot
-    finally:
-        bot.stop()
 
 
 @pytest.fixture(scope="module")

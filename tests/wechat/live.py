@@ -15,6 +15,9 @@ from tests.e2e.conftest import BotProcess, desk_env, midday_timezone, write_desk
 from tests.wechat.callbacks import settings_env
 from tests.wechat.fake_wechat import Call, FakeWeChat
 
+# The bot with every plugin plus the echo fixture plugin (tests/wechat/run_bot.py).
+ECHO_BOT = "tests.wechat.run_bot"
+
 
 def base(bot: BotProcess) -> str:
     return f"http://127.0.0.1:{bot.port}"

@@ -32,7 +32,7 @@ from tests.e2e.conftest import (
     BotProcess,
     connected,
     desk_settings,
-    start_desk_bot,
+    running_bot,
 )
 from tests.wechat.callbacks import external_chat_change, settings_env, wecom_post
 from tests.wechat.fake_wechat import AGENT_ID, CORP_ID, Call, FakeWeChat
@@ -211,11 +211,8 @@ def env(tmp_path_factory: pytest.TempPathFactory, fake_server: FakeWeChat) -> di
 
 @pytest.fixture(scope="module")
 def real_bot(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Iterator[BotProcess]:
-    bot = start_desk_bot(tmp_path_factory.mktemp("activities-wechat-bot"), env)
-    try:
+    with running_bot(tmp_path_factory.mktemp("activities-wechat-bot"), env) as bot:
         yield bot
-    finally:
-        bot.stop()
 
 
 async def post_wecom(bot: BotProcess, xml: str) -> requests.Response:

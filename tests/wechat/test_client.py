@@ -193,7 +193,7 @@ async def test_a_token_fetch_that_hangs_times_out(
 
 
 async def test_unreachable_host_is_a_certain_failure(wechat_settings: WeChatSettings) -> None:
-    from tests.e2e.conftest import free_port
+    from bot.sim.launcher import free_port
 
     dead = dataclasses.replace(wechat_settings, api_base=f"http://127.0.0.1:{free_port()}")
     wecom = make_clients(dead).wecom

@@ -26,6 +26,7 @@ from tests.e2e.conftest import (
     desk_settings,
     message_text,
     midday_timezone,
+    running_bot,
     start_desk_bot,
     wait_for_dm,
     write_desk_config,
@@ -92,11 +93,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def bot(workdir: Path, env: dict[str, str]) -> Iterator[BotProcess]:
     """The real bot (all plugins), for the whole module."""
-    process = start_desk_bot(workdir, env)
-    try:
+    with running_bot(workdir, env) as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture

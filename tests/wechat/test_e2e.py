@@ -5,8 +5,6 @@ WeChat server, real encrypted callbacks POSTed to its HTTP port."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,15 +13,12 @@ import pytest
 
 from desk import Desk
 from tests.e2e.conftest import (
-    TOKEN,
     BotProcess,
-    _die_with_parent,
-    bot_env,
     desk_env,
     desk_settings,
-    free_port,
     midday_timezone,
     run_bot_until_exit,
+    running_bot,
     write_desk_config,
 )
 from tests.wechat.callbacks import (
@@ -37,7 +32,7 @@ from tests.wechat.callbacks import (
     wecom_verify_query,
 )
 from tests.wechat.fake_wechat import FakeWeChat
-from tests.wechat.live import get, post, text_to, wait_for
+from tests.wechat.live import ECHO_BOT, get, post, text_to, wait_for
 
 ROSTER = """\
 [[member]]
@@ -54,28 +49,6 @@ qq_id = "90002"
 """
 
 
-def start_wechat_bot(workdir: Path, env: dict[str, str]) -> BotProcess:
-    workdir.mkdir(parents=True, exist_ok=True)
-    port, log_path = free_port(), workdir / "bot.log"
-    with log_path.open("ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.wechat.run_bot"],
-            cwd=workdir,
-            env=bot_env(workdir, port, TOKEN, env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-        )
-    bot = BotProcess(proc, port, TOKEN, workdir, log_path)
-    try:
-        bot.wait_listening()
-    except BaseException:
-        bot.stop()
-        raise
-    return bot
-
-
 @pytest.fixture(scope="module")
 def wechat_env(tmp_path_factory: pytest.TempPathFactory, fake_server: FakeWeChat) -> dict[str, str]:
     config = write_desk_config(tmp_path_factory.mktemp("wechat-config"), ROSTER)
@@ -86,11 +59,8 @@ def wechat_env(tmp_path_factory: pytest.TempPathFactory, fake_server: FakeWeChat
 def wechat_bot(
     tmp_path_factory: pytest.TempPathFactory, wechat_env: dict[str, str]
 ) -> Iterator[BotProcess]:
-    bot = start_wechat_bot(tmp_path_factory.mktemp("wechat-bot"), wechat_env)
-    try:
+    with running_bot(tmp_path_factory.mktemp("wechat-bot"), wechat_env, module=ECHO_BOT) as bot:
         yield bot
-    finally:
-        bot.stop()
 
 
 async def test_url_verification(wechat_bot: BotProcess) -> None:

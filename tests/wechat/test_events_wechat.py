@@ -23,7 +23,7 @@ from tests.e2e.conftest import (
     connected,
     desk_settings,
     message_text,
-    start_desk_bot,
+    running_bot,
 )
 from tests.wechat.callbacks import oa_post, oa_text
 from tests.wechat.fake_wechat import FakeWeChat
@@ -64,11 +64,8 @@ def env(tmp_path_factory: pytest.TempPathFactory, fake_server: FakeWeChat) -> di
 
 @pytest.fixture(scope="module")
 def real_bot(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Iterator[BotProcess]:
-    bot = start_desk_bot(tmp_path_factory.mktemp("events-wechat-bot"), env)
-    try:
+    with running_bot(tmp_path_factory.mktemp("events-wechat-bot"), env) as bot:
         yield bot
-    finally:
-        bot.stop()
 
 
 async def follower_says(bot: BotProcess, openid: str, text: str) -> None:

@@ -29,6 +29,7 @@ from tests.e2e.conftest import (
     desk_env,
     desk_settings,
     midday_timezone,
+    running_bot,
     write_desk_config,
 )
 from tests.wechat.callbacks import (
@@ -40,7 +41,8 @@ from tests.wechat.callbacks import (
     wecom_post,
 )
 from tests.wechat.fake_wechat import FakeWeChat
-from tests.wechat.test_e2e import ROSTER, post, start_wechat_bot, text_to, wait_for
+from tests.wechat.live import ECHO_BOT, post, text_to, wait_for
+from tests.wechat.test_e2e import ROSTER
 
 T = TypeVar("T")
 OWNER = "o_referral_owner_00000000001"
@@ -71,11 +73,8 @@ def referral_env(
 def referral_bot(
     tmp_path_factory: pytest.TempPathFactory, referral_env: dict[str, str]
 ) -> Iterator[BotProcess]:
-    bot = start_wechat_bot(tmp_path_factory.mktemp("referral-bot"), referral_env)
-    try:
+    with running_bot(tmp_path_factory.mktemp("referral-bot"), referral_env, module=ECHO_BOT) as bot:
         yield bot
-    finally:
-        bot.stop()
 
 
 async def eventually(
