@@ -195,7 +195,9 @@ async def capture(uow: UnitOfWork, c: Capture, actor: Actor) -> CaptureResult:
             raise InvalidInput("expected_purchase_at", "预计购车时间太远了")
     handles = c.handles()
     if c.event_key and not await claim_event(uow, c.event_key):
-        lead = await existing_lead(uow, handles)
+        # A replay: the lead it made, even one erased since (desk.privacy), which the
+        # handles no longer find; an old message must not bring the person back.
+        lead = await existing_lead(uow, handles) or await _lead_of_event(uow, c.event_key)
         if lead is not None:
             return CaptureResult(LeadView.of(lead), created=False, duplicate=False, reopened=False)
     lead = await existing_lead(uow, handles)
@@ -275,6 +277,13 @@ _VIEW_FIELDS = tuple(f for f in LeadView.__dataclass_fields__ if f != "id")
 
 async def _link_event(uow: UnitOfWork, key: str, lead_id: int) -> None:
     await uow.session.execute(_LINK_EVENT, {"event_key": key, "lead_id": lead_id})
+
+
+async def _lead_of_event(uow: UnitOfWork, key: str) -> Lead | None:
+    lead_id = await uow.session.scalar(
+        select(ProcessedEvent.lead_id).where(ProcessedEvent.key == key)
+    )
+    return await uow.session.get(Lead, lead_id) if lead_id is not None else None
 
 
 _EVENTS = cast(Table, ProcessedEvent.__table__)

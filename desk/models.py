@@ -206,3 +206,20 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+
+class PrivacyAudit(Base):
+    """One personal-data request served (我的信息, 删除我的信息, 删除线索), kept without
+    the data: who asked by kind, the internal lead id, the random token that replaced
+    the person's ids, and how many rows each step touched."""
+
+    __tablename__ = "privacy_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(16))  # access | erase
+    actor_kind: Mapped[str] = mapped_column(String(16))  # person | manager
+    actor: Mapped[str | None] = mapped_column(String(64))  # a manager's label; None for the person
+    lead_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    subject: Mapped[str] = mapped_column(String(40))  # "erased:<hex>", never a handle
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from desk import capture as capture_mod
-from desk import lifecycle, outbox, reports, roster, tasks
+from desk import lifecycle, outbox, privacy, reports, roster, tasks
 from desk.calendar import WorkCalendar
 from desk.clock import Clock, SystemClock
 from desk.db import Database, migrate, open_database
@@ -65,6 +65,7 @@ class Desk:
         self._roster_index: dict[tuple[str, str], MemberView] = {}
         self._roster_loaded_at = float("-inf")
         self._schedules: list[Callable[[UnitOfWork], Awaitable[int]]] = []
+        self._holders: dict[str, privacy.Holder] = {}
 
     @classmethod
     async def open(
@@ -150,6 +151,55 @@ class Desk:
         it every minute in its own transaction. It must be idempotent."""
         if step not in self._schedules:
             self._schedules.append(step)
+
+    def add_personal_data(
+        self, name: str, erase: privacy.Eraser, describe: privacy.Describer | None = None
+    ) -> None:
+        """A feature that keeps personal data in its own tables: `erase(uow, person)`
+        deletes or anonymises its rows of `person` (a desk.privacy.Person) inside the
+        erasure's transaction and returns row counts by what; `describe(uow, person)`
+        returns what it keeps for 我的信息 (data, or None when nothing)."""
+        self._holders[name] = privacy.Holder(name, erase, describe)
+
+    async def describe_person(
+        self, kind: str, value: str, *, audit: bool = True
+    ) -> privacy.PersonalData:
+        """我的信息: what is kept about the person behind their own handle
+        (kind: qq | wechat_openid | wecom_external | phone); audited unless it is
+        only the preview of an erasure still to be confirmed."""
+
+        async def step(uow: UnitOfWork) -> privacy.PersonalData:
+            person, lead = await privacy.person_by_handle(uow, kind, value)
+            holders = list(self._holders.values())
+            return await privacy.describe(uow, person, lead, holders, audit=audit)
+
+        return await self._run(step)
+
+    async def erase_person(self, kind: str, value: str) -> privacy.Erasure:
+        """删除我的信息, confirmed by the person behind the handle: their lead loses its
+        identity, the features their rows; audited, the consultant told by number."""
+
+        async def step(uow: UnitOfWork) -> privacy.Erasure:
+            person, lead = await privacy.person_by_handle(uow, kind, value)
+            actor = Actor(role="system", label="person")
+            return await privacy.erase(
+                uow, person, lead, list(self._holders.values()), actor, "person"
+            )
+
+        return await self._run(step)
+
+    async def erase_lead(self, actor: Actor, lead_id: int) -> privacy.Erasure:
+        """删除线索: a manager erases a lead's person on their request (e.g. by phone)."""
+        if not actor.is_manager:
+            raise Forbidden("只有经理可以删除线索")
+
+        async def step(uow: UnitOfWork) -> privacy.Erasure:
+            person, lead = await privacy.person_by_lead(uow, actor, lead_id)
+            return await privacy.erase(
+                uow, person, lead, list(self._holders.values()), actor, "manager"
+            )
+
+        return await self._run(step)
 
     async def leads(self, ids: list[int]) -> dict[int, LeadView]:
         """Leads by id (a feature's own rows point at them), without permission checks:
