@@ -102,6 +102,18 @@ def lead_signal(p: Payload, tz: ZoneInfo) -> str:
     return "\n".join(lines)
 
 
+ERASED_BY = {"person": "客户本人要求删除个人信息", "manager": "经理已按客户要求删除其个人信息"}
+
+
+def lead_erased(p: Payload, tz: ZoneInfo) -> str:
+    """No personal data: the lead is known to the consultant by its number only."""
+    by = ERASED_BY.get(str(p.get("by")), ERASED_BY["person"])
+    return (
+        f"【线索已删除 {lead_ref(p.get('lead_id'))}】{by}，系统中的姓名、电话、聊天记录等已删除，线索已关闭。\n"
+        "请勿再联系该客户，并删除您另外保存的该客户信息。"
+    )
+
+
 def _task_lines(title: str, items: list[Payload], tz: ZoneInfo, limit: int = 8) -> list[str]:
     if not items:
         return []
@@ -156,6 +168,7 @@ RENDERERS: dict[str, Callable[[Payload, ZoneInfo], str]] = {
     "defeat_result": defeat_result,
     "first_contact_overdue": first_contact_overdue,
     "lead_signal": lead_signal,
+    "lead_erased": lead_erased,
     "daily_digest": daily_digest,
     "daily_report": daily_report,
 }

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, func, select
+from sqlalchemy import Index, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from desk.privacy import Person
 from desk.store import PluginBase, UnitOfWork, insert_ignore, upsert
 
 
@@ -98,3 +99,33 @@ async def group_rank(uow: UnitOfWork, group_id: str, user_id: str) -> int | None
         )
     )
     return int(ahead or 0) + 1
+
+
+async def erase_person(uow: UnitOfWork, person: Person) -> dict[str, int]:
+    """Points are the person's own: their entries and balance go (no one else's
+    total or the group's ranking depends on them)."""
+    users = person.referrer_handles
+    if not users:
+        return {}
+    entries = await uow.session.execute(delete(PointsEntry).where(PointsEntry.user_id.in_(users)))
+    balances = await uow.session.execute(
+        delete(PointsBalance).where(PointsBalance.user_id.in_(users))
+    )
+    return {
+        "entries": int(entries.rowcount or 0),  # type: ignore[attr-defined]
+        "balances": int(balances.rowcount or 0),  # type: ignore[attr-defined]
+    }
+
+
+async def describe_person(uow: UnitOfWork, person: Person) -> dict[str, int] | None:
+    users = person.referrer_handles
+    if not users:
+        return None
+    total, entries = (
+        await uow.session.execute(
+            select(func.coalesce(func.sum(PointsEntry.delta), 0), func.count()).where(
+                PointsEntry.user_id.in_(users)
+            )
+        )
+    ).one()
+    return {"total": int(total), "entries": int(entries)} if entries else None

@@ -26,6 +26,7 @@ from nonebot.log import logger
 from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 
+from bot import points
 from bot.adapters.wechat import ExternalChatChangeEvent
 from bot.desk_runtime import DeskDep, get_desk, when_desk_opens
 from bot.platform import in_group, is_message, origin_of
@@ -100,6 +101,8 @@ class _TopicJob:
 def _on_desk(desk: Desk) -> None:
     desk.add_schedule(service.flush_counts)
     desk.add_schedule(_TopicJob(desk))
+    desk.add_personal_data("activities", service.erase_person, service.describe_person)
+    desk.add_personal_data("points", points.erase_person, points.describe_person)
 
 
 when_desk_opens(_on_desk)

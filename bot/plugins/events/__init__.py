@@ -75,8 +75,10 @@ CONFIG = load_config()
 
 
 def _register(desk: Desk) -> None:
-    for step in Events(desk, CONFIG).schedules():
+    events = Events(desk, CONFIG)
+    for step in events.schedules():
         desk.add_schedule(step)
+    desk.add_personal_data("events", events.erase_person, events.describe_person)
 
 
 when_desk_opens(_register)

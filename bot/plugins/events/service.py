@@ -41,7 +41,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from bot.feature_config import config_path, load_toml
 from bot.plugins.events import texts
@@ -57,12 +57,14 @@ from bot.plugins.events.models import (
     SIGNED,
     WAITLISTED,
     WECHAT_OA,
+    WECOM,
     WITHDRAWN,
     Event,
     Signup,
 )
 from bot.timeparse import TimeParseError, parse_when
 from desk import Desk
+from desk.privacy import Person
 from desk.store import UnitOfWork
 
 _QQ_ID = re.compile(r"^[1-9][0-9]{4,11}$")
@@ -1090,6 +1092,69 @@ class Events:
             marked += int(result.rowcount or 0)  # type: ignore[attr-defined]
             event.finalized_at = uow.now
         return marked
+
+    # -- personal data (desk.privacy) ------------------------------------------------------
+    @staticmethod
+    def _accounts(person: Person) -> list[tuple[str, str]]:
+        """(Signup.platform, user_id) pairs of the person."""
+        kinds = {"qq": QQ, "wechat_openid": WECHAT_OA, "wecom_external": WECOM}
+        return [(kinds[k], v) for k, v in person.handles if k in kinds]
+
+    def _signed_by(self, person: Person) -> Any:
+        """The condition matching the person's sign-ups on any platform; None when
+        they have no account a sign-up could be under."""
+        accounts = self._accounts(person)
+        if not accounts:
+            return None
+        return or_(*((Signup.platform == p) & (Signup.user_id == u) for p, u in accounts))
+
+    async def erase_person(self, uow: UnitOfWork, person: Person) -> dict[str, int]:
+        """Sign-ups keep their seats' history (counts, attendance) under the person's
+        token, without nickname or note; a seat for an event still to come is given
+        up, and the waitlist moves up as on 取消报名."""
+        mine = self._signed_by(person)
+        if mine is None:
+            return {}
+        signups = list(await uow.session.scalars(select(Signup).where(mine).order_by(Signup.id)))
+        withdrawn = 0
+        for signup in signups:
+            if signup.status in (SIGNED, WAITLISTED):
+                event = await self._event(uow, signup.event_id, None, lock=True)
+                if event.status != CANCELLED and uow.now < event.starts_at:
+                    signup.status = WITHDRAWN
+                    withdrawn += 1
+                    await uow.session.flush()
+                    await self._promote(uow, event)
+            signup.user_id, signup.nickname, signup.note = person.token, None, None
+            signup.updated_at = uow.now
+        await uow.session.flush()
+        return {"signups": len(signups), "signups_withdrawn": withdrawn}
+
+    async def describe_person(self, uow: UnitOfWork, person: Person) -> dict[str, Any] | None:
+        mine = self._signed_by(person)
+        if mine is None:
+            return None
+        rows = (
+            await uow.session.execute(
+                select(Signup, Event)
+                .join(Event, Event.id == Signup.event_id)
+                .where(mine)
+                .order_by(Event.starts_at.desc())
+                .limit(self.config.list_limit)
+            )
+        ).all()
+        signups = [
+            {
+                "event_id": event.id,
+                "title": event.title,
+                "starts_at": event.starts_at,
+                "party": signup.party,
+                "status": signup.status,
+                "note": signup.note,
+            }
+            for signup, event in rows
+        ]
+        return {"signups": signups} if signups else None
 
     def schedules(self) -> list[Callable[[UnitOfWork], Awaitable[int]]]:
         return [self.remind, self.mark_no_shows]

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from bot import points
 from bot.feature_config import config_path, load_toml
@@ -71,6 +71,7 @@ from desk import (
     normalize_phone,
     storable,
 )
+from desk.privacy import Person
 from desk.store import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -387,6 +388,7 @@ class ReferralService:
         if not self._attached:
             self.desk.events.subscribe(StageChanged, self.stage_handler)
             self.desk.add_schedule(self.reconcile_job)
+            self.desk.add_personal_data("referral", self.erase_person, self.describe_person)
             self._attached = True
 
     def find_code(self, text: str) -> str | None:
@@ -859,6 +861,85 @@ class ReferralService:
         return "\n".join(lines)
 
     # -- 推荐榜 -----------------------------------------------------------------------------
+    # -- personal data (desk.privacy) ------------------------------------------------------
+    @staticmethod
+    def _as_friend(person: Person) -> Any:
+        conditions = []
+        if person.lead_id is not None:
+            conditions.append(Referral.lead_id == person.lead_id)
+        if person.values("phone"):
+            conditions.append(Referral.phone.in_(person.values("phone")))
+        if person.referrer_handles:
+            conditions.append(Referral.friend.in_(person.referrer_handles))
+        return or_(*conditions) if conditions else None
+
+    async def erase_person(self, uow: UnitOfWork, person: Person) -> dict[str, int]:
+        """Their code goes; referrals they made stay (the referred friends' leads and
+        the counts) under their token, their name gone; rewards not yet handed out are
+        cancelled (there is nobody left to hand them to). Referred themselves, the
+        referral loses their name, phone and handle; the referrer keeps the credit."""
+        counts: dict[str, int] = {}
+        owners = person.referrer_handles
+        if owners:
+            result = await uow.session.execute(
+                delete(ReferralCode).where(ReferralCode.owner.in_(owners))
+            )
+            counts["codes"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+            result = await uow.session.execute(
+                update(Referral)
+                .where(Referral.referrer.in_(owners))
+                .values(referrer=person.token, referrer_name=None)
+            )
+            counts["referrals_made"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+            result = await uow.session.execute(
+                update(ReferralReward)
+                .where(ReferralReward.referrer.in_(owners), ReferralReward.status == PENDING)
+                .values(status=CANCELLED)
+            )
+            counts["rewards_cancelled"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+            await uow.session.execute(
+                update(ReferralReward)
+                .where(ReferralReward.referrer.in_(owners))
+                .values(referrer=person.token)
+            )
+        as_friend = self._as_friend(person)
+        if as_friend is not None:
+            result = await uow.session.execute(
+                update(Referral).where(as_friend).values(friend_name=None, phone=None, friend=None)
+            )
+            counts["referred"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return counts
+
+    async def describe_person(self, uow: UnitOfWork, person: Person) -> dict[str, Any] | None:
+        owners = person.referrer_handles
+        data: dict[str, Any] = {}
+        if owners:
+            code = await uow.session.scalar(
+                select(ReferralCode.code).where(ReferralCode.owner.in_(owners)).limit(1)
+            )
+            made = await uow.session.scalar(
+                select(func.count()).select_from(Referral).where(Referral.referrer.in_(owners))
+            )
+            rewards = await uow.session.scalar(
+                select(func.count())
+                .select_from(ReferralReward)
+                .where(ReferralReward.referrer.in_(owners))
+            )
+            if code:
+                data["code"] = code
+            if made:
+                data["referrals_made"] = int(made)
+            if rewards:
+                data["rewards"] = int(rewards)
+        as_friend = self._as_friend(person)
+        if as_friend is not None:
+            referred = await uow.session.scalar(
+                select(func.count()).select_from(Referral).where(as_friend)
+            )
+            if referred:
+                data["referred"] = True
+        return data or None
+
     async def leaderboard(self) -> str:
         """This month and all time: valid (not voided) referrals per referrer, ties broken
         by won deals, then by who got there first. Names as stored, never phones."""

@@ -1,0 +1,74 @@
+"""Every reply of the personal-data plugin (个人信息), in one place for review."""
+
+from __future__ import annotations
+
+PLUGIN_NAME = "个人信息"
+PLUGIN_DESCRIPTION = "查看或删除我们保存的您的个人信息"
+
+USAGE = {
+    "我的信息": "我的信息 —— 查看我们保存的您的个人信息",
+    "删除我的信息": "删除我的信息 —— 删除或匿名化您的个人信息（需回复确认）",
+    "删除线索": "删除线索 <号> —— 应客户要求删除该线索的个人信息（需回复确认）",
+    "确认删除": "确认删除 —— 确认上一条删除请求",
+}
+CONFIRM_WORD = "确认删除"
+
+DM_ONLY = "为保护隐私，请私聊我发送「{word}」。"
+STAFF_APP = "企业微信是员工账号，不保存客户个人信息；客户请在 QQ 或公众号私聊我。"
+NOT_MANAGER = "这个命令仅限销售经理使用。"
+USAGE_LEAD = "用法：删除线索 <号>，例如 删除线索 12"
+LEAD_NOT_FOUND = "没有找到线索 #{lead_id}。"
+
+NOTHING_KEPT = "我们没有保存您的个人信息。"
+CONFIRM_SELF = (
+    "将删除以下与您有关的信息：\n{summary}\n"
+    "删除后无法恢复，统计数字会保留但不再关联到您。\n"
+    "请在 {minutes} 分钟内回复「确认删除」，回复其他内容即取消。"
+)
+CONFIRM_LEAD = (
+    "将删除线索 #{lead_id} 的个人信息（姓名、电话、联系账号、聊天和跟进记录、报名、积分、推荐），"
+    "线索关闭，统计数字保留。\n请在 {minutes} 分钟内回复「确认删除」，回复其他内容即取消。"
+)
+CANCELLED = "已取消删除，您的信息没有改动。"
+NOTHING_PENDING = "没有待确认的删除请求（确认需在 {minutes} 分钟内）。请先发送「删除我的信息」。"
+ERASED_SELF = "已删除您的个人信息。{lead}如以后再咨询，我们会重新登记。"
+ERASED_SELF_LEAD = "顾问已收到通知，不会再联系您。"
+ERASED_LEAD = "已删除线索 #{lead_id} 的个人信息（共处理 {rows} 条记录），顾问已收到通知。"
+ERASED_LEAD_NO_CONSULTANT = "已删除线索 #{lead_id} 的个人信息（共处理 {rows} 条记录）。"
+
+# 删除我的信息: what will go, one line each
+SUMMARY_LEAD = "· 线索 #{lead_id}：姓名、电话、联系账号、聊天和跟进记录"
+SUMMARY_SIGNUPS = "· 活动报名 {n} 条"
+SUMMARY_POINTS = "· 积分和签到记录"
+SUMMARY_MESSAGES = "· 群消息计数（不含内容）"
+SUMMARY_REFERRAL = "· 推荐码和推荐记录"
+
+# 我的信息
+MINE_HEADER = "【我的信息】"
+MINE_LEAD = "线索 #{lead_id} · {stage} · 顾问 {consultant}"
+MINE_CAR = "意向车型 {car}"
+MINE_CONTACTS = "联系方式：{contacts}"
+MINE_NOTES = "记录 {n} 条{shown}："
+MINE_NOTES_SHOWN = "（显示最近 {n} 条）"
+MINE_NOTE = "· {when} {text}"
+MINE_SIGNUPS = "活动报名："
+MINE_SIGNUP = "· #{event_id} {title} {when} {party}人 {status}"
+MINE_POINTS = "积分 {total}（{entries} 条记录）"
+MINE_CHECKINS = "签到 {n} 次"
+MINE_MESSAGES = "群消息 {n} 条（只计数，不存内容）"
+MINE_CODE = "推荐码 {code}"
+MINE_REFERRALS = "推荐了 {n} 位朋友"
+MINE_REWARDS = "奖励 {n} 条"
+MINE_REFERRED = "您是朋友推荐来的"
+MINE_FOOTER = "以上是我们保存的全部个人信息。要删除，请发送「删除我的信息」。"
+NO_CONSULTANT = "待分配"
+CONTACT_KINDS = {
+    "phone": "手机",
+    "qq": "QQ",
+    "wechat_openid": "公众号",
+    "wecom_external": "企业微信",
+}
+SIGNUP_STATUS = {
+    "signed": "已报名", "waitlisted": "候补", "cancelled": "已取消", "attended": "已到场",
+    "no_show": "未到场",
+}  # fmt: skip
