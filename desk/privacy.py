@@ -292,6 +292,50 @@ async def _erase_outbox(uow: UnitOfWork, person: Person) -> dict[str, int]:
 _DM_CHANNELS = ("qq", "wechat_oa", "wecom")
 
 
+REDACTED = "***"
+
+
+def _redact_text(text: str | None, words: list[str]) -> str | None:
+    if not text:
+        return text
+    for word in words:
+        text = text.replace(word, REDACTED)
+    return text
+
+
+async def redact(uow: UnitOfWork, lead_ids: list[int], words: list[str]) -> int:
+    """Other people's leads that mention this person (a referred friend's lead reads
+    "车主 小王（QQ 20001）推荐的好友"): `words` become *** in their first message,
+    timeline notes and queued notifications. For features' erasure steps."""
+    words = sorted({w for w in words if w and len(w) >= 2}, key=len, reverse=True)
+    if not lead_ids or not words:
+        return 0
+    changed = 0
+    for lead in await uow.session.scalars(select(Lead).where(Lead.id.in_(lead_ids))):
+        new = _redact_text(lead.first_message, words)
+        if new != lead.first_message:
+            lead.first_message, changed = new, changed + 1
+    entries = await uow.session.scalars(
+        select(TimelineEntry).where(
+            TimelineEntry.lead_id.in_(lead_ids), TimelineEntry.note.is_not(None)
+        )
+    )
+    for entry in entries:
+        new = _redact_text(entry.note, words)
+        if new != entry.note:
+            entry.note, changed = new, changed + 1
+    for row in await uow.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.lead_id.in_(lead_ids))
+    ):
+        payload = {
+            k: _redact_text(v, words) if isinstance(v, str) else v
+            for k, v in (row.payload or {}).items()
+        }
+        if payload != row.payload:
+            row.payload, changed = payload, changed + 1
+    return changed
+
+
 async def _erase_event_keys(uow: UnitOfWork, person: Person) -> int:
     """Idempotency keys that spell an account id ("intent-ack:dm:qq:20001:…",
     "qq:…:member:join:<group>:20001:…"). Losing one only risks a second effect of

@@ -58,6 +58,7 @@ def bot_plugins(nonebug_init: None) -> set[str]:
         "bot.plugins.activities",
         "bot.plugins.events",
         "bot.plugins.referral",
+        "bot.plugins.privacy",
         "tests.bot.fixture_plugins.sample_commands",
     ):
         plugin = nonebot.load_plugin(module)

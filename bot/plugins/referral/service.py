@@ -71,7 +71,7 @@ from desk import (
     normalize_phone,
     storable,
 )
-from desk.privacy import Person
+from desk.privacy import Person, redact
 from desk.store import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -881,6 +881,21 @@ class ReferralService:
         counts: dict[str, int] = {}
         owners = person.referrer_handles
         if owners:
+            made = (
+                await uow.session.execute(
+                    select(Referral.lead_id, Referral.referrer_name).where(
+                        Referral.referrer.in_(owners)
+                    )
+                )
+            ).all()
+            codes = await uow.session.scalars(
+                select(ReferralCode.code).where(ReferralCode.owner.in_(owners))
+            )
+            # The friends' leads say who referred them ("车主 小王（QQ 20001）推荐的好友").
+            words = [name for _, name in made if name] + [account_label(h) for h in owners]
+            counts["lead_notes"] = await redact(
+                uow, [lead_id for lead_id, _ in made], [*words, *owners, *codes.all()]
+            )
             result = await uow.session.execute(
                 delete(ReferralCode).where(ReferralCode.owner.in_(owners))
             )
