@@ -35,6 +35,7 @@ from bot.sim import OneBotClient
 from bot.transport import PLACEHOLDER_TOKEN, BodyLimit, HttpConfig
 from desk import ConfigError, Desk, FrozenClock
 from desk.settings import build_settings
+from tests.desk.conftest import database_url
 from tests.e2e.conftest import (
     CONSULTANT_QQ,
     MANAGER_QQ,
@@ -251,9 +252,8 @@ async def test_a_chunked_body_over_the_limit_is_cut_off_unread(
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
     clock = FrozenClock(datetime(2026, 12, 1, 4, 0, tzinfo=UTC))
-    opened = await Desk.open(
-        build_settings({"database_url": f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"}), clock
-    )
+    # SQLite, or PostgreSQL when DESK_TEST_POSTGRES_URL is set (as tests/desk).
+    opened = await Desk.open(build_settings({"database_url": database_url(tmp_path)}), clock)
     try:
         yield opened
     finally:
