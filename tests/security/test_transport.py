@@ -174,6 +174,12 @@ async def test_a_normal_callback_still_works_over_http(bot: BotProcess, fake: Fa
     await wait_for(fake, WECOM_SEND, text_to(WECOM_MANAGER, "王顾问"), mark, bot)
 
 
+def test_the_body_limit_is_a_validated_setting(tmp_path: Path) -> None:
+    result = run_bot_until_exit(tmp_path, {"HTTP_MAX_BODY_BYTES": "10"}, timeout=30)
+    assert result.returncode == 1, result.stderr
+    assert "HTTP_MAX_BODY_BYTES" in result.stderr and "Traceback" not in result.stderr
+
+
 @pytest.fixture
 def wechat_settings(fake: FakeWeChat) -> WeChatSettings:
     return load_settings({}, settings_env(fake.base_url) | {"WECHAT_TIMEOUT": "1"})
