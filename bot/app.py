@@ -19,10 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import nonebot
-from nonebot.adapters.onebot.v11 import Adapter as OneBotV11Adapter
 from nonebot.adapters.onebot.v11.config import Config as OneBotConfig
 from nonebot.drivers import ASGIMixin, Driver
-from nonebot.log import logger
 from pydantic import ValidationError
 
 from bot.adapters.wechat import WeChatConfigError, register_wechat
@@ -33,6 +31,7 @@ from bot.loader import StartupError, describe_error, load_bot_plugins
 from bot.prefilter import install_prefilter
 from bot.sending import SendingConfig, configure_sending
 from bot.timeparse import parse_when
+from bot.transport import OneBotWsAdapter, check_access_token, install_body_limit
 from desk import ConfigError
 
 DEFAULT_COMMAND_START = {"/", ""}  # commands work with or without "/"
@@ -55,14 +54,14 @@ def init_nonebot(**overrides: Any) -> Driver:
             f"DRIVER={config.driver!r} serves no WebSocket: use DRIVER=~fastapi "
             "(QQ clients connect to /onebot/v11/ws)"
         )
-    driver.register_adapter(OneBotV11Adapter)
+    driver.register_adapter(OneBotWsAdapter)  # "OneBot V11", reverse WebSocket only
     return driver
 
 
-def register_wechat_adapter(driver: Driver) -> None:
+def register_wechat_adapter(driver: Driver) -> bool:
     """The WeChat adapter, only when WECOM_* / WECHAT_OA_* settings are present."""
     try:
-        register_wechat(driver)
+        return register_wechat(driver)
     except WeChatConfigError as exc:
         raise StartupError(str(exc)) from None
 
@@ -121,25 +120,23 @@ def register_desk_hooks(driver: Driver) -> None:
         await stop_desk()
 
 
-def _warn_if_open(driver: Driver) -> None:
+def check_open(driver: Driver, wechat: bool) -> None:
+    """No placeholder token; no empty one where others reach the port."""
     config = driver.config
-    if not nonebot.get_plugin_config(OneBotConfig).onebot_access_token:
-        logger.warning(
-            "ONEBOT_ACCESS_TOKEN is not set: any client reaching "
-            f"{config.host}:{config.port} can connect as a QQ account"
-        )
+    token = nonebot.get_plugin_config(OneBotConfig).onebot_access_token
+    check_access_token(token, config.host, config.port, wechat)
 
 
 def create_app(**overrides: Any) -> Driver:
     """Everything but serving; raises StartupError when the bot must not start."""
     driver = init_nonebot(**overrides)
-    register_wechat_adapter(driver)
+    check_open(driver, register_wechat_adapter(driver))
+    install_body_limit(driver)
     export_desk_settings(driver)
     validate_desk_settings()
     install_runtime()
     register_desk_hooks(driver)
     load_bot_plugins()
-    _warn_if_open(driver)
     return driver
 
 

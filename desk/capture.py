@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from desk import assignment, notify, outbox
@@ -174,6 +174,19 @@ async def claim_event(uow: UnitOfWork, key: str) -> bool:
     )
     result = await uow.session.execute(stmt)
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def purge_processed(uow: UnitOfWork) -> int:
+    """Delete event keys older than the retention (oldest first, a batch per run)."""
+    cutoff = uow.now - timedelta(days=uow.settings.processed_events.retention_days)
+    keys = (
+        select(ProcessedEvent.key)
+        .where(ProcessedEvent.at < cutoff)
+        .order_by(ProcessedEvent.at)
+        .limit(outbox.PURGE_BATCH)
+    )
+    result = await uow.session.execute(delete(ProcessedEvent).where(ProcessedEvent.key.in_(keys)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def _add_contacts(uow: UnitOfWork, lead_id: int, handles: list[tuple[str, str]]) -> None:

@@ -178,6 +178,9 @@ class ProcessedEvent(Base):
     lead_id: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime]
 
+    # The schedule's purge of keys past the retention (desk.capture.purge_processed).
+    __table_args__ = (Index("ix_processed_events_at", "at"),)
+
 
 class OutboxMessage(Base):
     """A notification to deliver, written in the transaction that caused it."""

@@ -109,6 +109,13 @@ class Outbox(_Strict):
     retention_days: Annotated[int, Field(ge=7, le=3650)] = 90
 
 
+class ProcessedEvents(_Strict):
+    # Platform event keys (one effect per message, a WeChat callback replayed after a
+    # restart included) are deleted after this many days; replays are refused by
+    # timestamp long before (WeChat: ±300 s), and once-a-day keys need two days.
+    retention_days: Annotated[int, Field(ge=2, le=3650)] = 30
+
+
 class Digests(_Strict):
     consultant_digest_at: time = time(8, 30)
     manager_report_at: time = time(19, 0)
@@ -130,6 +137,7 @@ class DeskSettings(_Strict):
     lifecycle: Lifecycle = Lifecycle()
     assignment: Assignment = Assignment()
     outbox: Outbox = Outbox()
+    processed_events: ProcessedEvents = ProcessedEvents()
     digests: Digests = Digests()
     defeat: Defeat = Defeat()
     # Echo SQL to the log (debugging only).

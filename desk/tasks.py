@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Row, func, select, text
 
-from desk import notify, outbox, reports, roster
+from desk import capture, notify, outbox, reports, roster
 from desk.models import OPEN_DUE_SQL, Lead, Member
 from desk.uow import UnitOfWork
 from desk.views import SYSTEM, TaskItem, TaskList
@@ -134,6 +134,7 @@ async def run_schedules(uow: UnitOfWork) -> int:
         count += 1
     count += await escalate_overdue_first_contacts(uow)
     await outbox.purge_finished(uow)
+    await capture.purge_processed(uow)
     return count
 
 

@@ -25,23 +25,33 @@ import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+import nonebot
 from nonebot.adapters import Adapter as BaseAdapter
 from nonebot.drivers import URL, Driver, HTTPServerSetup, Request, Response
 from nonebot.exception import ApiNotAvailable
 from nonebot.log import logger
 from nonebot.message import handle_event
+from nonebot.utils import escape_tag
 from typing_extensions import override
 
 from bot.adapters.wechat.bot import Bot
-from bot.adapters.wechat.callback import CallbackKeys, Refused, ReplayGuard, Verifier
+from bot.adapters.wechat.callback import (
+    CallbackKeys,
+    Refused,
+    ReplayGuard,
+    Verifier,
+    durable_key,
+)
 from bot.adapters.wechat.client import AppApi, WeComClient, make_clients
 from bot.adapters.wechat.config import WeChatSettings, load_settings
-from bot.adapters.wechat.event import Platform, parse_event
+from bot.adapters.wechat.event import Event, Platform, parse_event
 from bot.adapters.wechat.message import chunks
 
 PATHS: dict[Platform, str] = {"wecom": "/wechat/wecom", "oa": "/wechat/oa"}
 ACK: dict[Platform, str] = {"wecom": "", "oa": "success"}
 SHUTDOWN_GRACE = 5.0
+# True the first time a key is seen, durably (the desk's `once`).
+ClaimKey = Callable[[str], Awaitable[bool]]
 
 
 def _query(request: Request) -> dict[str, str]:
@@ -70,6 +80,7 @@ class Adapter(BaseAdapter):
         self.settings = settings
         self.clients = make_clients(settings)
         self.replays = ReplayGuard()
+        self.claim: ClaimKey | None = None  # set when the desk opens (register_wechat)
         self._tasks: set[asyncio.Task] = set()
         self._apps: dict[Platform, tuple[str, Verifier]] = {}
         if settings.wecom:
@@ -91,6 +102,10 @@ class Adapter(BaseAdapter):
         return "WeChat"
 
     # -- lifecycle -------------------------------------------------------------
+
+    def use_desk(self, desk: Any) -> None:
+        """Record each callback's key in this desk before processing it."""
+        self.claim = desk.once
 
     def _route(self, platform: Platform) -> None:
         path = URL(PATHS[platform])
@@ -178,8 +193,25 @@ class Adapter(BaseAdapter):
         if not isinstance(bot, Bot):
             logger.warning(f"WeChat {platform}: event before the bot connected, dropped")
             return ack
-        self._spawn(handle_event(bot, event))
+        self._spawn(self._process(platform, bot, event, durable_key(platform, self_id, fields)))
         return ack
+
+    async def _process(self, platform: Platform, bot: Bot, event: Event, key: str) -> None:
+        """The event, unless the desk has seen its message before (a replay after a
+        restart, which the in-memory guard forgot)."""
+        if self.claim is not None:
+            try:
+                first = await self.claim(key)
+            except Exception as exc:
+                logger.error(
+                    f"WeChat {platform}: callback dropped, its replay check failed: "
+                    f"{escape_tag(repr(exc))}"
+                )
+                return
+            if not first:
+                logger.info(f"WeChat {platform}: callback processed before a restart, ignored")
+                return
+        await handle_event(bot, event)
 
     # -- API -------------------------------------------------------------------
 
@@ -226,4 +258,8 @@ def register_wechat(driver: Driver, settings: WeChatSettings | None = None) -> b
     if not settings.enabled:
         return False
     driver.register_adapter(Adapter, settings=settings)
+    # Imported here: bot.desk_runtime imports this package (the outbox delivery).
+    from bot.desk_runtime import when_desk_opens  # noqa: PLC0415
+
+    when_desk_opens(nonebot.get_adapter(Adapter).use_desk)
     return True

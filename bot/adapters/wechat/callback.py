@@ -12,7 +12,8 @@ reason (which never contains a secret or the body).
 WeChat retries an unanswered callback three times within 5 s and the same
 request may be replayed by anyone who captured it: `ReplayGuard` remembers
 each message's identity for longer than the time window, so a copy has no
-second effect.
+second effect; `durable_key` is what the adapter records in the desk, so a
+copy replayed after a restart has none either.
 """
 
 from __future__ import annotations
@@ -192,6 +193,13 @@ def message_key(message: Mapping[str, Any]) -> str:
         return f"msg:{msg_id}"
     body = json.dumps(message, sort_keys=True, ensure_ascii=False, default=str)
     return "event:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def durable_key(platform: str, self_id: str, message: Mapping[str, Any]) -> str:
+    """The key a message is recorded under in the desk (processed_events, at most
+    160 characters), so a copy replayed after a restart has no second effect."""
+    digest = hashlib.sha256(f"{self_id}\n{message_key(message)}".encode()).hexdigest()
+    return f"wechat:{platform}:{digest}"
 
 
 class ReplayGuard:
