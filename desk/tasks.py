@@ -55,6 +55,9 @@ async def task_list(uow: UnitOfWork, member_id: int, day: date) -> TaskList:
     )
     today = await _rows(uow, mine, open_due, due >= day_start, due < day_end)
     overdue = await _rows(uow, mine, open_due, due < day_start)
+    # A lead the consultant was just told of waits for its first call even when
+    # that falls due after today (captured after hours): listed from the start.
+    waiting = await _rows(uow, mine, Lead.stage == "new", due >= day_end)
     revisits = await _rows(
         uow, mine, Lead.stage == "lost", due >= day_start - REVISIT_WINDOW, due < day_end
     )
@@ -72,6 +75,7 @@ async def task_list(uow: UnitOfWork, member_id: int, day: date) -> TaskList:
             elif row.stage != "invited":
                 bucket.append(_item(row, row.next_follow_up_at, now))
             # invited: the confirmation call is listed with the visits below
+    tasks.first_contacts.extend(_item(row, row.next_follow_up_at, now) for row in waiting)
     tasks.revisits.extend(_item(row, row.next_follow_up_at, now) for row in revisits)
     for row in visits:
         if row.expected_visit_at < day_end:

@@ -16,7 +16,7 @@ import pytest
 from nonebot.adapters.onebot.v11 import Bot, GroupMessageEvent, MessageEvent, PrivateMessageEvent
 from nonebug import App
 
-from desk import SYSTEM, Actor, Desk, LeadView, MemberView
+from desk import SYSTEM, Actor, Desk, FrozenClock, LeadView, MemberView
 from tests.bot.chat import ask, handler_errors, no_reply, reply_to
 from tests.bot.conftest import (
     CONSULTANT_QQ,
@@ -142,6 +142,18 @@ async def test_today_lists_the_consultants_tasks(app: App, desk: Desk) -> None:
     await new_lead(desk)
     assert await ask(app, dm(CONSULTANT_QQ, "今日")) == (
         "【今日任务 2026-11-27】共 1 项\n⚠ 首次联系（1）\n· #1 张先生 N级 11-27 周五 12:00"
+    )
+
+
+async def test_today_lists_a_lead_told_of_after_hours(
+    app: App, desk: Desk, desk_clock: FrozenClock
+) -> None:
+    """18:40 on a Sunday: the new-lead DM has just arrived, its first call is due
+    tomorrow morning, and 今日 (like tomorrow's digest) lists it to be called."""
+    desk_clock.set(at(12, 6, 18, 40))
+    await new_lead(desk)
+    assert await ask(app, dm(CONSULTANT_QQ, "今日")) == (
+        "【今日任务 2026-12-06】共 1 项\n⚠ 首次联系（1）\n· #1 张先生 N级 12-07 周一 11:00"
     )
 
 

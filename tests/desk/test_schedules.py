@@ -38,6 +38,20 @@ async def test_task_list_orders_work_by_urgency(desk: Desk, team: Team, clock: F
     assert (await desk.tasks_for(team.li.id)).total == 0
 
 
+async def test_a_lead_waiting_for_its_first_call_is_listed_before_it_falls_due(
+    desk: Desk, team: Team, clock: FrozenClock
+) -> None:
+    clock.set(local(2026, 12, 6, 18, 40))  # Sunday, after hours: first call due Monday
+    lead = (await desk.capture(channel="baidu", qq_id="50001", name="老赵")).lead
+    tasks = await desk.tasks_for(team.wang.id)
+    assert [(t.lead_id, t.due_at) for t in tasks.first_contacts] == [
+        (lead.id, local(2026, 12, 7, 11, 0))
+    ]
+    assert tasks.total == 1
+    await desk.follow_up(team.wang.actor(), lead.id, "已加微信")  # the first call is made
+    assert (await desk.tasks_for(team.wang.id)).total == 0
+
+
 async def test_digest_goes_out_once_a_day_even_across_restarts(
     tmp_path: Path, clock: FrozenClock, desk: Desk, team: Team
 ) -> None:
