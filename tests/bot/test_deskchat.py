@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ from tests.bot.conftest import (
     group_event,
     private_event,
 )
+from tests.desk.conftest import database_url
 
 pytestmark = pytest.mark.usefixtures("desk")  # every plugin reads the roster
 
@@ -266,6 +268,32 @@ async def test_defeat_request(app: App, desk: Desk) -> None:
     assert (lead.stage, lead.defeat_reason, lead.next_follow_up_at) == (
         "defeat_requested", "竞品 买了别家", None,
     )  # fmt: skip
+
+
+async def test_a_superusers_only_manager_hears_of_a_defeat_request(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot as started: SUPERUSERS (90001, the usual NoneBot way) and a roster
+    without managers. The 战败 request still reaches a manager, by QQ DM."""
+    from bot import desk_runtime
+
+    config = tmp_path / "started"
+    config.mkdir()
+    (config / "roster.toml").write_text(
+        f'[[member]]\nname = "王顾问"\nqq_id = "{CONSULTANT_QQ}"\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("DESK_CONFIG_DIR", str(config))
+    monkeypatch.setenv("DESK_DATABASE_URL", database_url(config))
+    monkeypatch.setattr(desk_runtime._Runtime, "settings", None)
+    started = await desk_runtime.start_desk(background=False)
+    try:
+        lead_id = await new_lead(started)
+        reply = await ask(app, dm(CONSULTANT_QQ, f"战败 {lead_id} 价格"))
+        assert reply == texts().DEFEAT_REQUESTED.format(lead_id=lead_id, category="价格")
+        told = [(i.kind, i.channel, i.address) for i in await started.claim_notifications()]
+        assert ("defeat_review", "qq", str(MANAGER_QQ)) in told, told
+    finally:
+        await desk_runtime.stop_desk()
 
 
 async def test_on_and_off_duty(app: App, desk: Desk) -> None:
