@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from nonebot.adapters.onebot.v11 import Bot, GroupMessageEvent, MessageEvent, PrivateMessageEvent
 from nonebug import App
+from sqlalchemy.exc import OperationalError
 
 from desk import SYSTEM, Actor, Desk, FrozenClock, LeadView, MemberView
-from tests.bot.chat import ask, handler_errors, no_reply, reply_to
+from tests.bot.chat import ask, database_locked, handler_errors, no_reply, reply_to
 from tests.bot.conftest import (
     CONSULTANT_QQ,
     MANAGER_QQ,
@@ -294,6 +295,31 @@ async def test_a_superusers_only_manager_hears_of_a_defeat_request(
         assert ("defeat_review", "qq", str(MANAGER_QQ)) in told, told
     finally:
         await desk_runtime.stop_desk()
+
+
+async def test_a_locked_database_gets_the_busy_reply_and_changes_nothing(
+    app: App, desk: Desk
+) -> None:
+    """"database is locked" after the busy timeout: the consultant is told to try
+    again, nothing claims the step was recorded, and nothing was."""
+    from bot.hooks import install_busy_reply
+    from bot.notify_texts import BUSY
+
+    install_busy_reply()
+    lead_id = await new_lead(desk)
+    before = await snapshot(desk)
+    errors = handler_errors()
+    async with database_locked(desk):
+        reply = await ask(
+            app, dm(CONSULTANT_QQ, f"跟进 {lead_id} 客户在比价 下次 明天上午10点"),
+            raises=OperationalError,
+        )  # fmt: skip
+    assert reply == BUSY
+    assert [type(e) for e in errors] == [OperationalError]
+    errors.clear()  # the handler did raise: that is what this test is about
+    assert await snapshot(desk) == before
+    # the lock gone, the same line is recorded
+    assert (await ask(app, dm(CONSULTANT_QQ, f"跟进 {lead_id} 客户在比价"))).startswith("已记录")
 
 
 async def test_on_and_off_duty(app: App, desk: Desk) -> None:
