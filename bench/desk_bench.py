@@ -140,6 +140,10 @@ RAW_TASKS_OVERDUE = (
     f"{TASK_COLS} WHERE consultant_id = ? AND {OPEN_DUE} AND next_follow_up_at < ? "
     "ORDER BY next_follow_up_at, id LIMIT ? OFFSET ?"
 )
+RAW_TASKS_WAITING = (
+    f"{TASK_COLS} WHERE consultant_id = ? AND stage = ? AND next_follow_up_at >= ? "
+    "ORDER BY next_follow_up_at, id LIMIT ? OFFSET ?"
+)
 RAW_TASKS_REVISITS = (
     f"{TASK_COLS} WHERE consultant_id = ? AND stage = ? AND next_follow_up_at >= ? "
     "AND next_follow_up_at < ? ORDER BY next_follow_up_at, id LIMIT ? OFFSET ?"
@@ -852,13 +856,14 @@ def table_sizes(path: Path) -> dict[str, int] | None:
 
 # -- 3. task list and reports ---------------------------------------------------------
 def raw_task_list(conn: sqlite3.Connection | Traced, member_id: int, b: dict) -> list[int]:
-    """What desk.tasks_for runs (roster.get, then tasks.task_list's four selects)."""
+    """What desk.tasks_for runs (roster.get, then tasks.task_list's five selects)."""
     conn.execute("BEGIN")
     conn.execute(RAW_MEMBER, (member_id,)).fetchone()
     m, lim = member_id, TASK_LIMIT
     rows = [
         conn.execute(RAW_TASKS_TODAY, (m, b["day_start"], b["day_end"], lim, 0)).fetchall(),
         conn.execute(RAW_TASKS_OVERDUE, (m, b["day_start"], lim, 0)).fetchall(),
+        conn.execute(RAW_TASKS_WAITING, (m, "new", b["day_end"], lim, 0)).fetchall(),
         conn.execute(RAW_TASKS_REVISITS, (m, "lost", b["revisit_start"], b["day_end"], lim, 0)).fetchall(),
         conn.execute(RAW_TASKS_VISITS, (m, "invited", "confirmed", b["day_start"], b["next_day_end"],
                                         lim, 0)).fetchall(),
@@ -877,13 +882,15 @@ def raw_funnel(conn: sqlite3.Connection | Traced, col: str, start: str, end: str
 
 
 def bucket_truth(conn: sqlite3.Connection, m: int, b: dict) -> dict[str, int]:
-    """What the four task selects would return without their LIMIT."""
+    """What the five task selects would return without their LIMIT."""
     q = lambda sql, *p: conn.execute(sql, p).fetchone()[0]  # noqa: E731
     return {
         "today": q(f"SELECT count(*) FROM leads WHERE consultant_id = ? AND {OPEN_DUE} AND "
                    "next_follow_up_at >= ? AND next_follow_up_at < ?", m, b["day_start"], b["day_end"]),
         "overdue": q(f"SELECT count(*) FROM leads WHERE consultant_id = ? AND {OPEN_DUE} AND "
                      "next_follow_up_at < ?", m, b["day_start"]),
+        "waiting": q("SELECT count(*) FROM leads WHERE consultant_id = ? AND stage = 'new' AND "
+                     "next_follow_up_at >= ?", m, b["day_end"]),
         "revisits": q("SELECT count(*) FROM leads WHERE consultant_id = ? AND stage = 'lost' AND "
                       "next_follow_up_at >= ? AND next_follow_up_at < ?", m, b["revisit_start"], b["day_end"]),
         "visits": q("SELECT count(*) FROM leads WHERE consultant_id = ? AND stage IN ('invited', "
@@ -959,7 +966,7 @@ async def bench_size(
     }  # fmt: skip
     conn = raw_connect(path)
     q = conn.execute
-    res["fetched"] = dict(zip(("today", "overdue", "revisits", "visits"), raw_task_list(conn, m0, bounds),
+    res["fetched"] = dict(zip(("today", "overdue", "waiting", "revisits", "visits"), raw_task_list(conn, m0, bounds),
                               strict=True))  # fmt: skip
     res["truth"] = bucket_truth(conn, m0, bounds)
 
@@ -1209,7 +1216,7 @@ async def main() -> None:
     for s in sizes:
         print(f"   {s['n']:,} leads, consultant 1's list: "
               + ", ".join(f"{k}={v}" for k, v in s["sample"].items()))  # fmt: skip
-        print("      rows the 4 selects fetched (LIMIT "
+        print("      rows the 5 selects fetched (LIMIT "
               f"{TASK_LIMIT}): " + ", ".join(f"{k}={v}" for k, v in s["fetched"].items())
               + "  | in the DB without the LIMIT: " + ", ".join(f"{k}={v}" for k, v in s["truth"].items()))  # fmt: skip
         print(

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from bot.adapters.wechat import WeChatConfigError, register_wechat
 from bot.dedupe import DedupeConfig
 from bot.desk_runtime import load_desk_settings, start_desk, stop_desk
-from bot.hooks import install_dedupe
+from bot.hooks import install_busy_reply, install_dedupe
 from bot.loader import StartupError, describe_error, load_bot_plugins
 from bot.prefilter import install_prefilter
 from bot.sending import SendingConfig, configure_sending
@@ -75,7 +75,7 @@ def export_desk_settings(driver: Driver) -> None:
 
 
 def install_runtime() -> None:
-    """The send queue and the duplicate-event filter, from validated settings."""
+    """The send queue, the duplicate-event filter and the busy reply, from validated settings."""
     problems = []
     for model in (SendingConfig, DedupeConfig):
         try:
@@ -86,6 +86,7 @@ def install_runtime() -> None:
         raise StartupError("\n".join(problems))
     configure_sending(nonebot.get_plugin_config(SendingConfig))
     install_dedupe(nonebot.get_plugin_config(DedupeConfig))
+    install_busy_reply()
     install_prefilter()
 
 

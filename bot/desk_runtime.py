@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+from nonebot import get_driver
 from nonebot.params import Depends
 
 from bot.adapters.wechat.delivery import wechat_delivery_loop, wechat_enabled
@@ -74,7 +75,11 @@ def rehearsal_clock() -> Clock | None:
 
 async def start_desk(*, background: bool = True) -> Desk:
     settings = _Runtime.settings or load_desk_settings()
-    desk = await Desk.open(settings, clock=rehearsal_clock(), roster_file=roster_file())
+    # SUPERUSERS are managers everywhere: the desk tells them what it tells roster managers.
+    desk = await Desk.open(
+        settings, clock=rehearsal_clock(), roster_file=roster_file(),
+        superusers=get_driver().config.superusers,
+    )  # fmt: skip
     _opened(desk)
     if background:
         _Runtime.stop = asyncio.Event()

@@ -37,6 +37,11 @@ async def _to_managers(
             uow, key=f"{key}:to:{manager.id}", kind=kind, payload=payload,
             member=manager, lead_id=lead_id, any_hour=any_hour,
         )  # fmt: skip
+    for qq in await roster.superuser_addresses(uow):
+        await outbox.enqueue(
+            uow, key=f"{key}:to:qq:{qq}", kind=kind, payload=payload,
+            channel="qq", address=qq, lead_id=lead_id, any_hour=any_hour,
+        )  # fmt: skip
 
 
 async def new_lead(

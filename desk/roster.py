@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -21,7 +23,8 @@ from desk.models import Member
 from desk.uow import UnitOfWork
 from desk.views import MemberView
 
-QQId = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{4,11}$")]
+QQ_ID_PATTERN = r"^[1-9][0-9]{4,11}$"
+QQId = Annotated[str, StringConstraints(pattern=QQ_ID_PATTERN)]
 
 
 class MemberSpec(BaseModel):
@@ -130,6 +133,20 @@ async def managers(uow: UnitOfWork) -> list[Member]:
         )
         uow.memo["managers"] = list((await uow.session.scalars(query)).all())
     return uow.memo["managers"]
+
+
+def superuser_ids(ids: Iterable[str]) -> tuple[str, ...]:
+    """The QQ ids among a front's superusers (other platforms' ids are no QQ address)."""
+    return tuple(sorted({str(i).strip() for i in ids if re.match(QQ_ID_PATTERN, str(i).strip())}))
+
+
+async def superuser_addresses(uow: UnitOfWork) -> list[str]:
+    """QQ ids of the superusers who are not told as an active roster manager: they
+    are managers too and get a manager's messages by QQ DM, each message once."""
+    if not uow.superusers:
+        return []
+    told = {m.qq_id for m in await managers(uow)}
+    return [qq for qq in uow.superusers if qq not in told]
 
 
 async def member_names(uow: UnitOfWork) -> dict[int, str]:

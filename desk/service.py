@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -56,8 +56,12 @@ def _retryable(exc: DBAPIError) -> bool:
 
 
 class Desk:
-    def __init__(self, settings: DeskSettings, db: Database, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: DeskSettings, db: Database, clock: Clock | None = None,
+        superusers: Iterable[str] = (),
+    ) -> None:  # fmt: skip
         self.settings = settings
+        self.superusers = roster.superuser_ids(superusers)
         self.db = db
         self.clock: Clock = clock or SystemClock()
         self.calendar = WorkCalendar(settings)
@@ -69,11 +73,14 @@ class Desk:
 
     @classmethod
     async def open(
-        cls, settings: DeskSettings, clock: Clock | None = None, roster_file: Path | None = None
-    ) -> Desk:
-        """Open the database, apply migrations, seed the roster from config."""
+        cls, settings: DeskSettings, clock: Clock | None = None, roster_file: Path | None = None,
+        superusers: Iterable[str] = (),
+    ) -> Desk:  # fmt: skip
+        """Open the database, apply migrations, seed the roster from config.
+        `superusers`: QQ ids the front treats as managers (NoneBot's SUPERUSERS);
+        they are told what roster managers are told."""
         db = open_database(settings.database_url, echo=settings.echo_sql)
-        desk = cls(settings, db, clock)
+        desk = cls(settings, db, clock, superusers)
         await migrate(db)
         specs = roster.load_roster_file(roster_file) if roster_file else []
         if specs:
@@ -89,14 +96,18 @@ class Desk:
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[UnitOfWork]:
         async with self.db.writer() as session, session.begin():
-            uow = UnitOfWork(session, self.clock.now(), self.settings, self.calendar)
+            uow = UnitOfWork(
+                session, self.clock.now(), self.settings, self.calendar, superusers=self.superusers
+            )
             yield uow
         await self.events.publish(uow.events)
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[UnitOfWork]:
         async with self.db.reader() as session, session.begin():
-            yield UnitOfWork(session, self.clock.now(), self.settings, self.calendar)
+            yield UnitOfWork(
+                session, self.clock.now(), self.settings, self.calendar, superusers=self.superusers
+            )
 
     async def _run(self, step: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         """A write use case, retried when a concurrent writer won a race: it took a

@@ -55,6 +55,9 @@ async def task_list(uow: UnitOfWork, member_id: int, day: date) -> TaskList:
     )
     today = await _rows(uow, mine, open_due, due >= day_start, due < day_end)
     overdue = await _rows(uow, mine, open_due, due < day_start)
+    # A lead the consultant was just told of waits for its first call even when
+    # that falls due after today (captured after hours): listed from the start.
+    waiting = await _rows(uow, mine, Lead.stage == "new", due >= day_end)
     revisits = await _rows(
         uow, mine, Lead.stage == "lost", due >= day_start - REVISIT_WINDOW, due < day_end
     )
@@ -72,6 +75,7 @@ async def task_list(uow: UnitOfWork, member_id: int, day: date) -> TaskList:
             elif row.stage != "invited":
                 bucket.append(_item(row, row.next_follow_up_at, now))
             # invited: the confirmation call is listed with the visits below
+    tasks.first_contacts.extend(_item(row, row.next_follow_up_at, now) for row in waiting)
     tasks.revisits.extend(_item(row, row.next_follow_up_at, now) for row in revisits)
     for row in visits:
         if row.expected_visit_at < day_end:
@@ -112,25 +116,34 @@ async def run_schedules(uow: UnitOfWork) -> int:
     members = (
         await uow.session.scalars(select(Member).where(Member.active.is_(True)).order_by(Member.id))
     ).all()
-    due: list[tuple[str, Member]] = []
+    due: list[tuple[str, Member | str]] = []  # (key, roster member or a superuser's QQ id)
     if cal.is_working_day(today) and local_time >= uow.settings.digests.consultant_digest_at:
         due += [
             (f"digest:{m.id}:{today.isoformat()}", m) for m in members if m.role == "consultant"
         ]
     if local_time >= uow.settings.digests.manager_report_at:
         due += [(f"report:{m.id}:{today.isoformat()}", m) for m in members if m.role == "manager"]
+        due += [
+            (f"report:qq:{qq}:{today.isoformat()}", qq)
+            for qq in await roster.superuser_addresses(uow)
+        ]
     # Most minutes everything is queued already: skip building what exists.
     queued = await outbox.existing_keys(uow, [key for key, _ in due])
     report: dict | None = None
-    for key, member in due:
+    for key, to in due:
         if key in queued:
             continue
-        if key.startswith("digest:"):
-            payload, kind = task_payload(await task_list(uow, member.id, today)), "daily_digest"
+        if isinstance(to, Member) and to.role == "consultant":
+            payload, kind = task_payload(await task_list(uow, to.id, today)), "daily_digest"
         else:
             report = report or await reports.daily_report(uow, today)
             payload, kind = report, "daily_report"
-        await outbox.enqueue(uow, key=key, kind=kind, payload=payload, member=member, any_hour=True)
+        if isinstance(to, Member):
+            await outbox.enqueue(uow, key=key, kind=kind, payload=payload, member=to, any_hour=True)
+        else:
+            await outbox.enqueue(
+                uow, key=key, kind=kind, payload=payload, channel="qq", address=to, any_hour=True
+            )
         count += 1
     count += await escalate_overdue_first_contacts(uow)
     await outbox.purge_finished(uow)

@@ -30,6 +30,9 @@ class UnitOfWork:
     events: list[LeadEvent] = field(default_factory=list)
     # Read-once facts for this transaction (e.g. the managers to notify).
     memo: dict[str, Any] = field(default_factory=dict)
+    # Managers by the front's configuration (NoneBot's SUPERUSERS), as QQ ids: told
+    # what roster managers are told, without being on the roster.
+    superusers: tuple[str, ...] = ()
 
     @property
     def dialect(self) -> str:

@@ -24,10 +24,11 @@ from nonebot.adapters.onebot.v11 import (
 from nonebot.adapters.onebot.v11.event import NoticeEvent
 from nonebug import App
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from desk import SYSTEM, Desk, FrozenClock
 from desk.store import UnitOfWork
-from tests.bot.chat import ask, handler_errors, no_reply, reply_to
+from tests.bot.chat import ask, database_locked, handler_errors, no_reply, reply_to
 from tests.bot.conftest import (
     CONSULTANT_QQ,
     MANAGER_QQ,
@@ -189,6 +190,23 @@ async def test_first_checkin_of_the_day(app: App, desk: Desk) -> None:
     assert reply == at_reply(OWNER, checkin_done(rank=1, points=5, streak=1, total=5))
     assert "签到成功！今日第1名" in reply.extract_plain_text()
     assert await points_of(desk, OWNER) == 5
+
+
+async def test_checkin_on_a_locked_database_gets_the_busy_reply(app: App, desk: Desk) -> None:
+    """In the group: no "签到成功", no points, and one short line to try again."""
+    from bot.hooks import install_busy_reply
+    from bot.notify_texts import BUSY
+
+    install_busy_reply()
+    errors = handler_errors()
+    async with database_locked(desk):
+        reply = await ask(app, say("签到"), raises=OperationalError)
+    assert reply == BUSY
+    assert [type(e) for e in errors] == [OperationalError]
+    errors.clear()  # the handler did raise: that is what this test is about
+    assert await points_of(desk, OWNER) == 0
+    again = await reply_to(app, say("签到"))  # the lock gone, it counts
+    assert "签到成功" in again.extract_plain_text()
 
 
 async def test_checkin_with_slash_and_a_greeting(app: App) -> None:

@@ -20,6 +20,7 @@ import pytest
 from nonebot.exception import ApiNotAvailable
 from nonebug import App
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bot.adapters.wechat import Bot as WeChatBot
 from bot.adapters.wechat import Event as WeChatEvent
@@ -27,7 +28,7 @@ from bot.adapters.wechat import ExternalChatChangeEvent, Message, MessageSegment
 from bot.adapters.wechat.event import MessageEvent as WeChatMessageEvent
 from desk import SYSTEM, Desk, FrozenClock, OutboxItem
 from desk.store import UnitOfWork
-from tests.bot.chat import _Anything, ask, handler_errors
+from tests.bot.chat import _Anything, _Expected, ask, database_locked, handler_errors
 from tests.bot.conftest import CONSULTANT_QQ, MANAGER_QQ, adapter, group_event
 
 pytestmark = pytest.mark.usefixtures("desk")
@@ -101,9 +102,13 @@ async def deliver(app: App, *events: WeChatEvent) -> None:
                 )
 
 
-async def wechat_ask(app: App, event: WeChatMessageEvent) -> str:
+async def wechat_ask(
+    app: App, event: WeChatMessageEvent, *, raises: type[Exception] | None = None
+) -> str:
     caught = _Anything()
     async with app.test_matcher() as ctx:
+        if raises is not None:  # a handler is expected to raise it: see tests.bot.chat
+            ctx.errors = _Expected(raises)
         ctx.receive_event(_bot(ctx, event), event)
         ctx.should_call_send(event, caught, result=[{"errcode": 0}])  # pyright: ignore[reportArgumentType]
     assert isinstance(caught.value, str), caught.value
@@ -319,3 +324,20 @@ def test_bad_links_name_the_key(tmp_path: Path, links: str, names: str) -> None:
     path.write_text(TOPICS + "[[wecom_groups]]\n" + links, encoding="utf-8")
     with pytest.raises(service().ConfigError, match=names.replace(".", r"\.")):
         service().load_config(path)
+
+
+async def test_a_wechat_message_on_a_locked_database_gets_the_busy_reply(
+    app: App, desk: Desk
+) -> None:
+    """The busy reply reaches WeChat senders too, as the plain text WeChat takes."""
+    from bot.hooks import install_busy_reply
+    from bot.notify_texts import BUSY
+
+    install_busy_reply()
+    errors = handler_errors()
+    async with database_locked(desk):
+        reply = await wechat_ask(app, oa_dm("这车落地多少钱"), raises=OperationalError)
+    assert reply == BUSY
+    assert [type(e) for e in errors] == [OperationalError]
+    errors.clear()  # the handler did raise: that is what this test is about
+    assert await desk.find_lead(wechat_openid=FOLLOWER) is None

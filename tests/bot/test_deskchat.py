@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,9 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from nonebot.adapters.onebot.v11 import Bot, GroupMessageEvent, MessageEvent, PrivateMessageEvent
 from nonebug import App
+from sqlalchemy.exc import OperationalError
 
-from desk import SYSTEM, Actor, Desk, LeadView, MemberView
-from tests.bot.chat import ask, handler_errors, no_reply, reply_to
+from desk import SYSTEM, Actor, Desk, FrozenClock, LeadView, MemberView
+from tests.bot.chat import ask, database_locked, handler_errors, no_reply, reply_to
 from tests.bot.conftest import (
     CONSULTANT_QQ,
     MANAGER_QQ,
@@ -28,6 +30,7 @@ from tests.bot.conftest import (
     group_event,
     private_event,
 )
+from tests.desk.conftest import database_url
 
 pytestmark = pytest.mark.usefixtures("desk")  # every plugin reads the roster
 
@@ -145,6 +148,18 @@ async def test_today_lists_the_consultants_tasks(app: App, desk: Desk) -> None:
     )
 
 
+async def test_today_lists_a_lead_told_of_after_hours(
+    app: App, desk: Desk, desk_clock: FrozenClock
+) -> None:
+    """18:40 on a Sunday: the new-lead DM has just arrived, its first call is due
+    tomorrow morning, and 今日 (like tomorrow's digest) lists it to be called."""
+    desk_clock.set(at(12, 6, 18, 40))
+    await new_lead(desk)
+    assert await ask(app, dm(CONSULTANT_QQ, "今日")) == (
+        "【今日任务 2026-12-06】共 1 项\n⚠ 首次联系（1）\n· #1 张先生 N级 12-07 周一 11:00"
+    )
+
+
 @pytest.mark.parametrize("ref", ["1", "#1", "＃1"])
 async def test_detail_shows_the_lead_and_its_timeline(app: App, desk: Desk, ref: str) -> None:
     await new_lead(desk, phone="13812345678")
@@ -254,6 +269,57 @@ async def test_defeat_request(app: App, desk: Desk) -> None:
     assert (lead.stage, lead.defeat_reason, lead.next_follow_up_at) == (
         "defeat_requested", "竞品 买了别家", None,
     )  # fmt: skip
+
+
+async def test_a_superusers_only_manager_hears_of_a_defeat_request(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot as started: SUPERUSERS (90001, the usual NoneBot way) and a roster
+    without managers. The 战败 request still reaches a manager, by QQ DM."""
+    from bot import desk_runtime
+
+    config = tmp_path / "started"
+    config.mkdir()
+    (config / "roster.toml").write_text(
+        f'[[member]]\nname = "王顾问"\nqq_id = "{CONSULTANT_QQ}"\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("DESK_CONFIG_DIR", str(config))
+    monkeypatch.setenv("DESK_DATABASE_URL", database_url(config))
+    monkeypatch.setattr(desk_runtime._Runtime, "settings", None)
+    started = await desk_runtime.start_desk(background=False)
+    try:
+        lead_id = await new_lead(started)
+        reply = await ask(app, dm(CONSULTANT_QQ, f"战败 {lead_id} 价格"))
+        assert reply == texts().DEFEAT_REQUESTED.format(lead_id=lead_id, category="价格")
+        told = [(i.kind, i.channel, i.address) for i in await started.claim_notifications()]
+        assert ("defeat_review", "qq", str(MANAGER_QQ)) in told, told
+    finally:
+        await desk_runtime.stop_desk()
+
+
+async def test_a_locked_database_gets_the_busy_reply_and_changes_nothing(
+    app: App, desk: Desk
+) -> None:
+    """"database is locked" after the busy timeout: the consultant is told to try
+    again, nothing claims the step was recorded, and nothing was."""
+    from bot.hooks import install_busy_reply
+    from bot.notify_texts import BUSY
+
+    install_busy_reply()
+    lead_id = await new_lead(desk)
+    before = await snapshot(desk)
+    errors = handler_errors()
+    async with database_locked(desk):
+        reply = await ask(
+            app, dm(CONSULTANT_QQ, f"跟进 {lead_id} 客户在比价 下次 明天上午10点"),
+            raises=OperationalError,
+        )  # fmt: skip
+    assert reply == BUSY
+    assert [type(e) for e in errors] == [OperationalError]
+    errors.clear()  # the handler did raise: that is what this test is about
+    assert await snapshot(desk) == before
+    # the lock gone, the same line is recorded
+    assert (await ask(app, dm(CONSULTANT_QQ, f"跟进 {lead_id} 客户在比价"))).startswith("已记录")
 
 
 async def test_on_and_off_duty(app: App, desk: Desk) -> None:

@@ -152,6 +152,17 @@ async def test_time_with_a_space_and_default_deadline(app: App) -> None:
     )
 
 
+async def test_saturday_said_on_a_sunday_is_the_coming_saturday(
+    app: App, desk_clock: FrozenClock
+) -> None:
+    desk_clock.set(at(12, 6, 18, 40))  # a Sunday evening: "周六" is no longer yesterday
+    reply = await ask(
+        app, group_msg("发起活动 试驾会 周六上午10点 店里 20人 截止 周五18点", MANAGER_QQ)
+    )
+    assert "时间：12月12日（周六）10:00\n" in reply, reply
+    assert "报名截止：12月11日（周五）18:00\n" in reply, reply
+
+
 async def test_same_create_message_twice_makes_one_event(app: App) -> None:
     first = group_msg(CREATE_TRIP, MANAGER_QQ)
     again = group_msg(CREATE_TRIP, MANAGER_QQ, message_id=first.message_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from desk import Desk, FrozenClock
+from desk import SYSTEM, Desk, FrozenClock
 from desk.tasks import TASK_LIMIT
 from tests.desk.conftest import Team, local, make_settings, outbox_rows
 
@@ -36,6 +36,20 @@ async def test_task_list_orders_work_by_urgency(desk: Desk, team: Team, clock: F
     assert [t.lead_id for t in tasks.visits_today] == [visiting.id]
     assert tasks.total == 5  # `later` is not due today
     assert (await desk.tasks_for(team.li.id)).total == 0
+
+
+async def test_a_lead_waiting_for_its_first_call_is_listed_before_it_falls_due(
+    desk: Desk, team: Team, clock: FrozenClock
+) -> None:
+    clock.set(local(2026, 12, 6, 18, 40))  # Sunday, after hours: first call due Monday
+    lead = (await desk.capture(channel="baidu", qq_id="50001", name="老赵")).lead
+    tasks = await desk.tasks_for(team.wang.id)
+    assert [(t.lead_id, t.due_at) for t in tasks.first_contacts] == [
+        (lead.id, local(2026, 12, 7, 11, 0))
+    ]
+    assert tasks.total == 1
+    await desk.follow_up(team.wang.actor(), lead.id, "已加微信")  # the first call is made
+    assert (await desk.tasks_for(team.wang.id)).total == 0
 
 
 async def test_digest_goes_out_once_a_day_even_across_restarts(
@@ -149,3 +163,40 @@ async def test_escalation_is_on_the_leads_timeline_and_reopening_rearms_it(desk:
     await desk.run_schedules()
     escalations = [r for r in await outbox_rows(desk) if r[0] == "first_contact_overdue"]
     assert len(escalations) == 2
+
+
+async def test_superusers_are_told_what_roster_managers_are_told(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """A manager configured only in SUPERUSERS (90009) gets the defeat review, the
+    escalation and the evening report by QQ DM; a superuser who is also a roster
+    manager (90001) is told once, as that member; a non-QQ id is no address."""
+    desk = await Desk.open(make_settings(tmp_path), clock, superusers={"90009", "90001", "wx_boss"})
+    try:
+        await desk.add_member(SYSTEM, name="张经理", role="manager", qq_id="90001")
+        wang = await desk.add_member(SYSTEM, name="王顾问", qq_id="10001")
+        lead = (await desk.capture(channel="baidu", qq_id="50001")).lead
+        await desk.request_defeat(wang.actor(), lead.id, "价格")
+        late = (await desk.capture(channel="baidu", qq_id="50002")).lead  # due 12:00
+        told = []
+        for hour in (12, 19, 19):  # escalations go out in working hours, reports at 19:00
+            clock.set(local(2026, 11, 27, hour, 1))
+            await desk.run_schedules()
+            told += [
+                (i.kind, i.channel, i.address, i.lead_id)
+                for i in await desk.claim_notifications(limit=100)
+                if i.address != "10001"
+            ]
+        assert sorted(told, key=str) == sorted(
+            [
+                ("defeat_review", "qq", "90001", lead.id),
+                ("defeat_review", "qq", "90009", lead.id),
+                ("first_contact_overdue", "qq", "90001", late.id),
+                ("first_contact_overdue", "qq", "90009", late.id),
+                ("daily_report", "qq", "90001", None),
+                ("daily_report", "qq", "90009", None),
+            ],
+            key=str,
+        )
+    finally:
+        await desk.close()
