@@ -29,11 +29,11 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import event as tally
 from hypothesis import strategies as st
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from desk import SYSTEM, Actor, Desk, DeskError, FrozenClock, LeadView, MemberView
 from desk.calendar import WorkCalendar
-from desk.models import Lead, LeadContact
+from desk.models import Lead, LeadContact, ProcessedEvent
 from desk.scheduling import confirmation_due
 from desk.settings import build_settings
 from tests.desk.conftest import START, make_settings
@@ -184,6 +184,13 @@ class Run:
         async with self.desk.db.reader() as s:
             return tuple((await s.execute(COUNTS_SQL)).one())
 
+    async def expired_event_keys(self) -> int:
+        cutoff = self.clock.now() - timedelta(
+            days=self.desk.settings.processed_events.retention_days
+        )
+        async with self.desk.db.reader() as s:
+            return await s.scalar(select(func.count()).where(ProcessedEvent.at < cutoff)) or 0
+
     def at(self, minutes: int | None) -> datetime | None:
         return None if minutes is None else self.clock.now() + timedelta(minutes=minutes)
 
@@ -239,6 +246,7 @@ class Run:
                 await self.desk.set_on_duty(self.roster.consultants[op[1]].id, op[2])
             else:
                 escalated = await self.first_contacts_to_escalate()
+                expired = await self.expired_event_keys()
                 await self.desk.run_schedules()
                 for lead_id in escalated:  # each overdue first contact: one 'escalated' entry
                     if lead_id in self.m.entries:
@@ -249,7 +257,10 @@ class Run:
                         self.m.base = (base[0], base[1] + 1, *base[2:])
             after = await self.counts()
             grew = len(escalated) if kind == "schedules" else 0
-            assert after[0] == before[0] and after[1] - before[1] == grew and after[3:] == before[3:]
+            # the schedules purge event keys past their retention, and nothing else
+            purged = expired if kind == "schedules" else 0
+            assert after[0] == before[0] and after[1] - before[1] == grew
+            assert after[3] == before[3] and after[4] == before[4] - purged
         elif self.m.lead_ids:
             await self.lifecycle(op)
         await self.check_load()
