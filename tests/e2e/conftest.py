@@ -7,7 +7,8 @@ until it listens, talk to it with the OneBot simulator, always kill it.
                                                     # client for the whole module
 
 Each bot runs in its own temporary working directory (no developer .env is
-read) with its own data location (DESK_DATABASE_URL). On failure, the bot's
+read) with its own data location (DESK_DATABASE_URL): a SQLite file there, or
+its own PostgreSQL database when DESK_TEST_POSTGRES_URL is set. On failure, the bot's
 log is in the assertion message or at `bot_server.log_path`.
 
 A desk bot (`write_desk_config` + `desk_env`) reads its config from a temporary
@@ -41,6 +42,7 @@ from bot.sim import ApiCall, OneBotClient, launcher
 from bot.sim.launcher import free_port
 from bot.sim.transcript import render_message
 from desk import DeskSettings, load_settings
+from tests.desk.conftest import database_url as desk_database_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "e2e-secret-token"
@@ -51,8 +53,10 @@ _self_ids = itertools.count(880001)
 
 
 def database_url(workdir: Path) -> str:
-    """Where a bot started in `workdir` keeps its desk (a restart reuses it)."""
-    return f"sqlite+aiosqlite:///{workdir / 'desk.db'}"
+    """Where a bot started in `workdir` keeps its desk (a restart reuses it):
+    `workdir/desk.db`, or with DESK_TEST_POSTGRES_URL set a PostgreSQL database of
+    its own (a copy of a migrated template, as for tests/desk)."""
+    return desk_database_url(workdir)
 
 
 def bot_env(

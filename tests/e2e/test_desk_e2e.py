@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+from sqlalchemy import text as sql
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.sim import OneBotClient, is_group_send
 from desk import Desk
@@ -21,6 +23,7 @@ from tests.e2e.conftest import (
     CONSULTANT_QQ,
     MANAGER_QQ,
     BotProcess,
+    database_url,
     desk_env,
     desk_settings,
     dms_to,
@@ -169,18 +172,27 @@ async def test_the_same_message_twice_makes_one_lead_and_one_dm(desk_qq: OneBotC
 # -- 5. crash safety ------------------------------------------------------------------------------
 
 
-def outbox_row(workdir: Path, key: str) -> tuple[str, int]:
-    with sqlite3.connect(f"file:{workdir / 'desk.db'}?mode=ro", uri=True) as db:
-        row = db.execute("SELECT status, attempts FROM outbox WHERE key = ?", (key,)).fetchone()
+async def outbox_row(workdir: Path, key: str) -> tuple[str, int]:
+    """(status, attempts) of an outbox row in the database of the bot in `workdir`."""
+    engine = create_async_engine(database_url(workdir))
+    try:
+        async with engine.connect() as conn:
+            query = sql("SELECT status, attempts FROM outbox WHERE key = :key")
+            row = (await conn.execute(query, {"key": key})).first()
+    finally:
+        await engine.dispose()
     assert row is not None, f"no outbox row {key}"
     return row[0], row[1]
 
 
-async def settled(check: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+async def settled(
+    check: Callable[[], Awaitable[bool]],
+    timeout: float = 5.0,  # noqa: ASYNC109
+) -> None:
     """Poll `check` (e.g. a database row another process updates) until it holds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not check():
+    while not await check():
         assert loop.time() < deadline, "not settled in time"
         await asyncio.sleep(0.1)
 
@@ -222,12 +234,16 @@ async def test_a_crash_loses_no_lead_and_sends_nothing_twice(tmp_path: Path) -> 
         bot = start_desk_bot(workdir, env)
         # No QQ client yet: the delivery loop runs but waits, it burns no attempt.
         await asyncio.sleep(QUIET_SECONDS + 0.5)
-        assert outbox_row(workdir, f"lead:{waiting}:new") == ("pending", 0), bot.log()
+        assert await outbox_row(workdir, f"lead:{waiting}:new") == ("pending", 0), bot.log()
 
         qq = OneBotClient(bot.ws_url, self_id=self_id, token=bot.token)
         await qq.connect()
         await wait_for_dm(qq, CONSULTANT_QQ, f"【新线索 #{waiting}】", "原话：下周想到店看车")
-        await settled(lambda: outbox_row(workdir, f"lead:{waiting}:new")[0] == "sent")
+
+        async def sent() -> bool:
+            return (await outbox_row(workdir, f"lead:{waiting}:new"))[0] == "sent"
+
+        await settled(sent)
 
         # The lead survived; the QQ client redelivers the old message after the
         # reconnect (the bot's in-memory duplicate filter is gone): still one effect.
