@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the tests need, then lints, type-checks and runs the suite
-# (the desk on SQLite); then runs the desk's tests and the features' service tests
-# (events, referral, activities: their own tables) again on a throwaway PostgreSQL
-# server (scripts/pg_test_server.sh) when this machine has one.
+# (the desk on SQLite); then runs the desk's tests, the features' service tests
+# (events, referral, activities: their own tables) and the end-to-end bot tests
+# (tests/e2e: each bot process on a database of its own) again on a throwaway
+# PostgreSQL server (scripts/pg_test_server.sh) when this machine has one.
 #   DESK_TEST_POSTGRES=auto  (default) the PostgreSQL run when the server binaries are
 #                            here and no pytest arguments were given
 #   DESK_TEST_POSTGRES=1     require it (CI, or CI=true): fail if it cannot run
@@ -35,7 +36,7 @@ trap 'exit 130' INT TERM HUP
 pg_env="$(bash scripts/pg_test_server.sh start)"
 eval "$pg_env"
 pg_dir="$DESK_TEST_POSTGRES_DIR"
-echo "PostgreSQL run: tests/desk and the features' service tests on ${DESK_TEST_POSTGRES_URL}"
+echo "PostgreSQL run: tests/desk, the features' service tests and tests/e2e on ${DESK_TEST_POSTGRES_URL}"
 .venv/bin/python -m pytest tests/desk tests/bot/test_activities_service.py \
   tests/bot/test_events_service.py tests/bot/test_referral_service.py \
-  tests/bot/test_referral_wechat_service.py -m "not sqlite_only"
+  tests/bot/test_referral_wechat_service.py tests/e2e -m "not sqlite_only"

@@ -769,4 +769,12 @@ def test_config_dir_without_the_file_uses_the_default(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DESK_CONFIG_DIR", str(tmp_path))
-    assert service().load_config() == service().load_config(service().DEFAULT_CONFIG_PATH)
+    cfg = service().load_config()  # config/activities.toml's values:
+    assert cfg.checkin.base_points == 5 and cfg.topics.max_chars == 200
+    assert cfg.topics.defaults[0] == "用车心得：说说你的爱车最让你满意的一点"
+    assert len(cfg.topics.defaults) == 7
+    (tmp_path / "activities.toml").write_text(
+        "[checkin]\nbase_points = 8\n[topics]\ndefaults = ['只有一个话题']\n", encoding="utf-8"
+    )
+    cfg = service().load_config()  # the directory's own file, once it has one
+    assert (cfg.checkin.base_points, cfg.topics.defaults) == (8, ["只有一个话题"])

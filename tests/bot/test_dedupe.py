@@ -84,11 +84,11 @@ def test_deduplicator_lets_unkeyed_events_through() -> None:
 @pytest.mark.usefixtures("desk")  # 帮助 reads the roster
 async def test_preprocessor_drops_the_second_copy(app: App) -> None:
     from bot.hooks import install_dedupe, uninstall_dedupe
-    from bot.plugins.help import help_command, help_text
+    from bot.plugins.help import help_command
 
     install_dedupe()
     try:
-        event = group_event("帮助", message_id=424242)
+        event = group_event("帮助 签到", message_id=424242)
         async with app.test_matcher(help_command) as ctx:
             bot = ctx.create_bot(base=Bot, adapter=adapter(), self_id=str(SELF_ID))
             ctx.receive_event(bot, event)
@@ -96,7 +96,9 @@ async def test_preprocessor_drops_the_second_copy(app: App) -> None:
                 "send_group_msg",
                 {
                     "group_id": event.group_id,
-                    "message": Message(MessageSegment.text(help_text({"member"}))),
+                    "message": Message(
+                        MessageSegment.text("签到 —— 每天签到（群内）\n—— 来自「测试插件」")
+                    ),
                 },
                 result={"message_id": 1},
             )

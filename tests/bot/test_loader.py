@@ -20,13 +20,13 @@ def test_describe_validation_error_names_env_keys() -> None:
 
 def test_describe_other_errors() -> None:
     assert describe_error(FileNotFoundError("config/x.toml")) == "FileNotFoundError: config/x.toml"
-    try:
-        try:
-            Limits(send_group_rate=-1)
-        except ValidationError as exc:
-            raise RuntimeError("bad intent.toml") from exc
-    except RuntimeError as exc:
-        assert "SEND_GROUP_RATE" in describe_error(exc)
+    with pytest.raises(ValidationError) as info:
+        Limits(send_group_rate=-1)
+    wrapped = RuntimeError("bad intent.toml")
+    wrapped.__cause__ = info.value  # as `raise RuntimeError(...) from exc` leaves it
+    assert describe_error(wrapped) == (
+        "bad intent.toml (invalid config: SEND_GROUP_RATE: Input should be greater than 0)"
+    )
 
 
 def test_plugin_modules_skips_private_names() -> None:

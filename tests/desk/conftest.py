@@ -16,7 +16,7 @@ import hashlib
 import os
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -146,14 +146,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if sqlite_only:
         config.hook.pytest_deselected(items=sqlite_only)
         items[:] = [item for item in items if not item.get_closest_marker("sqlite_only")]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _drop_postgres_databases() -> Iterator[None]:
-    yield
-    # a throwaway cluster (scripts/pg_test_server.sh) is deleted whole, faster than dropping each
-    if _postgres is not None and not os.environ.get("DESK_TEST_POSTGRES_DIR"):
-        _postgres.drop_all()
 
 
 @pytest.fixture

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from desk import Desk, FrozenClock
-from tests.desk.conftest import Team, local, outbox_rows
+from pathlib import Path
+
+from desk import SYSTEM, Desk, FrozenClock
+from tests.desk.conftest import Team, local, make_settings, outbox_rows
 
 
 async def test_claim_then_sent_is_never_claimed_again(desk: Desk, team: Team) -> None:
@@ -20,12 +22,11 @@ async def test_failed_send_retries_with_backoff_then_gives_up(
     desk: Desk, team: Team, clock: FrozenClock
 ) -> None:
     await desk.capture(channel="qq_group:1", qq_id="55555")
-    cfg = desk.settings.outbox
-    for attempt in range(1, cfg.max_attempts):
+    # the defaults: 6 attempts, waits doubling from 30 s
+    for attempt, backoff in enumerate([30, 60, 120, 240, 480], start=1):
         [item] = await desk.claim_notifications()
         assert item.attempts == attempt
         await desk.notification_failed(item.id, "bot offline")
-        backoff = min(cfg.backoff_base_seconds * 2 ** (attempt - 1), cfg.backoff_max_seconds)
         clock.advance(seconds=backoff - 1)
         assert await desk.claim_notifications() == []  # still backing off
         clock.advance(seconds=1)
@@ -34,6 +35,23 @@ async def test_failed_send_retries_with_backoff_then_gives_up(
     clock.advance(days=1)
     assert await desk.claim_notifications() == []
     assert await outbox_rows(desk) == [("new_lead", "10001", "dead")]
+
+
+async def test_backoff_stops_growing_at_its_cap(tmp_path: Path, clock: FrozenClock) -> None:
+    outbox = {"max_attempts": 5, "backoff_base_seconds": 1000, "backoff_max_seconds": 3600}
+    desk = await Desk.open(make_settings(tmp_path / "capped", outbox=outbox), clock)
+    try:
+        await desk.add_member(SYSTEM, name="王顾问", qq_id="10001")
+        await desk.capture(channel="qq_group:1", qq_id="55555")
+        for backoff in [1000, 2000, 3600, 3600]:
+            [item] = await desk.claim_notifications()
+            await desk.notification_failed(item.id, "bot offline")
+            clock.advance(seconds=backoff - 1)
+            assert await desk.claim_notifications() == []
+            clock.advance(seconds=1)
+        assert len(await desk.claim_notifications()) == 1
+    finally:
+        await desk.close()
 
 
 async def test_timed_out_send_is_not_retried(desk: Desk, team: Team, clock: FrozenClock) -> None:

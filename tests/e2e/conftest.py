@@ -7,7 +7,8 @@ until it listens, talk to it with the OneBot simulator, always kill it.
                                                     # client for the whole module
 
 Each bot runs in its own temporary working directory (no developer .env is
-read) with its own data location (DESK_DATABASE_URL). On failure, the bot's
+read) with its own data location (DESK_DATABASE_URL): a SQLite file there, or
+its own PostgreSQL database when DESK_TEST_POSTGRES_URL is set. On failure, the bot's
 log is in the assertion message or at `bot_server.log_path`.
 
 A desk bot (`write_desk_config` + `desk_env`) reads its config from a temporary
@@ -37,10 +38,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.sim import ApiCall, OneBotClient, launcher
+from bot.sim import ApiCall, OneBotClient, is_group_send, launcher
+from bot.sim.client import GROUP_SEND_ACTIONS
 from bot.sim.launcher import free_port
 from bot.sim.transcript import render_message
 from desk import DeskSettings, load_settings
+from tests.desk.conftest import database_url as desk_database_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "e2e-secret-token"
@@ -51,8 +54,10 @@ _self_ids = itertools.count(880001)
 
 
 def database_url(workdir: Path) -> str:
-    """Where a bot started in `workdir` keeps its desk (a restart reuses it)."""
-    return f"sqlite+aiosqlite:///{workdir / 'desk.db'}"
+    """Where a bot started in `workdir` keeps its desk (a restart reuses it):
+    `workdir/desk.db`, or with DESK_TEST_POSTGRES_URL set a PostgreSQL database of
+    its own (a copy of a migrated template, as for tests/desk)."""
+    return desk_database_url(workdir)
 
 
 def bot_env(
@@ -313,5 +318,50 @@ async def wait_for_dm(
     return message_text(call)
 
 
-def dms_to(qq: OneBotClient, user_id: int, after: int = 0) -> list[str]:
-    return [message_text(c) for c in qq.calls[after:] if is_dm_to(c, user_id)]
+def dms_to(qq: OneBotClient, user_id: int, after: int = 0, before: int | None = None) -> list[str]:
+    return [message_text(c) for c in qq.calls[after:before] if is_dm_to(c, user_id)]
+
+
+# -- markers: "nothing more was sent" without a fixed wait ------------------------------
+
+MARKER_QUESTION = "帮助 签到"
+MARKER_GROUP = 555999  # where the outbox marker's prospects ask
+_marker_users = itertools.count(39001)
+
+
+def is_marker_reply(text: str) -> bool:
+    """The answer to MARKER_QUESTION (帮助 for one command names its plugin)."""
+    return text.startswith("签到 ——") and "—— 来自「" in text
+
+
+async def group_marker(qq: OneBotClient, group_id: int, timeout: float = 15.0) -> int:  # noqa: ASYNC109
+    """Ask 帮助 签到 in `group_id` and wait for the answer; returns its index in
+    `qq.calls`. Messages are handled in the order they arrive and a group's
+    posts leave its send queue in order, so any post caused by a message sent
+    before the marker comes before this answer."""
+    mark = qq.mark()
+    await qq.send_group_message(group_id, next(_marker_users), MARKER_QUESTION, nickname="标记")
+    call = await qq.wait_for_call(
+        GROUP_SEND_ACTIONS,
+        lambda c: is_group_send(c, group_id) and is_marker_reply(message_text(c)),
+        timeout,
+        after=mark,
+    )
+    return qq.calls.index(call)
+
+
+async def outbox_marker(qq: OneBotClient, timeout: float = 15.0) -> int:  # noqa: ASYNC109
+    """A new prospect asks in MARKER_GROUP; waits for the consultant's new-lead DM
+    about it and returns its index in `qq.calls`. The outbox sends in the order
+    things were queued, so any DM queued before the marker came before it."""
+    user = next(_marker_users)
+    text = f"标记{user}：这车多少钱？"
+    mark = qq.mark()
+    await qq.send_group_message(MARKER_GROUP, user, text, nickname="标记")
+    call = await qq.wait_for_call(
+        ("send_private_msg", "send_msg"),
+        lambda c: is_dm_to(c, CONSULTANT_QQ) and f"原话：{text}" in message_text(c),
+        timeout,
+        after=mark,
+    )
+    return qq.calls.index(call)

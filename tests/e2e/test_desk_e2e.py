@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+from sqlalchemy import text as sql
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.sim import OneBotClient, is_group_send
 from desk import Desk
@@ -21,18 +23,20 @@ from tests.e2e.conftest import (
     CONSULTANT_QQ,
     MANAGER_QQ,
     BotProcess,
+    database_url,
     desk_env,
     desk_settings,
     dms_to,
+    group_marker,
     message_text,
     midday_timezone,
+    outbox_marker,
     start_desk_bot,
     wait_for_dm,
     write_desk_config,
 )
 
 TIMEOUT = 15.0  # for anything the bot should do within a second or two
-QUIET_SECONDS = 2.0  # how long "nothing more happens" is watched (2 delivery rounds)
 GROUP = 555001
 PHONE = "13812345678"
 _NEW_LEAD = re.compile(r"【新线索 #(\d+)】")
@@ -61,8 +65,10 @@ async def command(qq: OneBotClient, user_id: int, text: str, *expect: str) -> st
     return await wait_for_dm(qq, user_id, *expect, after=mark, timeout=TIMEOUT)
 
 
-def group_texts(qq: OneBotClient, group: int | None = None, after: int = 0) -> list[str]:
-    return [message_text(c) for c in qq.calls[after:] if is_group_send(c, group)]
+def group_texts(
+    qq: OneBotClient, group: int | None = None, after: int = 0, before: int | None = None
+) -> list[str]:
+    return [message_text(c) for c in qq.calls[after:before] if is_group_send(c, group)]
 
 
 def assert_no_phone_in_groups(qq: OneBotClient, phone: str = PHONE) -> None:
@@ -93,9 +99,10 @@ async def test_intent_in_a_group_reaches_the_consultant(desk_qq: OneBotClient) -
     await qq.send_group_message(GROUP, 30001, "周末能试驾吗？", nickname="小王")
     returned = await wait_for_dm(qq, CONSULTANT_QQ, f"#{lead}", "原话：周末能试驾吗？", after=again)
     assert "【撞单】" in returned, returned
-    await asyncio.sleep(QUIET_SECONDS)
-    assert len(group_texts(qq, GROUP, after=mark)) == 1, group_texts(qq, GROUP, after=mark)
-    assert not [t for t in dms_to(qq, CONSULTANT_QQ, after=again) if "【新线索" in t]
+    group_end, dms_end = await group_marker(qq, GROUP), await outbox_marker(qq)
+    replies = group_texts(qq, GROUP, after=mark, before=group_end)
+    assert len(replies) == 1, replies
+    assert not [t for t in dms_to(qq, CONSULTANT_QQ, again, dms_end) if "【新线索" in t]
     assert_no_phone_in_groups(qq)
 
 
@@ -156,11 +163,12 @@ async def test_the_same_message_twice_makes_one_lead_and_one_dm(desk_qq: OneBotC
     dm = await wait_for_dm(qq, CONSULTANT_QQ, "【新线索 #", f"原话：{text}", after=mark)
     lead = lead_no(dm)
     await qq.wait_for_group_reply(GROUP, TIMEOUT, after=mark)
-    await asyncio.sleep(QUIET_SECONDS)
+    group_end, dms_end = await group_marker(qq, GROUP), await outbox_marker(qq)
 
-    about_it = [t for t in dms_to(qq, CONSULTANT_QQ, after=mark) if f"#{lead}" in t or text in t]
+    dms = dms_to(qq, CONSULTANT_QQ, mark, dms_end)
+    about_it = [t for t in dms if f"#{lead}" in t or text in t]
     assert about_it == [dm], about_it  # no second new lead, no 撞单
-    assert len(group_texts(qq, GROUP, after=mark)) == 1
+    assert len(group_texts(qq, GROUP, after=mark, before=group_end)) == 1
     detail = await command(qq, CONSULTANT_QQ, f"线索 {lead}", f"#{lead}", "—— 记录 ——")
     timeline = detail.split("—— 记录 ——")[1]
     assert timeline.count("新建") == 1 and "撞单" not in timeline, detail
@@ -169,18 +177,27 @@ async def test_the_same_message_twice_makes_one_lead_and_one_dm(desk_qq: OneBotC
 # -- 5. crash safety ------------------------------------------------------------------------------
 
 
-def outbox_row(workdir: Path, key: str) -> tuple[str, int]:
-    with sqlite3.connect(f"file:{workdir / 'desk.db'}?mode=ro", uri=True) as db:
-        row = db.execute("SELECT status, attempts FROM outbox WHERE key = ?", (key,)).fetchone()
+async def outbox_row(workdir: Path, key: str) -> tuple[str, int]:
+    """(status, attempts) of an outbox row in the database of the bot in `workdir`."""
+    engine = create_async_engine(database_url(workdir))
+    try:
+        async with engine.connect() as conn:
+            query = sql("SELECT status, attempts FROM outbox WHERE key = :key")
+            row = (await conn.execute(query, {"key": key})).first()
+    finally:
+        await engine.dispose()
     assert row is not None, f"no outbox row {key}"
     return row[0], row[1]
 
 
-async def settled(check: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+async def settled(
+    check: Callable[[], Awaitable[bool]],
+    timeout: float = 5.0,  # noqa: ASYNC109
+) -> None:
     """Poll `check` (e.g. a database row another process updates) until it holds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not check():
+    while not await check():
         assert loop.time() < deadline, "not settled in time"
         await asyncio.sleep(0.1)
 
@@ -220,14 +237,19 @@ async def test_a_crash_loses_no_lead_and_sends_nothing_twice(tmp_path: Path) -> 
         waiting = queued.lead.id
 
         bot = start_desk_bot(workdir, env)
-        # No QQ client yet: the delivery loop runs but waits, it burns no attempt.
-        await asyncio.sleep(QUIET_SECONDS + 0.5)
-        assert outbox_row(workdir, f"lead:{waiting}:new") == ("pending", 0), bot.log()
+        # No QQ client yet: the delivery loop (started before the bot listens) runs
+        # but waits; it burns no attempt: the one that goes out later is the first.
+        assert await outbox_row(workdir, f"lead:{waiting}:new") == ("pending", 0), bot.log()
 
         qq = OneBotClient(bot.ws_url, self_id=self_id, token=bot.token)
         await qq.connect()
         await wait_for_dm(qq, CONSULTANT_QQ, f"【新线索 #{waiting}】", "原话：下周想到店看车")
-        await settled(lambda: outbox_row(workdir, f"lead:{waiting}:new")[0] == "sent")
+
+        async def sent() -> bool:
+            return (await outbox_row(workdir, f"lead:{waiting}:new"))[0] == "sent"
+
+        await settled(sent)
+        assert await outbox_row(workdir, f"lead:{waiting}:new") == ("sent", 1), bot.log()
 
         # The lead survived; the QQ client redelivers the old message after the
         # reconnect (the bot's in-memory duplicate filter is gone): still one effect.
@@ -236,14 +258,16 @@ async def test_a_crash_loses_no_lead_and_sends_nothing_twice(tmp_path: Path) -> 
         replay = qq.mark()
         await qq.send_event(original)
         assert original["message_id"] == first
-        await asyncio.sleep(QUIET_SECONDS)
+        group_end, dms_end = await group_marker(qq, GROUP), await outbox_marker(qq)
 
         # Nothing was sent twice: not the old DM, no 撞单, no second group reply.
         again = [
-            t for t in dms_to(qq, CONSULTANT_QQ) if f"【新线索 #{lead}】" in t or "【撞单】" in t
+            t
+            for t in dms_to(qq, CONSULTANT_QQ, before=dms_end)
+            if f"【新线索 #{lead}】" in t or "【撞单】" in t
         ]
         assert again == [], again
-        assert group_texts(qq, GROUP, after=replay) == []
+        assert group_texts(qq, GROUP, after=replay, before=group_end) == []
         detail = await command(qq, CONSULTANT_QQ, f"线索 {lead}", f"#{lead}", "—— 记录 ——")
         assert "撞单" not in detail, detail
     except BaseException:

@@ -3,7 +3,6 @@ client on the reverse WebSocket (spec §4, §5)."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -11,10 +10,9 @@ from websockets.exceptions import InvalidStatus
 
 from bot.sim import OneBotClient, is_group_send
 from bot.sim.transcript import render_message
-from tests.e2e.conftest import BotProcess, run_bot_until_exit, write_desk_config
+from tests.e2e.conftest import BotProcess, group_marker, run_bot_until_exit, write_desk_config
 
 REPLY_TIMEOUT = 15.0
-QUIET_SECONDS = 1.5  # how long "no (second) reply" is watched for
 
 
 @pytest.mark.parametrize("token", [None, "wrong-token"])
@@ -45,8 +43,8 @@ async def test_the_same_message_delivered_twice_is_answered_once(qq: OneBotClien
         await qq.send_group_message(223344, 20002, "/帮助", nickname="李四", message_id=message_id)
     await qq.send_group_message(223344, 20003, "帮助我看看这台车", nickname="王五")  # chat
     await qq.wait_for_group_reply(223344, REPLY_TIMEOUT, after=mark)
-    await asyncio.sleep(QUIET_SECONDS)
-    replies = [c for c in qq.calls_since(mark) if is_group_send(c, 223344)]
+    end = await group_marker(qq, 223344)
+    replies = [c for c in qq.calls[mark:end] if is_group_send(c, 223344)]
     assert len(replies) == 1, [render_message(c.params.get("message")) for c in replies]
 
 

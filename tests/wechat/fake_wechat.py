@@ -4,6 +4,7 @@ Tokens are issued per credential and checked per endpoint the way WeChat does:
 an unknown or revoked token gets 40014, another credential's token 48002
 (api forbidden) - so a test sees whether the adapter used the right secret.
 Every request is recorded (`calls`); `delays[path]` slows an endpoint down,
+`hold(path)` keeps its answers back until `release(path)` (a timeout test),
 `user_errors[touser]` makes sends to that user fail with that code,
 `group_chats[chat_id]` is the `group_chat` groupchat/get answers for that chat
 (e.g. members with the `state` of the join way they came through).
@@ -51,6 +52,7 @@ class FakeWeChat:
         self.calls: list[Call] = []
         self.tokens: dict[str, str] = {}  # token -> credential
         self.delays: dict[str, float] = {}
+        self.held: dict[str, threading.Event] = {}
         self.user_errors: dict[str, int] = {}
         self.group_chats: dict[str, dict[str, Any]] = {}
         self.expires_in = 7200
@@ -87,7 +89,19 @@ class FakeWeChat:
         with self._lock:
             self.tokens.clear()
 
+    def hold(self, path: str) -> None:
+        with self._lock:
+            self.held[path] = threading.Event()
+
+    def release(self, path: str) -> None:
+        with self._lock:
+            held = self.held.pop(path, None)
+        if held is not None:
+            held.set()
+
     def reset(self) -> None:
+        for path in list(self.held):
+            self.release(path)
         with self._lock:
             self.calls.clear()
             self.delays.clear()
@@ -176,8 +190,11 @@ class FakeWeChat:
                 with fake._lock:
                     fake.calls.append(call)
                     delay = fake.delays.get(parts.path, 0.0)
+                    held = fake.held.get(parts.path)
                 if delay:
                     time.sleep(delay)
+                if held is not None:
+                    held.wait(60)
                 data = json.dumps(fake.answer(call), ensure_ascii=False).encode("utf-8")
                 try:
                     self.send_response(200)

@@ -4,6 +4,8 @@ over its WeChat callbacks, and waiting for what it sends the fake WeChat API."""
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from desk import Desk
 from tests.e2e.conftest import BotProcess, desk_env, midday_timezone, write_desk_config
 from tests.wechat.callbacks import settings_env
 from tests.wechat.fake_wechat import Call, FakeWeChat
@@ -63,6 +66,39 @@ async def wait_for(
         await asyncio.sleep(0.05)
     seen = [c.body for c in fake.requests_to(path, since)]
     raise AssertionError(f"no matching {path} call in {timeout}s; saw {seen}\n{bot.log()}")
+
+
+def calls_to(fake: FakeWeChat, path: str, since: int, before: int) -> list[Call]:
+    """The calls to `path` from index `since` up to (not including) `before`."""
+    with fake._lock:  # pyright: ignore[reportPrivateUsage]
+        return [c for c in fake.calls[since:before] if c.path == path]
+
+
+SEND_PATHS = {
+    "wecom": "/cgi-bin/message/send",
+    "wechat_oa": "/cgi-bin/message/custom/send",
+    "wecom_group": "/cgi-bin/externalcontact/add_msg_template",
+}
+_markers = itertools.count(1)
+
+
+async def outbox_marker(
+    fake: FakeWeChat, bot: BotProcess, desk: Desk, channel: str, address: str,
+    sender: str | None = None,
+) -> int:  # fmt: skip
+    """Queue a message to `address` on `channel` in the bot's outbox and wait until it
+    has gone out; returns the index of its call in `fake.calls`. The outbox sends in
+    the order things were queued: anything queued before went out before it (so "no
+    second DM" is checked up to the marker, not for a fixed while)."""
+    text = f"【测试标记 {next(_markers)}】"
+    payload = {"text": text} | ({"sender": sender} if sender else {})  # a mass-send's owner
+    await desk.notify(key=f"test-marker:{text}", kind="test_marker", channel=channel,
+                      address=address, payload=payload, any_hour=True)  # fmt: skip
+    call = await wait_for(
+        fake, SEND_PATHS[channel], lambda c: text in json.dumps(c.body, ensure_ascii=False), 0, bot
+    )
+    with fake._lock:  # pyright: ignore[reportPrivateUsage]
+        return fake.calls.index(call)
 
 
 def linked_groups_env(

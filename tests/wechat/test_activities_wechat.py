@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
@@ -36,7 +35,7 @@ from tests.e2e.conftest import (
 )
 from tests.wechat.callbacks import external_chat_change, settings_env, wecom_post
 from tests.wechat.fake_wechat import AGENT_ID, CORP_ID, Call, FakeWeChat
-from tests.wechat.live import linked_groups_env, post, wait_for
+from tests.wechat.live import calls_to, linked_groups_env, outbox_marker, post, wait_for
 
 START = datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 CHAT = "wrOgQhDgAAAcwMTB7KRzUTDbfbBRAAAA"
@@ -227,7 +226,7 @@ async def recorded_changes(uow: UnitOfWork) -> list[tuple[str, str, str]]:
 
 
 async def test_a_topic_reaches_the_linked_customer_group(
-    real_bot: BotProcess, fake_server: FakeWeChat
+    real_bot: BotProcess, env: dict[str, str], fake_server: FakeWeChat
 ) -> None:
     mark = fake_server.mark()
     async with connected(real_bot) as qq:
@@ -240,8 +239,14 @@ async def test_a_topic_reaches_the_linked_customer_group(
     assert call.body is not None
     assert (call.body["chat_type"], call.body["sender"]) == ("group", "zhangsan")
     assert "冬季保养经验" in call.body["text"]["content"]
-    await asyncio.sleep(1.5)  # the next delivery rounds create no second task
-    assert len(fake_server.requests_to(TEMPLATE, mark)) == 1
+    desk = await Desk.open(desk_settings(real_bot.workdir, env))
+    try:  # a later mass-send task through the outbox: no second topic task before it
+        end = await outbox_marker(
+            fake_server, real_bot, desk, "wecom_group", CHAT, sender="zhangsan"
+        )
+    finally:
+        await desk.close()
+    assert len(calls_to(fake_server, TEMPLATE, mark, end)) == 1
 
 
 async def test_a_lead_leaving_the_customer_group_is_told_to_the_consultant(
@@ -267,14 +272,15 @@ async def test_a_lead_leaving_the_customer_group_is_told_to_the_consultant(
         mark, real_bot,
     )  # fmt: skip
     assert "退出了车主群" in call.body["text"]["content"]  # pyright: ignore[reportOptionalSubscript]
-    await asyncio.sleep(1.5)
-    told = [
-        c for c in fake_server.requests_to(WECOM_SEND, mark)
-        if f"【客户动态 #{lead.id}】" in str((c.body or {}).get("text"))
-    ]  # fmt: skip
-    assert len(told) == 1
     desk = await Desk.open(desk_settings(real_bot.workdir, env))
     try:
+        # a later DM through the outbox: the retry queued no second one before it
+        end = await outbox_marker(fake_server, real_bot, desk, "wecom", CONSULTANT)
+        told = [
+            c for c in calls_to(fake_server, WECOM_SEND, mark, end)
+            if f"【客户动态 #{lead.id}】" in str((c.body or {}).get("text"))
+        ]  # fmt: skip
+        assert len(told) == 1
         timeline = (await desk.lead(SYSTEM, lead.id)).timeline
         recorded = await desk.read(recorded_changes)
     finally:

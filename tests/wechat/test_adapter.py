@@ -55,7 +55,11 @@ class Running:
         return await self.client.get(path, query_string=query)
 
     async def settle(self) -> None:
-        await asyncio.sleep(0.05)  # background handling
+        """Until the adapter's background work (the start-up token check, the
+        handling of each callback) has finished."""
+        async with asyncio.timeout(10):
+            while self.adapter._tasks:  # pyright: ignore[reportPrivateUsage]
+                await asyncio.gather(*self.adapter._tasks)  # pyright: ignore[reportPrivateUsage]
 
 
 @pytest.fixture

@@ -110,34 +110,80 @@ def test_oa_plaintext_mode_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "reason"),
     [
-        b"",
-        b"not xml at all",
-        b"<xml><Encrypt></Encrypt></xml>",
-        b"<root><Encrypt>abc</Encrypt></root>",
-        b"<xml><Encrypt>abc</Encrypt>",
-        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><xml><Encrypt>&a;</Encrypt></xml>',
-        b"\xff\xfe<xml/>",
-        b"<xml>" + b"A" * (callback.MAX_BODY_BYTES + 1) + b"</xml>",
+        (b"", "malformed XML: ExpatError"),
+        (b"not xml at all", "malformed XML: ExpatError"),
+        (b"<xml><Encrypt></Encrypt></xml>", "no Encrypt element"),
+        (b"<root><Encrypt>abc</Encrypt></root>", "XML without an <xml> root"),
+        (b"<xml><Encrypt>abc</Encrypt>", "malformed XML: ExpatError"),
+        (b"\xff\xfe<xml/>", "body is not UTF-8"),
     ],
 )
-def test_malformed_bodies_are_refused(body: bytes) -> None:
+def test_malformed_bodies_are_refused(body: bytes, reason: str) -> None:
     query, _ = wecom_post(wecom_text("zhangsan", "hi"))
-    assert refused(WECOM.open, query, body)
+    assert refused(WECOM.open, query, body) == reason
+
+
+def _signed_body(encrypted: str, before: str = "") -> tuple[dict[str, str], bytes]:
+    """A WeCom POST whose query signs `encrypted`, the body's Encrypt, behind `before`."""
+    ts, nonce = str(int(time.time())), "n-signed"
+    query = {
+        "msg_signature": callback.signature(WECOM_TOKEN, ts, nonce, encrypted),
+        "timestamp": ts,
+        "nonce": nonce,
+    }
+    return query, f"{before}<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>".encode()
+
+
+@pytest.mark.parametrize(
+    "dtd",
+    ["<!DOCTYPE xml>", '<!DOCTYPE xml [<!ENTITY a "aaaa">]>', "<!doctype xml>"],
+)
+def test_dtd_in_a_genuine_callback_is_refused_before_parsing(
+    dtd: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signed and encrypted correctly, so only the DTD guard stands in the way:
+    the XML parser never sees a DTD, neither in the body nor in the decrypted message."""
+    query, body = wecom_post(wecom_text("zhangsan", "hi"))
+    encrypted = callback.parse_xml(body.decode())["Encrypt"]
+    query, body = _signed_body(encrypted, before=dtd)
+    assert WECOM.open(*_signed_body(encrypted))["Content"] == "hi"  # genuine without the DTD
+    parsed: list[str] = []
+    real_parse = callback.xmltodict.parse
+    monkeypatch.setattr(
+        callback.xmltodict,
+        "parse",
+        lambda text, **kw: parsed.append(text) or real_parse(text, **kw),
+    )
+    assert refused(WECOM.open, query, body) == "XML with a DTD"
+    assert parsed == []
+    # the same inside the encrypted message: the outer body is parsed, the inner is not
+    query, body = wecom_post(dtd + wecom_text("zhangsan", "hi"))
+    assert refused(WECOM.open, query, body) == "XML with a DTD"
+    assert len(parsed) == 1 and dtd not in parsed[0]
+
+
+def test_oversized_genuine_callback_is_refused_for_its_size() -> None:
+    """A correctly signed and encrypted message just over 64 KB (far below any
+    server-wide limit): only the callback's own size limit refuses it."""
+    filler = "车" * ((callback.MAX_BODY_BYTES - 1000) // 3 * 3 // 4)  # base64 grows 4/3
+    fits_query, fits_body = wecom_post(wecom_text("zhangsan", filler))
+    assert len(fits_body) <= callback.MAX_BODY_BYTES
+    assert WECOM.open(fits_query, fits_body)["Content"] == filler
+    query, body = wecom_post(wecom_text("zhangsan", filler + "车" * 1000))
+    assert callback.MAX_BODY_BYTES < len(body) < 2 * callback.MAX_BODY_BYTES
+    assert refused(WECOM.open, query, body) == f"body of {len(body)} bytes"
 
 
 def test_garbage_that_is_correctly_signed_is_refused() -> None:
     """A signed but undecryptable Encrypt (e.g. a leaked token, no AES key)."""
-    ts, nonce = str(int(time.time())), "n"
-    for encrypted in ["!!notbase64!!", "QUJD", "A" * 64]:
-        query = {
-            "msg_signature": callback.signature(WECOM_TOKEN, ts, nonce, encrypted),
-            "timestamp": ts,
-            "nonce": nonce,
-        }
-        body = f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>".encode()
-        assert refused(WECOM.open, query, body)
+    for encrypted, reason in [
+        ("!!notbase64!!", "Encrypt is not base64"),
+        ("QUJD", "Encrypt has a bad length"),
+        ("A" * 64, "bad padding"),
+    ]:
+        assert refused(WECOM.open, *_signed_body(encrypted)) == reason
 
 
 @pytest.mark.parametrize("missing", ["msg_signature", "timestamp", "nonce"])
@@ -150,7 +196,9 @@ def test_missing_query_parameters_are_refused(missing: str) -> None:
 def test_malformed_timestamp_is_refused() -> None:
     query, body = wecom_post(wecom_text("zhangsan", "hi"))
     query["timestamp"] = "12ab"
-    assert refused(WECOM.open, query, body)
+    encrypted = callback.parse_xml(body.decode())["Encrypt"]
+    query["msg_signature"] = callback.signature(WECOM_TOKEN, "12ab", query["nonce"], encrypted)
+    assert refused(WECOM.open, query, body) == "malformed timestamp"
 
 
 def test_replay_guard_has_one_effect_per_message() -> None:

@@ -181,14 +181,17 @@ async def test_a_send_that_times_out_is_uncertain(
 async def test_a_token_fetch_that_hangs_times_out(
     fake_wechat: FakeWeChat, wechat_settings: WeChatSettings
 ) -> None:
-    fake_wechat.delays["/cgi-bin/gettoken"] = 2.5
+    fake_wechat.hold("/cgi-bin/gettoken")  # no answer until released
     wecom = make_clients(wechat_settings).wecom
     assert wecom is not None
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    with pytest.raises(NetworkError):
-        await wecom.send_text("wangguwen", "hi")
-    assert loop.time() - started < 2.4
+    try:
+        with pytest.raises(NetworkError):
+            await wecom.send_text("wangguwen", "hi")
+        # the client gave up while the answer was still held back: its own timeout
+        assert "/cgi-bin/gettoken" in fake_wechat.held
+        assert len(fake_wechat.requests_to("/cgi-bin/gettoken")) == 1
+    finally:
+        fake_wechat.release("/cgi-bin/gettoken")
     assert fake_wechat.requests_to("/cgi-bin/message/send") == []
 
 

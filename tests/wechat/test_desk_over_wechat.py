@@ -10,7 +10,6 @@ OA followers).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from tests.e2e.conftest import (
     connected,
     desk_env,
     desk_settings,
+    is_dm_to,
     message_text,
     midday_timezone,
     running_bot,
@@ -41,7 +41,7 @@ from tests.wechat.callbacks import (
     wecom_text,
 )
 from tests.wechat.fake_wechat import Call, FakeWeChat
-from tests.wechat.live import content, post, text_to
+from tests.wechat.live import calls_to, content, outbox_marker, post, text_to
 
 CONSULTANT = "wangwu"  # 王五, on duty, DMs over WeCom: every new lead is his
 QQ_CONSULTANT = "lisi"  # 李四, also on WeCom, but his DMs go to QQ 10003
@@ -123,8 +123,11 @@ async def oa_says(bot: BotProcess, openid: str, text: str, msg_id: int | None = 
     await accepted(bot, "/wechat/oa", oa_post(oa_text(openid, text, msg_id=msg_id)))
 
 
-def texts_to(fake: FakeWeChat, path: str, user: str, since: int) -> list[str]:
-    return [content(c) for c in fake.requests_to(path, since) if text_to(user)(c)]
+def texts_to(
+    fake: FakeWeChat, path: str, user: str, since: int, before: int | None = None
+) -> list[str]:
+    calls = fake.requests_to(path, since) if before is None else calls_to(fake, path, since, before)
+    return [content(c) for c in calls if text_to(user)(c)]
 
 
 async def wait_for(
@@ -319,11 +322,15 @@ async def test_an_oa_message_delivered_twice_is_one_lead_and_one_ack(
         fake_server, WECOM_SEND, text_to(CONSULTANT, "【新线索", "13912345678"), mark, bot
     )
     await wait_for(fake_server, OA_SEND, text_to(openid), mark, bot)
-    await asyncio.sleep(2.5)  # a delivery round or two
+    # markers: an answer to a later message, then a later DM through the outbox
+    await ask(fake_server, bot, MANAGER, "顾问列表")
+    end = await outbox_marker(fake_server, bot, desk, "wecom", MANAGER)
     lead = await desk.find_lead(wechat_openid=openid)
     assert lead is not None
-    assert len(texts_to(fake_server, OA_SEND, openid, mark)) == 1
-    told = [t for t in texts_to(fake_server, WECOM_SEND, CONSULTANT, mark) if f"#{lead.id}" in t]
+    assert len(texts_to(fake_server, OA_SEND, openid, mark, end)) == 1
+    told = [
+        t for t in texts_to(fake_server, WECOM_SEND, CONSULTANT, mark, end) if f"#{lead.id}" in t
+    ]
     assert len(told) == 1, told  # no 【撞单】 either
     assert [e.action for e in (await desk.lead(SYSTEM, lead.id)).timeline] == ["created"]
 
@@ -338,9 +345,9 @@ async def test_a_qq_channel_consultants_notifications_stay_off_wecom(
     mark = fake_server.mark()
     answer = await ask(fake_server, bot, MANAGER, f"分配 {lead} lisi")  # by his WeCom id
     assert answer == f"已把 #{lead} 分配给 李四。"
-    await asyncio.sleep(2.5)  # the WeChat delivery loop polls every second
-    assert texts_to(fake_server, WECOM_SEND, QQ_CONSULTANT, mark) == []
-    assert not any("【分配线索" in content(c) for c in fake_server.requests_to(WECOM_SEND, mark))
+    end = await outbox_marker(fake_server, bot, desk, "wecom", MANAGER)  # queued after it
+    assert texts_to(fake_server, WECOM_SEND, QQ_CONSULTANT, mark, end) == []
+    assert not any("【分配线索" in content(c) for c in calls_to(fake_server, WECOM_SEND, mark, end))
 
     async def assignment_dm(uow: UnitOfWork) -> tuple[str, str | None, str]:
         [row] = await uow.session.scalars(
@@ -357,8 +364,18 @@ async def test_a_qq_channel_consultants_notifications_stay_off_wecom(
         assert "小郑" in dm
         since = qq.mark()
         other = await new_lead(desk, fake_server, bot, "o_assign_2", "小钱", "有现车吗")  # WeCom
-        await asyncio.sleep(1.5)
-        assert not any(f"#{other}" in message_text(c) for c in qq.calls_since(since)), qq.calls
+        # a later DM for QQ through the outbox: nothing about `other` came before it
+        marker = "【测试标记 QQ】"
+        await desk.notify(key="test-marker:qq", kind="test_marker", channel="qq",
+                          address="10003", payload={"text": marker}, any_hour=True)  # fmt: skip
+        sent = await qq.wait_for_call(
+            ("send_private_msg", "send_msg"),
+            lambda c: is_dm_to(c, 10003) and marker in message_text(c),
+            15,
+            after=since,
+        )
+        end = qq.calls.index(sent)
+        assert not any(f"#{other}" in message_text(c) for c in qq.calls[since:end]), qq.calls
     assert await desk.read(assignment_dm) == ("qq", "10003", "sent")
     # 李四 writes to the WeCom app himself: the answer goes back there
     today = await ask(fake_server, bot, QQ_CONSULTANT, "今日")
@@ -390,10 +407,10 @@ async def test_a_retry_after_a_restart_has_no_second_effect(
         mark = fake_server.mark()
         await oa_says(restarted, openid, text, msg_id)
         await ask(fake_server, restarted, CONSULTANT, "今日")  # the bot is up and answering
-        await asyncio.sleep(2.5)  # the retry's handling and a delivery round or two
+        end = await outbox_marker(fake_server, restarted, desk, "wecom", MANAGER)
         assert restarted.log(100_000).count("repeated callback ignored") == ignored
-        assert texts_to(fake_server, OA_SEND, openid, mark) == []
-        sent = [content(c) for c in fake_server.requests_to(WECOM_SEND, mark)]
+        assert texts_to(fake_server, OA_SEND, openid, mark, end) == []
+        sent = [content(c) for c in calls_to(fake_server, WECOM_SEND, mark, end)]
         assert not any(f"#{lead.id}" in t and "今日任务" not in t for t in sent), sent
         assert [e.action for e in (await desk.lead(SYSTEM, lead.id)).timeline] == ["created"]
         assert_clean_log(restarted)

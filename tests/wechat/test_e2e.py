@@ -4,7 +4,6 @@ WeChat server, real encrypted callbacks POSTed to its HTTP port."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +31,15 @@ from tests.wechat.callbacks import (
     wecom_verify_query,
 )
 from tests.wechat.fake_wechat import FakeWeChat
-from tests.wechat.live import ECHO_BOT, get, post, text_to, wait_for
+from tests.wechat.live import (
+    ECHO_BOT,
+    calls_to,
+    get,
+    outbox_marker,
+    post,
+    text_to,
+    wait_for,
+)
 
 ROSTER = """\
 [[member]]
@@ -122,8 +129,15 @@ async def test_refused_and_repeated_callbacks_have_no_effect(
     await wait_for(
         fake_server, "/cgi-bin/message/send", text_to("zhangsan", "回声：一次"), mark, wechat_bot
     )
-    await asyncio.sleep(1.0)
-    sends = fake_server.requests_to("/cgi-bin/message/send", mark)
+    # a marker after them: its answer comes once the copies are handled
+    assert (
+        await post(wechat_bot, "/wechat/wecom", wecom_post(wecom_text("lisi", "echo 标记")))
+    ).status_code == 200
+    marker = await wait_for(
+        fake_server, "/cgi-bin/message/send", text_to("lisi", "回声：标记"), mark, wechat_bot
+    )
+    end = fake_server.calls.index(marker)
+    sends = calls_to(fake_server, "/cgi-bin/message/send", mark, end)
     assert [c.body and c.body["touser"] for c in sends] == ["zhangsan"], wechat_bot.log()
     log = wechat_bot.log(400)
     assert log.count("callback refused") >= len(refused)
@@ -147,10 +161,14 @@ async def test_desk_notification_reaches_a_wecom_consultant(
         text_to("wangguwen", f"【新线索 #{lead}】", "原话：周末想试驾"), mark, wechat_bot,
     )  # fmt: skip
     assert call.query["access_token"].startswith("wecom_app-token-")
-    await asyncio.sleep(1.5)  # a second delivery round sends nothing more
+    desk = await Desk.open(desk_settings(wechat_bot.workdir, wechat_env))
+    try:  # a later message through the outbox: nothing more about the lead before it
+        end = await outbox_marker(fake_server, wechat_bot, desk, "wecom", "wangguwen")
+    finally:
+        await desk.close()
     again = [
         c
-        for c in fake_server.requests_to("/cgi-bin/message/send", mark)
+        for c in calls_to(fake_server, "/cgi-bin/message/send", mark, end)
         if text_to("wangguwen", f"#{lead}")(c)
     ]
     assert len(again) == 1
