@@ -150,7 +150,7 @@ class Model:
     handle_lead: dict[tuple[str, str], int] = field(default_factory=dict)
     entries: dict[int, int] = field(default_factory=dict)
     views: dict[int, LeadView] = field(default_factory=dict)
-    events_used: set[str] = field(default_factory=set)
+    events_used: dict[str, datetime] = field(default_factory=dict)  # key -> first use
 
     def phone(self, person: int) -> str:
         return f"139{self.ex:04d}{person:04d}"
@@ -184,10 +184,18 @@ class Run:
         async with self.desk.db.reader() as s:
             return tuple((await s.execute(COUNTS_SQL)).one())
 
+    def event_key_cutoff(self) -> datetime:
+        return self.clock.now() - timedelta(days=self.desk.settings.processed_events.retention_days)
+
+    def forget_expired_event_keys(self) -> None:
+        """Past the retention a replayed event key is news again, as the desk purged it."""
+        cutoff = self.event_key_cutoff()
+        used = self.m.events_used
+        for key in [k for k, at in used.items() if at < cutoff]:
+            del used[key]
+
     async def expired_event_keys(self) -> int:
-        cutoff = self.clock.now() - timedelta(
-            days=self.desk.settings.processed_events.retention_days
-        )
+        cutoff = self.event_key_cutoff()
         async with self.desk.db.reader() as s:
             return await s.scalar(select(func.count()).where(ProcessedEvent.at < cutoff)) or 0
 
@@ -248,6 +256,7 @@ class Run:
                 escalated = await self.first_contacts_to_escalate()
                 expired = await self.expired_event_keys()
                 await self.desk.run_schedules()
+                self.forget_expired_event_keys()
                 for lead_id in escalated:  # each overdue first contact: one 'escalated' entry
                     if lead_id in self.m.entries:
                         self.m.entries[lead_id] += 1
@@ -318,7 +327,7 @@ class Run:
         for handle in handles:
             m.handle_lead[handle] = lead_id
         if key:
-            m.events_used.add(key)
+            m.events_used.setdefault(key, self.clock.now())
         m.entries[lead_id] += 0 if replay else 1
         after = await self.counts()
         assert after[0] == before[0] + (0 if known else 1)
