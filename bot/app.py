@@ -130,8 +130,8 @@ def check_open(driver: Driver, wechat: bool) -> None:
 
 def create_app(**overrides: Any) -> Driver:
     """Everything but serving; raises StartupError when the bot must not start."""
-    install_log_privacy()  # first: settings errors may quote a phone too
     driver = init_nonebot(**overrides)
+    install_log_privacy()  # after init: NoneBot sets its own patcher there
     check_open(driver, register_wechat_adapter(driver))
     install_body_limit(driver)
     export_desk_settings(driver)

@@ -1,7 +1,7 @@
 """Log lines fit to keep (PIPL): phone numbers masked in every line, and the
 ordinary chat of owner groups kept out of the default (INFO) log.
 
-`install_log_privacy()` (bot.app calls it at start) sets one loguru patcher:
+`install_log_privacy()` (bot.app calls it after nonebot.init) adds a loguru patcher:
 every record, NoneBot's, the adapters' and the bot's own, has the mainland mobiles
 of its formatted message masked (138****5678) before any handler writes it.
 NoneBot logs each incoming event at SUCCESS before any filter; for message events
@@ -12,6 +12,7 @@ are routed into loguru, so the same patcher masks them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from nonebot.log import LoguruHandler, logger
@@ -47,9 +48,26 @@ def mask_record(record: Record) -> None:
         record["level"] = type(record["level"])(level.name, level.no, level.icon)  # pyright: ignore[reportCallIssue]
 
 
+class _Installed:
+    previous: Callable[[Record], None] | None = None
+    patcher: Callable[[Record], None] | None = None
+
+
 def install_log_privacy() -> None:
-    """Idempotent: one patcher, one bridge handler per stdlib logger."""
-    logger.configure(patcher=mask_record)
+    """After nonebot.init, which sets its own patcher (plugin names): that one still
+    runs, after the masking. Idempotent."""
+    # loguru keeps one core patcher and offers no getter: read it to chain it.
+    current = getattr(getattr(logger, "_core", None), "patcher", None)
+    if current is None or current is not _Installed.patcher:
+        _Installed.previous = current
+
+        def patcher(record: Record) -> None:
+            mask_record(record)
+            if _Installed.previous is not None:
+                _Installed.previous(record)
+
+        _Installed.patcher = patcher
+        logger.configure(patcher=patcher)
     for name in STDLIB_LOGGERS:
         std = logging.getLogger(name)
         if not any(isinstance(h, LoguruHandler) for h in std.handlers):
