@@ -105,8 +105,10 @@ async def new_lead_dm(qq: OneBotClient, after: int, *needles: str) -> ApiCall:
     try:
         return await qq.wait_for_call(
             "send_private_msg",
-            lambda c: str(c.params.get("user_id")) == str(CONSULTANT_QQ)
-            and all(n in message_text(c) for n in needles),
+            lambda c: (
+                str(c.params.get("user_id")) == str(CONSULTANT_QQ)
+                and all(n in message_text(c) for n in needles)
+            ),
             TIMEOUT,
             after=after,
         )
@@ -136,9 +138,7 @@ async def test_cq_codes_of_a_prospect_reach_the_consultant_as_literal_text(
 ) -> None:
     image = "[CQ:image,file=http://evil.example/x.png]"
     mark = qq.mark()
-    await qq.send_group_message(
-        GROUP, 30301, f"{image}这车落地多少钱？", nickname="[CQ:at,qq=all]"
-    )
+    await qq.send_group_message(GROUP, 30301, f"{image}这车落地多少钱？", nickname="[CQ:at,qq=all]")
     dm = text_segments_only(await new_lead_dm(qq, mark, "【新线索", "evil.example"))
     assert image in dm and "[CQ:at,qq=all]" in dm, dm
     # The asker's group reply too: an @ the bot built, then text.
@@ -165,7 +165,9 @@ async def test_tags_in_a_qq_dm_are_handled(qq: OneBotClient) -> None:
 
 async def test_tags_in_a_wecom_message_are_handled(bot: BotProcess, fake: FakeWeChat) -> None:
     mark = fake.mark()
-    response = await post(bot, "/wechat/wecom", wecom_post(wecom_text(WECOM_MANAGER, "线索 <script>")))
+    response = await post(
+        bot, "/wechat/wecom", wecom_post(wecom_text(WECOM_MANAGER, "线索 <script>"))
+    )
     assert response.status_code == 200
     await wait_for(fake, WECOM_SEND, text_to(WECOM_MANAGER, "线索号不对"), mark, bot)
     assert "Traceback" not in full_log(bot)
