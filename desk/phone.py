@@ -16,8 +16,9 @@ _MOBILE_TYPES = frozenset({
     phonenumbers.PhoneNumberType.MOBILE,
     phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
 })  # fmt: skip
-_DIGIT = re.compile(r"\d")
-_MIN_PHONE_DIGITS = 11
+# A mobile is 11 digits with at most a few separators between them: text without
+# such a run (most log lines: ids split by words) skips libphonenumber (~90 µs).
+_ELEVEN_DIGITS = re.compile(r"\d(?:\W{0,3}\d){10}")
 # Defence in depth for masking: any 11-digit run shaped like a mainland mobile
 # (138 1234 5678, 138-1234-5678) that libphonenumber did not take.
 _MOBILE_LIKE = re.compile(r"(?<!\d)1\d{2}[ -]?\d{4}[ -]?\d{4}(?!\d)")
@@ -49,7 +50,7 @@ def mask_phone(phone: str) -> str:
 
 def _mobile_matches(text: str) -> list[tuple[int, int, str]]:
     """(start, end, 11-digit number) of each valid mainland mobile in the text."""
-    if not isinstance(text, str) or len(_DIGIT.findall(text)) < _MIN_PHONE_DIGITS:
+    if not isinstance(text, str) or not _ELEVEN_DIGITS.search(text):
         return []
     found: list[tuple[int, int, str]] = []
     try:
