@@ -26,7 +26,7 @@ import pytest
 from nonebot.log import logger
 from openpyxl import load_workbook
 
-from bot.logs import install_log_privacy
+from bot.logs import STDLIB_LOGGERS, install_log_privacy
 from bot.sim import ApiCall, OneBotClient
 from bot.sim.client import is_group_send
 from tests.e2e.conftest import (
@@ -208,8 +208,27 @@ async def test_a_phone_in_a_message_is_masked_in_the_log_and_chat_is_not_at_info
     assert phone not in log
 
 
-def test_every_log_line_masks_phones_loguru_and_stdlib() -> None:
+@pytest.fixture
+def log_privacy() -> Iterator[None]:
+    """bot.logs installed in this process, undone afterwards (other tests' logging)."""
+    saved = {
+        name: (std.handlers[:], std.level, std.propagate)
+        for name in STDLIB_LOGGERS
+        for std in [logging.getLogger(name)]
+    }
+    patcher = getattr(getattr(logger, "_core", None), "patcher", None)
     install_log_privacy()
+    try:
+        yield
+    finally:
+        logger.configure(patcher=patcher or (lambda _: None))
+        for name, (handlers, level, propagate) in saved.items():
+            std = logging.getLogger(name)
+            std.handlers[:], std.level, std.propagate = handlers, level, propagate
+
+
+@pytest.mark.usefixtures("log_privacy")
+def test_every_log_line_masks_phones_loguru_and_stdlib() -> None:
     lines: list[str] = []
     sink = logger.add(lambda m: lines.append(str(m)), format="{message}", level=0)
     try:
