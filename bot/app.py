@@ -28,6 +28,7 @@ from bot.dedupe import DedupeConfig
 from bot.desk_runtime import load_desk_settings, start_desk, stop_desk
 from bot.hooks import install_busy_reply, install_dedupe
 from bot.loader import StartupError, describe_error, load_bot_plugins
+from bot.logs import install_log_privacy
 from bot.prefilter import install_prefilter
 from bot.sending import SendingConfig, configure_sending
 from bot.timeparse import parse_when
@@ -131,6 +132,7 @@ def check_open(driver: Driver, wechat: bool) -> None:
 def create_app(**overrides: Any) -> Driver:
     """Everything but serving; raises StartupError when the bot must not start."""
     driver = init_nonebot(**overrides)
+    install_log_privacy()  # after init: NoneBot sets its own patcher there
     check_open(driver, register_wechat_adapter(driver))
     install_body_limit(driver)
     export_desk_settings(driver)

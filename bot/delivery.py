@@ -17,7 +17,7 @@ import nonebot
 from nonebot.adapters.onebot.v11 import ActionFailed, Bot, Message, MessageSegment, NetworkError
 
 from bot.notify_texts import render
-from bot.sending import send_group
+from bot.sending import as_message, send_group
 from desk import Desk, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,8 @@ async def deliver_one(desk: Desk, bot: Bot, item: OutboxItem) -> None:
         if not item.address or not item.address.isdigit() or not text:
             await desk.notification_failed(item.id, "no QQ address or empty text", retryable=False)
             return
-        await bot.send_private_msg(user_id=int(item.address), message=text)
+        # Segments, not a str: the client would run CQ codes in a lead's nickname or message.
+        await bot.send_private_msg(user_id=int(item.address), message=as_message(text))
     except NetworkError as exc:  # timed out after the request went out
         log.warning("DM %s to %s timed out; not retried: %s", item.key, item.address, exc)
         await desk.notification_uncertain(item.id, str(exc))

@@ -34,6 +34,7 @@ from nonebot.adapters.onebot.v11 import Event as OneBotEvent
 from nonebot.log import logger
 
 from bot.throttle import SendingConfig, Throttle, looks_like_timeout, plan_text
+from desk.phone import mask_phones_in_text
 
 __all__ = ["GroupSender", "SendResult", "SendingConfig", "configure_sending", "reply", "send_group"]
 
@@ -65,6 +66,15 @@ def as_message(message: Sendable) -> Message:
     if isinstance(message, MessageSegment):
         return Message(message)
     return Message(MessageSegment.text(str(message)))
+
+
+def masked_phones(message: Message) -> Message:
+    """The message with every mobile number in its text masked: a group reply never
+    shows one in full, whatever a user typed into the text it echoes."""
+    return Message(
+        MessageSegment.text(mask_phones_in_text(seg.data.get("text", ""))) if seg.is_text() else seg
+        for seg in message
+    )
 
 
 def _text_only(message: Message) -> tuple[Message, str] | None:
@@ -201,10 +211,10 @@ async def send_group(bot: Bot, group_id: int, message: Sendable) -> SendResult:
 
 
 async def reply(bot: BaseBot, event: BaseEvent, message: Sendable) -> SendResult:
-    """Answer where `event` came from: QQ groups through the queue, DMs directly;
-    on WeChat (WeCom app, Official Account) as plain text to the sender."""
+    """Answer where `event` came from: QQ groups through the queue (phones masked),
+    DMs directly; on WeChat (WeCom app, Official Account) as plain text to the sender."""
     if isinstance(event, GroupMessageEvent) and isinstance(bot, Bot):
-        return await send_group(bot, event.group_id, message)
+        return await send_group(bot, event.group_id, masked_phones(as_message(message)))
     try:
         if isinstance(event, OneBotEvent):
             data = await bot.send(event, as_message(message))

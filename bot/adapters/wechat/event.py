@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from nonebot.adapters import Event as BaseEvent
+from nonebot.utils import escape_tag
 from typing_extensions import override
 
 from bot.adapters.wechat.message import Message, MessageSegment
@@ -30,6 +31,12 @@ class Event(BaseEvent):
     @override
     def get_event_description(self) -> str:
         return f"{self.platform} {self.from_user}"
+
+    @override
+    def get_log_string(self) -> str:
+        # NoneBot logs this with colors=True: a text like "<想买车>" would be read as a
+        # colour tag, raise, and the message would never be handled.
+        return escape_tag(super().get_log_string())
 
     @override
     def get_message(self) -> Message:

@@ -134,7 +134,7 @@ def _usage(cmd: str) -> str:
 
 
 def _at(event: GroupMessageEvent, text: str) -> Message:
-    return Message(MessageSegment.at(event.user_id)) + text
+    return MessageSegment.at(event.user_id) + MessageSegment.text(text)
 
 
 async def _allowed(bot: Bot, event: Event, cmd: str) -> bool:

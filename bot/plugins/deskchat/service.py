@@ -52,8 +52,10 @@ CONSULTANT_COMMANDS = (
 )
 MANAGER_COMMANDS = ("线索统计", "审核", "分配", "添加顾问", "顾问列表", "待分配")
 COMMANDS = CONSULTANT_COMMANDS + MANAGER_COMMANDS
-# Manager commands that may be used in a group: their replies carry no phone numbers.
-GROUP_COMMANDS = frozenset(MANAGER_COMMANDS)
+# Manager commands that may be used in a group: their replies carry no phone numbers
+# and list nobody. Staff and lead lists go to DMs only.
+LIST_COMMANDS = {"顾问列表": texts.STAFF_LIST_DM_ONLY, "待分配": texts.LEAD_LIST_DM_ONLY}
+GROUP_COMMANDS = frozenset(MANAGER_COMMANDS) - LIST_COMMANDS.keys()
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,7 @@ class DeskChat:
         if command in MANAGER_COMMANDS and not is_manager:
             return texts.NOT_MANAGER
         if asker.in_group and command not in GROUP_COMMANDS:
-            return texts.DM_ONLY
+            return LIST_COMMANDS.get(command, texts.DM_ONLY)
         if arg_text is None:
             return texts.TOO_LONG
         if member is not None:

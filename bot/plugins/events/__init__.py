@@ -13,7 +13,7 @@ import base64
 
 from nonebot import on_message, require
 from nonebot.adapters import Bot, Event
-from nonebot.adapters.onebot.v11 import GroupMessageEvent, Message, MessageSegment
+from nonebot.adapters.onebot.v11 import GroupMessageEvent, MessageSegment
 from nonebot.log import logger
 from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
@@ -222,6 +222,6 @@ async def _answer(
     bot: Bot, event: Event, origin: Origin, text: str, *, at_asker: bool = False
 ) -> None:
     if at_asker:  # only in a QQ group
-        await reply(bot, event, Message(MessageSegment.at(origin.user_id)) + text)
+        await reply(bot, event, MessageSegment.at(origin.user_id) + MessageSegment.text(text))
     else:
         await reply(bot, event, text)

@@ -64,6 +64,7 @@ from bot.plugins.events.models import (
 )
 from bot.timeparse import TimeParseError, parse_when
 from desk import Desk
+from desk.phone import mask_phones_in_text
 from desk.privacy import Person
 from desk.store import UnitOfWork
 
@@ -292,6 +293,8 @@ def parse_signup_args(args: str, config: EventsConfig) -> SignupArgs:
         note = clean_text(rest, config.max_note_chars)
         if note is None:
             raise EventError(texts.BAD_NOTE.format(limit=config.max_note_chars))
+        # The list is exported into the group's files: a phone typed here is kept masked.
+        note = mask_phones_in_text(note)
     return SignupArgs(event_id, party, cars, note)
 
 
@@ -1004,14 +1007,18 @@ class Events:
                     status = texts.STATUS[signup.status]
                 on_qq = signup.platform == QQ
                 name = signup.nickname or texts.PLATFORM_PERSON.get(signup.platform, "")
+                # Masked on the way out as well: notes stored before masking was added,
+                # nicknames like "张三13812345678".
                 rows.append(
                     (
-                        number, name, signup.user_id if on_qq else "", signup.party, signup.cars,
-                        status, signup.note or "",
+                        number, mask_phones_in_text(name), signup.user_id if on_qq else "",
+                        signup.party, signup.cars, status, mask_phones_in_text(signup.note or ""),
                         uow.calendar.local(signup.created_at).strftime("%Y-%m-%d %H:%M"),
                     )
                 )  # fmt: skip
-            title = f"#{event.id} {event.title} {self._when(event.starts_at)} {event.place}"
+            title = mask_phones_in_text(
+                f"#{event.id} {event.title} {self._when(event.starts_at)} {event.place}"
+            )
             data = build_signup_sheet(texts.SHEET_TITLE, title, texts.SHEET_HEADER, rows)
             return Export(texts.EXPORT_NAME.format(id=event.id), data)
 

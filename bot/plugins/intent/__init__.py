@@ -4,7 +4,7 @@ asker gets one short acknowledgement a day, with any phone number masked."""
 
 from nonebot import on_message
 from nonebot.adapters import Bot, Event
-from nonebot.adapters.onebot.v11 import Message, MessageSegment
+from nonebot.adapters.onebot.v11 import MessageSegment
 from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 from nonebot.typing import T_State
@@ -53,6 +53,8 @@ async def _capture(bot: Bot, event: Event, state: T_State, desk: DeskDep) -> Non
     if outcome is None or outcome.reply is None:
         return
     if origin.group_id:
-        await reply(bot, event, Message(MessageSegment.at(origin.user_id)) + outcome.reply)
+        await reply(
+            bot, event, MessageSegment.at(origin.user_id) + MessageSegment.text(outcome.reply)
+        )
     else:
         await reply(bot, event, outcome.reply)

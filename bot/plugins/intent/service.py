@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-import phonenumbers
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -23,7 +22,7 @@ from pydantic import (
 )
 
 from bot.feature_config import config_path, load_toml
-from desk.phone import mask_phone
+from desk.phone import extract_phones, mask_phone, mask_phones_in_text
 
 __all__ = [
     "DEFAULT_VOCABULARY_PATH",
@@ -39,15 +38,6 @@ __all__ = [
 
 DEFAULT_VOCABULARY_PATH = Path(__file__).resolve().parents[3] / "config" / "intent.toml"
 
-_MOBILE_TYPES = frozenset({
-    phonenumbers.PhoneNumberType.MOBILE,
-    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-})  # fmt: skip
-_DIGIT = re.compile(r"\d")
-_MIN_PHONE_DIGITS = 11
-# Defence in depth for masking: any 11-digit run shaped like a mainland mobile
-# (138 1234 5678, 138-1234-5678) that libphonenumber did not take.
-_MOBILE_LIKE = re.compile(r"(?<!\d)1\d{2}[ -]?\d{4}[ -]?\d{4}(?!\d)")
 _CLAUSE_END = r"(?=[\s,.!?;:~。、…]|$)"
 # 收不收, 贵不贵, 有没有: a yes-no question (anchored on 不/没 so the prefilter applies)
 _A_NOT_A = r"[不没](?<=(?P<a>\w)[不没])(?P=a)"
@@ -219,40 +209,6 @@ def _corroborated(intent: list[tuple[str, int, int]]) -> bool:
         for i, (a_word, a_start, a_end) in enumerate(intent)
         for b_word, b_start, b_end in intent[i + 1 :]
     )
-
-
-def _mobile_matches(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, 11-digit number) of each valid mainland mobile in the text."""
-    if not isinstance(text, str) or len(_DIGIT.findall(text)) < _MIN_PHONE_DIGITS:
-        return []
-    found: list[tuple[int, int, str]] = []
-    try:
-        for match in phonenumbers.PhoneNumberMatcher(text, "CN"):
-            number = match.number
-            if number.country_code == 86 and phonenumbers.number_type(number) in _MOBILE_TYPES:
-                found.append((match.start, match.end, str(number.national_number)))
-    except Exception:  # a third-party parser must not take a message handler down
-        return found
-    return found
-
-
-def extract_phones(text: str) -> list[str]:
-    """Valid mainland mobile numbers in a text, as 11 digits, first occurrence order."""
-    return list(dict.fromkeys(phone for _, _, phone in _mobile_matches(text)))
-
-
-def mask_phones_in_text(text: str) -> str:
-    """The text with every mobile number replaced by its mask (138****5678), for group replies."""
-    if not isinstance(text, str):
-        return ""
-    spans = [(start, end, mask_phone(phone)) for start, end, phone in _mobile_matches(text)]
-    for match in _MOBILE_LIKE.finditer(text):
-        if not any(s < match.end() and match.start() < e for s, e, _ in spans):
-            digits = re.sub(r"\D", "", match.group())
-            spans.append((match.start(), match.end(), mask_phone(digits)))
-    for start, end, masked in sorted(spans, reverse=True):
-        text = text[:start] + masked + text[end:]
-    return text
 
 
 def load_vocabulary(path: Path | None = None) -> IntentVocabulary:

@@ -20,7 +20,6 @@ from nonebot.adapters.onebot.v11 import (
     GroupDecreaseNoticeEvent,
     GroupIncreaseNoticeEvent,
     GroupRequestEvent,
-    Message,
     MessageSegment,
 )
 from nonebot.log import logger
@@ -117,7 +116,7 @@ def _event_key(origin: Origin) -> str:
 async def _answer(bot: Bot, event: Event, origin: Origin, text: str, *, at: bool = True) -> None:
     """Reply; in a QQ group, @ the asker first."""
     if at and origin.group_id is not None and isinstance(bot, OneBotBot):
-        await reply(bot, event, Message(MessageSegment.at(origin.user_id)) + text)
+        await reply(bot, event, MessageSegment.at(origin.user_id) + MessageSegment.text(text))
     else:
         await reply(bot, event, text)
 

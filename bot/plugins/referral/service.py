@@ -71,6 +71,7 @@ from desk import (
     normalize_phone,
     storable,
 )
+from desk.phone import mask_phones_in_text
 from desk.privacy import Person, redact
 from desk.store import insert_ignore
 
@@ -322,6 +323,10 @@ def parse_refer_args(args: str) -> ParsedReferral | str:
     if not 1 <= len(name) <= MAX_NAME or not storable(name) or not name.isprintable():
         return texts.BAD_NAME
     model = " ".join(rest) or None
+    # The name is echoed to the group and stored as the friend's; a second number
+    # ("推荐 139… 138… 轩逸") would be shown in full.
+    if mask_phones_in_text(name) != name or (model and mask_phones_in_text(model) != model):
+        return texts.PHONE_IN_NAME
     if model is not None and (
         len(model) > MAX_MODEL or not storable(model) or not model.isprintable()
     ):
