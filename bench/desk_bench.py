@@ -3,7 +3,9 @@
     .venv/bin/python bench/desk_bench.py [--leads 1000000] [--captures 3000] [--quick] [--keep]
 
 1. captures/s through the Desk API (one caller, then 50 concurrent callers),
-   beside a raw sqlite3 baseline running the same statements per capture;
+   beside a raw sqlite3 baseline running the same statements per capture; and
+   the cost of durability: captures/s and one-row writes/s (desk.once) with the
+   desk's PRAGMA synchronous=FULL beside NORMAL, in the same run;
 2. desk.tasks_for(member, day) at two database sizes (median / p95), beside the
    same statements in raw sqlite3 on the same file;
 3. desk.funnel(month, by=channel|consultant) at the largest size, beside the
@@ -37,8 +39,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,8 +49,9 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
 
+import desk.db as desk_db  # noqa: E402
 from desk import SYSTEM, Desk, FrozenClock, build_settings  # noqa: E402
 from desk.capture import parse_capture  # noqa: E402
 from desk.scheduling import first_contact_due  # noqa: E402
@@ -225,7 +228,7 @@ def raw_connect(path: Path) -> sqlite3.Connection:
     """The same connection set-up as desk/db.py, on the stdlib driver."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA synchronous={desk_db.SQLITE_SYNCHRONOUS}")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=10000")
     return conn
@@ -536,6 +539,51 @@ async def bench_captures(tmp: Path, now: datetime, total: int, workers: int) -> 
     raw_capture(traced, now, due, capture_fields(185, 0))
     res["same_sql"] = compare(res["stmts"], traced.sql)
     conn.close()
+    return res
+
+
+@contextmanager
+def sqlite_synchronous(mode: str) -> Iterator[None]:
+    """Desks opened inside use PRAGMA synchronous=`mode` (desk/db.py sets it on connect)."""
+    saved = desk_db.SQLITE_SYNCHRONOUS
+    desk_db.SQLITE_SYNCHRONOUS = mode
+    try:
+        yield
+    finally:
+        desk_db.SQLITE_SYNCHRONOUS = saved
+
+
+async def run_desk_writes(desk: Desk, prefix: int, total: int) -> float:
+    """One-row write transactions/s: desk.once (a dedupe key; as small as a write gets,
+    so the commit's sync is most of it)."""
+    t0 = time.perf_counter()
+    for i in range(total):
+        await desk.once(f"bench:{prefix}:{i}")
+    return total / (time.perf_counter() - t0)
+
+
+async def bench_durability(tmp: Path, now: datetime, total: int) -> dict[str, dict[str, float]]:
+    """Captures/s and one-row writes/s, 1 caller, fresh database each, with the desk's
+    synchronous=FULL and with NORMAL; the modes alternate twice and the best run of
+    each counts (single runs on a shared disk are noisy)."""
+    res: dict[str, dict[str, float]] = {}
+    warm = min(50, total)
+    for run, mode in enumerate(("FULL", "NORMAL", "FULL", "NORMAL")):
+        path = tmp / f"sync_{run}.db"
+        with sqlite_synchronous(mode):
+            desk = await open_desk(path, now)
+            async with desk.db.writer() as session:
+                in_force = await session.scalar(text("PRAGMA synchronous"))
+            assert in_force == {"FULL": 2, "NORMAL": 1}[mode], (mode, in_force)
+            await add_roster(desk, 10)
+            await run_desk_captures(desk, 186, warm, 1)
+            captures = await run_desk_captures(desk, 190, total, 1)
+            writes = await run_desk_writes(desk, 190, total)
+            await desk.close()
+        remove_db(path)
+        best = res.setdefault(mode, {"captures": 0.0, "writes": 0.0})
+        best["captures"] = max(best["captures"], captures)
+        best["writes"] = max(best["writes"], writes)
     return res
 
 
@@ -1151,6 +1199,7 @@ async def main() -> None:
     )
     try:
         cap = await bench_captures(tmp, now, captures, args.workers)
+        durability = await bench_durability(tmp, now, captures)
         sizes = []
         for n in sorted({small, big}):
             print(f"... populating {n:,} leads (load average {load_avg()})", flush=True)
@@ -1202,6 +1251,13 @@ async def main() -> None:
           f"{1000 / cap['desk_seq']:.2f} ms a capture takes; one aiosqlite round trip (SELECT 1) "
           f"costs {cap['hop_us']:.0f} µs on this machine now")  # fmt: skip
     print(f"   raw baseline vs those statements: {cap['same_sql']}")
+    full, normal = durability["FULL"], durability["NORMAL"]
+    print(f"   durability, 1 caller, fresh DB, best of 2 runs each: PRAGMA synchronous=FULL (the desk's: "
+          f"the WAL synced at every commit) vs NORMAL (synced at checkpoints; a power loss may undo "
+          f"acknowledged commits): captures/s {full['captures']:,.0f} vs {normal['captures']:,.0f} "
+          f"(FULL/NORMAL = {full['captures'] / normal['captures']:.2f}x); one-row writes/s (desk.once) "
+          f"{full['writes']:,.0f} vs {normal['writes']:,.0f} "
+          f"(FULL/NORMAL = {full['writes'] / normal['writes']:.2f}x)")  # fmt: skip
 
     print_table(
         f"2. Task list: desk.tasks_for(member, day), {calls} calls round 20 consultants",

@@ -2,9 +2,11 @@
 its schedules (the desk's and the features').
 
 One background task claims notifications only while a QQ client is
-connected (so a disconnected client fails nothing), sends each, and reports
-back: sent; failed for sure (retried by the desk with backoff); or timed out
-(uncertain: it may have arrived, so it is never resent blindly).
+connected (so a disconnected client fails nothing), one at a time just before
+sending it (its lease then covers its own send only), and reports back: sent;
+surely not sent (retried by the desk with backoff); or maybe arrived (timed
+out, or refused by the client with its own error code: uncertain, never resent
+blindly). bot.sending.classify_failure tells the last two apart.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import contextlib
 import logging
 
 import nonebot
-from nonebot.adapters.onebot.v11 import ActionFailed, Bot, Message, MessageSegment, NetworkError
+from nonebot.adapters.onebot.v11 import Bot, Message, MessageSegment
 
 from bot.notify_texts import render
-from bot.sending import as_message, send_group
+from bot.sending import SendFailure, as_message, classify_failure, send_group
 from desk import Desk, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,6 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 IDLE_SECONDS = 2.0
 SCHEDULE_SECONDS = 60.0
-BATCH = 20
 
 
 def connected_qq_bot() -> Bot | None:
@@ -57,9 +58,17 @@ async def post_one(desk: Desk, bot: Bot, item: OutboxItem) -> None:
     if result.ok:
         await desk.notification_sent(item.id)
     elif result.uncertain:
-        await desk.notification_uncertain(item.id, result.error or "timed out")
+        await desk.notification_uncertain(item.id, result.error or "may have arrived")
     else:
-        await desk.notification_failed(item.id, result.error or "not sent")
+        error = result.error or "not sent"
+        await desk.notification_failed(item.id, error, retryable=result.retryable)
+
+
+async def report_failure(desk: Desk, item: OutboxItem, failure: SendFailure) -> None:
+    if failure.uncertain:
+        await desk.notification_uncertain(item.id, failure.error)
+    else:
+        await desk.notification_failed(item.id, failure.error, retryable=failure.retryable)
 
 
 async def deliver_one(desk: Desk, bot: Bot, item: OutboxItem) -> None:
@@ -67,23 +76,27 @@ async def deliver_one(desk: Desk, bot: Bot, item: OutboxItem) -> None:
         await post_one(desk, bot, item)
         return
     text = render(item.kind, item.payload, desk.settings.tz)
+    if not item.address or not item.address.isdigit() or not text:
+        await desk.notification_failed(item.id, "no QQ address or empty text", retryable=False)
+        return
     try:
-        if not item.address or not item.address.isdigit() or not text:
-            await desk.notification_failed(item.id, "no QQ address or empty text", retryable=False)
-            return
         # Segments, not a str: the client would run CQ codes in a lead's nickname or message.
         await bot.send_private_msg(user_id=int(item.address), message=as_message(text))
-    except NetworkError as exc:  # timed out after the request went out
-        log.warning("DM %s to %s timed out; not retried: %s", item.key, item.address, exc)
-        await desk.notification_uncertain(item.id, str(exc))
-    except ActionFailed as exc:
-        log.warning("DM %s to %s refused by the client: %s", item.key, item.address, exc)
-        await desk.notification_failed(item.id, f"action failed: {exc}")
-    except Exception as exc:  # connection dropped before sending: safe to retry
-        log.warning("DM %s to %s not sent: %r", item.key, item.address, exc)
-        await desk.notification_failed(item.id, repr(exc))
+    except Exception as exc:
+        failure = classify_failure(exc)
+        outcome = "may have arrived; not retried" if failure.uncertain else "not sent"
+        log.warning("DM %s to %s %s: %r", item.key, item.address, outcome, exc)
+        await report_failure(desk, item, failure)
     else:
         await desk.notification_sent(item.id)
+
+
+async def deliver_round(desk: Desk, bot: Bot) -> int:
+    """Claim one notification and deliver it; returns how many were handled."""
+    items = await desk.claim_notifications(QQ_CHANNELS, 1)
+    for item in items:
+        await deliver_one(desk, bot, item)
+    return len(items)
 
 
 async def delivery_loop(desk: Desk, stop: asyncio.Event) -> None:
@@ -92,10 +105,7 @@ async def delivery_loop(desk: Desk, stop: asyncio.Event) -> None:
         try:
             bot = connected_qq_bot()
             if bot is not None:
-                items = await desk.claim_notifications(QQ_CHANNELS, BATCH)
-                for item in items:
-                    await deliver_one(desk, bot, item)
-                pause = 0 if len(items) == BATCH else POLL_SECONDS
+                pause = 0 if await deliver_round(desk, bot) else POLL_SECONDS
         except Exception:
             log.exception("outbox delivery round failed; trying again")
         with contextlib.suppress(TimeoutError):

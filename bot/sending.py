@@ -6,8 +6,9 @@ the account (QQ mutes or bans floods). Messages to one group keep their order.
 
 - Long text is split at line boundaries (SEND_MAX_LENGTH); more than
   SEND_FORWARD_THRESHOLD chunks go out as one forward message instead.
-- A failed send is logged. A send that timed out may have arrived, so it is
-  logged and never retried; any other failure is retried once.
+- A failed send is logged. A send that may have arrived (timed out, or refused
+  by the client with anything but a "request refused" code: classify_failure) is
+  never retried; a send surely not made is retried once.
 - A `str` is always plain text: "[CQ:at,qq=all]" typed by a user stays text.
   (NoneBot's own `matcher.send("...")` parses CQ codes: prefer `reply` here.)
 """
@@ -24,6 +25,7 @@ from nonebot.adapters import Bot as BaseBot
 from nonebot.adapters import Event as BaseEvent
 from nonebot.adapters.onebot.v11 import (
     ActionFailed,
+    ApiNotAvailable,
     Bot,
     GroupMessageEvent,
     Message,
@@ -36,7 +38,16 @@ from nonebot.log import logger
 from bot.throttle import SendingConfig, Throttle, looks_like_timeout, plan_text
 from desk.phone import mask_phones_in_text
 
-__all__ = ["GroupSender", "SendResult", "SendingConfig", "configure_sending", "reply", "send_group"]
+__all__ = [
+    "GroupSender",
+    "SendFailure",
+    "SendResult",
+    "SendingConfig",
+    "classify_failure",
+    "configure_sending",
+    "reply",
+    "send_group",
+]
 
 Sendable = str | Message | MessageSegment
 
@@ -46,17 +57,43 @@ class SendResult:
     ok: bool
     message_ids: list[int] = field(default_factory=list)
     error: str | None = None
-    uncertain: bool = False  # timed out: it may have arrived; never resent
+    uncertain: bool = False  # it may have arrived (in part): never resent
+    retryable: bool = True  # surely not sent: worth another try later
 
 
-def is_timeout(exc: BaseException) -> bool:
-    if isinstance(exc, TimeoutError):
-        return True
-    if isinstance(exc, NetworkError):
-        return looks_like_timeout(str(exc.msg or ""))
+# OneBot v11 retcodes for a request refused before its action ran (the WebSocket
+# counterparts of HTTP 400/401/403/404). Every other failure code is the client's own,
+# and some answer one even when the send itself went wrong (go-cqhttp: 100
+# SEND_MSG_API_ERROR), so such a message may have arrived.
+REFUSED_RETCODES = frozenset({1400, 1401, 1403, 1404})
+FINAL_RETCODES = frozenset({1400, 1404})  # the same request is refused again
+
+
+@dataclass(frozen=True, slots=True)
+class SendFailure:
+    error: str
+    uncertain: bool  # it may have arrived: never send it again
+    retryable: bool = True  # surely not sent: another try may work
+
+
+def classify_failure(exc: BaseException) -> SendFailure:
+    """What a failed QQ API call means for a resend, conservatively: only a failure
+    raised before the request went out, or a request the client refused as such,
+    was surely not sent."""
+    error = repr(exc)
     if isinstance(exc, ActionFailed):
-        return looks_like_timeout(" ".join(str(v) for v in exc.info.values()))
-    return False
+        retcode = exc.info.get("retcode")
+        text = " ".join(str(v) for v in exc.info.values())
+        if type(retcode) is int and retcode in REFUSED_RETCODES and not looks_like_timeout(text):
+            return SendFailure(error, uncertain=False, retryable=retcode not in FINAL_RETCODES)
+        return SendFailure(error, uncertain=True)
+    if isinstance(exc, ApiNotAvailable):  # no connection to the client
+        return SendFailure(error, uncertain=False)
+    if isinstance(exc, NetworkError | TimeoutError):  # no answer after the request went out
+        return SendFailure(error, uncertain=True)
+    # The adapter raises anything else before the request is on the wire (e.g. the
+    # WebSocket closed under it).
+    return SendFailure(error, uncertain=False)
 
 
 def as_message(message: Sendable) -> Message:
@@ -142,11 +179,15 @@ class GroupSender:
         calls = self._payloads(bot, message)
         result = SendResult(ok=True)
         async with self._lock(group_id):
-            for action, params in calls:
+            for done, (action, params) in enumerate(calls):
                 one = await self._send_one(bot, group_id, action, params)
                 result.message_ids.extend(one.message_ids)
                 if not one.ok:  # the rest would make no sense without this part
-                    return SendResult(False, result.message_ids, one.error, one.uncertain)
+                    # Parts already sent make a resend repeat them: uncertain too.
+                    uncertain = one.uncertain or done > 0
+                    return SendResult(
+                        False, result.message_ids, one.error, uncertain, one.retryable
+                    )
         return result
 
     async def _wait_for_slot(self, group_id: int, action: str) -> bool:
@@ -175,15 +216,18 @@ class GroupSender:
             try:
                 data = await bot.call_api(action, group_id=group_id, **params)
             except Exception as exc:
-                if is_timeout(exc):
-                    logger.warning(f"group {group_id}: {action} timed out; not retried: {exc!r}")
-                    return SendResult(False, error=repr(exc), uncertain=True)
-                if attempt == 1:
+                failure = classify_failure(exc)
+                if failure.uncertain:
+                    logger.warning(
+                        f"group {group_id}: {action} may have arrived; not retried: {exc!r}"
+                    )
+                    return SendResult(False, error=failure.error, uncertain=True)
+                if attempt == 1 and failure.retryable:
                     logger.warning(f"group {group_id}: {action} failed, retrying once: {exc!r}")
                     await self._sleep(self.config.send_retry_delay_seconds)
                     continue
-                logger.error(f"group {group_id}: {action} failed again, giving up: {exc!r}")
-                return SendResult(False, error=repr(exc))
+                logger.error(f"group {group_id}: {action} not sent, giving up: {exc!r}")
+                return SendResult(False, error=failure.error, retryable=failure.retryable)
             message_id = data.get("message_id") if isinstance(data, dict) else None
             return SendResult(True, [message_id] if isinstance(message_id, int) else [])
         raise AssertionError("unreachable")
@@ -222,6 +266,8 @@ async def reply(bot: BaseBot, event: BaseEvent, message: Sendable) -> SendResult
             data = await bot.send(event, as_message(message).extract_plain_text())
     except Exception as exc:
         logger.warning(f"reply to {event.get_session_id()} failed: {exc!r}")
-        return SendResult(False, error=repr(exc), uncertain=is_timeout(exc))
+        failure = classify_failure(exc)
+        return SendResult(False, error=failure.error, uncertain=failure.uncertain,
+                          retryable=failure.retryable)  # fmt: skip
     message_id = data.get("message_id") if isinstance(data, dict) else None
     return SendResult(True, [message_id] if isinstance(message_id, int) else [])

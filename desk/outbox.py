@@ -142,18 +142,26 @@ def check_direct(key: str, kind: str, channel: str, address: str, payload: dict[
 
 
 async def claim(uow: UnitOfWork, channels: Sequence[str] | None, limit: int) -> list[OutboxItem]:
+    """Claim up to `limit` due messages of `channels` (all when None) for sending.
+
+    A front claims one message at a time (limit=1), just before sending it: its
+    lease then covers that one send, however long the batch before it took, and a
+    process that dies mid-send leaves one message uncertain, not a whole batch."""
     s = uow.session
-    # Messages whose lease ran out were maybe sent: mark, never resend blindly.
-    await s.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.status == SENDING, OutboxMessage.lease_until < uow.now)
-        .values(status=UNCERTAIN, last_error="lease expired before delivery was confirmed")
+    # Messages whose lease ran out were maybe sent: mark, never resend blindly. Only
+    # the claimed channels: another front's message may still be in flight.
+    expired = update(OutboxMessage).where(
+        OutboxMessage.status == SENDING, OutboxMessage.lease_until < uow.now
     )
     query = select(OutboxMessage).where(
         OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= uow.now
     )
     if channels:
+        expired = expired.where(OutboxMessage.channel.in_(list(channels)))
         query = query.where(OutboxMessage.channel.in_(list(channels)))
+    await s.execute(
+        expired.values(status=UNCERTAIN, last_error="lease expired before delivery was confirmed")
+    )
     if not uow.calendar.contains(uow.now):
         query = query.where(OutboxMessage.any_hour.is_(True))
     query = query.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)

@@ -104,7 +104,7 @@ class Outbox(_Strict):
     max_attempts: Annotated[int, Field(ge=1, le=100)] = 6
     backoff_base_seconds: Annotated[int, Field(ge=1)] = 30
     backoff_max_seconds: Annotated[int, Field(ge=1)] = 3600
-    lease_seconds: Annotated[int, Field(ge=5)] = 120
+    lease_seconds: Annotated[int, Field(ge=5)] = 300  # one send; see config/desk.toml
     # Delivered (or given-up) notifications are deleted after this many days.
     retention_days: Annotated[int, Field(ge=7, le=3650)] = 90
 

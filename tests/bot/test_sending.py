@@ -6,7 +6,13 @@ import asyncio
 from typing import Any
 
 import pytest
-from nonebot.adapters.onebot.v11 import ActionFailed, Message, MessageSegment, NetworkError
+from nonebot.adapters.onebot.v11 import (
+    ActionFailed,
+    ApiNotAvailable,
+    Message,
+    MessageSegment,
+    NetworkError,
+)
 
 from bot.sending import GroupSender, SendingConfig, as_message
 from bot.throttle import Bucket, Throttle, looks_like_timeout, plan_text, split_text
@@ -192,15 +198,38 @@ async def test_client_reported_timeout_is_not_retried() -> None:
     assert not result.ok and result.uncertain and len(bot.calls) == 1
 
 
-async def test_other_failure_is_retried_once() -> None:
-    clock, bot = Clock(), FakeBot(ActionFailed(status="failed", retcode=100, message="busy"))
+async def test_a_send_surely_not_made_is_retried_once() -> None:
+    clock, bot = Clock(), FakeBot(ApiNotAvailable())
     result = await sender(clock, send_retry_delay_seconds=2).send(bot, 1, "hi")  # type: ignore[arg-type]
     assert result.ok and len(bot.calls) == 2 and 2 in clock.sleeps
 
-    failing = [ActionFailed(status="failed", retcode=100, message="muted")] * 3
+    failing = [ActionFailed(status="failed", retcode=1401, message="token")] * 3
     clock, bot = Clock(), FakeBot(*failing)
     result = await sender(clock).send(bot, 1, "hi")  # type: ignore[arg-type]
     assert not result.ok and not result.uncertain and len(bot.calls) == 2
+
+
+async def test_a_failure_the_client_reports_as_its_own_is_not_retried() -> None:
+    # go-cqhttp answers 100 also when the send itself went wrong: it may have arrived.
+    clock, bot = Clock(), FakeBot(ActionFailed(status="failed", retcode=100, message="busy"))
+    result = await sender(clock).send(bot, 1, "hi")  # type: ignore[arg-type]
+    assert not result.ok and result.uncertain and len(bot.calls) == 1
+
+
+async def test_a_request_refused_for_good_is_not_retried() -> None:
+    clock, bot = Clock(), FakeBot(ActionFailed(status="failed", retcode=1404, message="no api"))
+    result = await sender(clock).send(bot, 1, "hi")  # type: ignore[arg-type]
+    assert not result.ok and not result.uncertain and not result.retryable
+    assert len(bot.calls) == 1
+
+
+async def test_a_message_cut_off_after_its_first_part_is_uncertain() -> None:
+    clock, bot = Clock(), FakeBot()
+    bot.outcomes = [None, ApiNotAvailable(), ApiNotAvailable()]  # part 2 never goes out
+    text = "\n".join(["三" * 40] * 3)
+    result = await sender(clock, send_max_length=50).send(bot, 1, text)  # type: ignore[arg-type]
+    assert not result.ok and result.uncertain  # resending would repeat part 1
+    assert len(bot.calls) == 3
 
 
 async def test_a_failed_chunk_stops_the_rest() -> None:

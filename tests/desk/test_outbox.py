@@ -132,3 +132,17 @@ async def test_finished_notifications_are_purged_after_the_retention(desk: Desk,
     rows = await outbox_rows(desk)
     assert ("new_lead", "10001", "sent") not in rows
     assert ("reward", "30001", "pending") in rows  # undelivered work is never purged
+
+
+async def test_a_claim_for_one_channel_leaves_another_channels_sends_in_flight(
+    desk: Desk, team: Team, clock: FrozenClock
+) -> None:
+    await desk.capture(channel="qq_group:1", qq_id="55555")
+    await desk.notify(key="oa-1", kind="owner_dm", channel="wechat_oa", address="o_1",
+                      payload={"text": "hi"}, any_hour=True)  # fmt: skip
+    [qq] = await desk.claim_notifications(["qq", "qq_group"], 1)
+    clock.advance(seconds=desk.settings.outbox.lease_seconds + 1)  # a slow QQ send
+    [oa] = await desk.claim_notifications(["wecom", "wechat_oa", "wecom_group"], 1)
+    assert oa.channel == "wechat_oa"
+    assert await desk.notification_sent(qq.id)  # still its own: the WeChat claim left it
+    assert ("new_lead", "10001", "sent") in await outbox_rows(desk)

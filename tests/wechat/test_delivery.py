@@ -141,3 +141,22 @@ async def test_oa_follower_dm_is_a_customer_service_message(
         "text": {"content": "顾问王先生会尽快联系您"},
     }
     assert outbox(desk, "k-oa")[0] == "sent"
+
+
+async def test_a_wechat_round_leaves_a_qq_message_in_flight_alone(
+    desk: Desk, wecom_bot: Bot, fake_wechat: FakeWeChat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.adapters.wechat import delivery
+
+    monkeypatch.setattr(delivery, "connected_bots", lambda: {"wecom": wecom_bot})
+    await desk.notify(key="k-qq", kind="owner_dm", channel="qq", address="30001",
+                      payload={"text": "积分到账"}, any_hour=True)  # fmt: skip
+    await queue(desk, "k-wecom", "wangguwen", "hi")
+    [qq] = await desk.claim_notifications(["qq", "qq_group"], 1)  # the QQ loop sends it…
+    assert isinstance(desk.clock, FrozenClock)
+    desk.clock.advance(seconds=desk.settings.outbox.lease_seconds + 1)  # …slowly
+    assert await delivery.deliver_round(desk) == 1
+    assert outbox(desk, "k-wecom")[0] == "sent"
+    assert outbox(desk, "k-qq")[0] == "sending"  # still the QQ loop's
+    assert await desk.notification_sent(qq.id)
+    assert outbox(desk, "k-qq")[0] == "sent"

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
 IDLE_SECONDS = 2.0
-BATCH = 20
+BATCH = 1  # claimed one at a time, just before its send: see desk.outbox.claim
 CHANNELS: dict[str, Platform] = {"wecom": "wecom", "wechat_oa": "oa", "wecom_group": "wecom"}
 # WeCom's limit for a mass-send text, in bytes: a task is never split (each piece
 # would need the owner's confirmation).
