@@ -88,7 +88,9 @@ async def deliver_dm(app: App, desk: Desk, failure: Exception) -> None:
     async with app.test_api() as ctx:  # exactly one send: no retry in the same breath
         bot = ctx.create_bot(base=Bot, adapter=adapter(), self_id=str(SELF_ID))
         ctx.should_call_api(
-            "send_private_msg", {"user_id": 30001, "message": "您的积分到账啦"}, exception=failure
+            "send_private_msg",
+            {"user_id": 30001, "message": Message(MessageSegment.text("您的积分到账啦"))},
+            exception=failure,
         )
         await deliver_one(desk, bot, item)
 
