@@ -91,6 +91,10 @@ OPEN_SEND_QUEUE = {
     "SEND_GLOBAL_BURST": "1000000",
     "SEND_GROUP_RATE": "1000000",
     "SEND_GROUP_BURST": "1000000",
+    # The load's manager and consultants send hundreds of commands a minute: the
+    # per-person command limit (bot.command_limit) would drop them.
+    "COMMAND_LIMIT": "1000000",
+    "COMMAND_LIMIT_STAFF": "1000000",
 }
 
 # --- the load -------------------------------------------------------------------

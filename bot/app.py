@@ -24,12 +24,13 @@ from nonebot.drivers import ASGIMixin, Driver
 from pydantic import ValidationError
 
 from bot.adapters.wechat import WeChatConfigError, register_wechat
+from bot.command_limit import CommandLimitConfig
 from bot.dedupe import DedupeConfig
 from bot.desk_runtime import load_desk_settings, start_desk, stop_desk
 from bot.hooks import install_busy_reply, install_dedupe
 from bot.loader import StartupError, describe_error, load_bot_plugins
 from bot.logs import install_log_privacy
-from bot.prefilter import install_prefilter
+from bot.prefilter import install_command_limit, install_prefilter
 from bot.sending import SendingConfig, configure_sending
 from bot.timeparse import parse_when
 from bot.transport import OneBotWsAdapter, check_access_token, install_body_limit
@@ -76,9 +77,10 @@ def export_desk_settings(driver: Driver) -> None:
 
 
 def install_runtime() -> None:
-    """The send queue, the duplicate-event filter and the busy reply, from validated settings."""
+    """The send queue, the duplicate-event filter, the busy reply and the per-person
+    command limit, from validated settings."""
     problems = []
-    for model in (SendingConfig, DedupeConfig):
+    for model in (SendingConfig, DedupeConfig, CommandLimitConfig):
         try:
             nonebot.get_plugin_config(model)
         except ValidationError as exc:
@@ -89,6 +91,7 @@ def install_runtime() -> None:
     install_dedupe(nonebot.get_plugin_config(DedupeConfig))
     install_busy_reply()
     install_prefilter()
+    install_command_limit(nonebot.get_plugin_config(CommandLimitConfig))
 
 
 def validate_desk_settings() -> None:

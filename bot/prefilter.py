@@ -11,6 +11,11 @@ losing to a bare one.
 A plugin that must see every message (e.g. to count them) registers an
 observer: `observer(event)` is called for every message event, before the
 filter, and must be cheap and never raise (it is guarded anyway).
+
+Every command passes here once, so this is also where one person's commands
+are limited (bot.command_limit, `install_command_limit`): past the allowance a
+command is dropped without a reply, after the observers saw it. Plain chat is
+never limited.
 """
 
 from __future__ import annotations
@@ -18,12 +23,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from nonebot import get_loaded_plugins
-from nonebot.adapters import Event
+from nonebot.adapters import Bot, Event
 from nonebot.exception import IgnoredException
 from nonebot.log import logger
 from nonebot.message import event_preprocessor
+from nonebot.utils import escape_tag
 
+from bot.command_limit import CommandLimitConfig, CommandLimiter
 from bot.commands import MAX_COMMAND_TEXT, split_command
+from bot.platform import platform_of
+from bot.roles import CONSULTANT, asker_roles
+from desk.phone import mask_phones_in_text
 
 Interest = Callable[[str], bool]
 Observer = Callable[[Event], None]
@@ -36,6 +46,7 @@ class _State:
     observers: list[Observer] = []
     words: frozenset[str] = frozenset()
     plugins_seen = -1
+    limiter: CommandLimiter | None = None
 
 
 def register_interest(interest: Interest) -> None:
@@ -73,24 +84,66 @@ def command_words() -> frozenset[str]:
     return _State.words
 
 
-def wanted(text: str) -> bool:
+def is_command(text: str) -> bool:
     # Long texts are checked by their head: a command with a pasted note is still one.
-    if split_command(text[:MAX_COMMAND_TEXT], command_words()) is not None:
+    return split_command(text[:MAX_COMMAND_TEXT], command_words()) is not None
+
+
+def wanted(text: str) -> bool:
+    return is_command(text) or any(interest(text) for interest in _State.interests)
+
+
+async def _is_staff(bot: Bot, event: Event, platform: str) -> bool:
+    if platform == "wecom":  # the WeCom app is the staff's own
         return True
-    return any(interest(text) for interest in _State.interests)
+    try:
+        return CONSULTANT in await asker_roles(bot, event)
+    except Exception:  # no desk (yet): treated as anyone
+        return False
 
 
-async def _skip_plain_chat(event: Event) -> None:
+async def _limit_commands(bot: Bot, event: Event, limiter: CommandLimiter) -> None:
+    """Spend one of the sender's commands, or drop the message without a reply."""
+    platform = platform_of(bot, event)
+    key = (platform, event.get_user_id())
+    if limiter.take(key):
+        return
+    if limiter.staff_extra > 0 and await _is_staff(bot, event, platform):
+        if limiter.take_staff(key):
+            return
+        allowance = limiter.config.command_limit_staff
+    else:
+        allowance = limiter.config.command_limit
+    if limiter.first_refusal(key):
+        line = (
+            f"command limit: {platform} user {key[1]} sent more than {allowance} commands "
+            f"in {limiter.config.command_window_seconds:g}s; dropping their commands "
+            "without a reply until they slow down"
+        )
+        logger.warning(escape_tag(mask_phones_in_text(line)))
+    raise IgnoredException("command limit")
+
+
+async def _skip_plain_chat(bot: Bot, event: Event) -> None:
     if event.get_type() != "message":
         return
     if _State.observers:
         _observe(event)
-    if not _State.installed:
+    limiter = _State.limiter
+    if not _State.installed and limiter is None:
         return
     try:
-        if event.is_tome() or wanted(event.get_plaintext()):
-            return
-    except Exception:  # an event without text or target: let the matchers judge
+        text = event.get_plaintext()
+        command = is_command(text)
+        to_me = event.is_tome()
+        event.get_user_id()
+    except Exception:  # an event without text, target or sender: let the matchers judge
+        return
+    if command and limiter is not None:
+        await _limit_commands(bot, event, limiter)
+    if not _State.installed or command or to_me:
+        return
+    if any(interest(text) for interest in _State.interests):
         return
     raise IgnoredException("plain chat: no command word, no interest")
 
@@ -109,3 +162,15 @@ def install_prefilter() -> None:
 
 def uninstall_prefilter() -> None:
     _State.installed = False
+
+
+def install_command_limit(
+    config: CommandLimitConfig | None, clock: Callable[[], float] | None = None
+) -> CommandLimiter | None:
+    """Limit each person's commands from now on (a fresh memory); None: no limit."""
+    _hook()
+    if config is None:
+        _State.limiter = None
+    else:
+        _State.limiter = CommandLimiter(config) if clock is None else CommandLimiter(config, clock)
+    return _State.limiter

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from desk.errors import InvalidInput, valid_id
 from desk.models import Member, OutboxMessage
+from desk.phone import mask_phone, mask_phones_in_text
 from desk.uow import UnitOfWork
 from desk.views import OutboxItem
 
@@ -150,7 +151,7 @@ async def claim(uow: UnitOfWork, channels: Sequence[str] | None, limit: int) -> 
     s = uow.session
     # Messages whose lease ran out were maybe sent: mark, never resend blindly. Only
     # the claimed channels: another front's message may still be in flight.
-    expired = update(OutboxMessage).where(
+    expired = select(OutboxMessage).where(
         OutboxMessage.status == SENDING, OutboxMessage.lease_until < uow.now
     )
     query = select(OutboxMessage).where(
@@ -159,9 +160,9 @@ async def claim(uow: UnitOfWork, channels: Sequence[str] | None, limit: int) -> 
     if channels:
         expired = expired.where(OutboxMessage.channel.in_(list(channels)))
         query = query.where(OutboxMessage.channel.in_(list(channels)))
-    await s.execute(
-        expired.values(status=UNCERTAIN, last_error="lease expired before delivery was confirmed")
-    )
+    for row in (await s.scalars(expired)).all():
+        row.status, row.last_error = UNCERTAIN, "lease expired before delivery was confirmed"
+        _finish(row)
     if not uow.calendar.contains(uow.now):
         query = query.where(OutboxMessage.any_hour.is_(True))
     query = query.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
@@ -186,6 +187,7 @@ async def mark_sent(uow: UnitOfWork, message_id: int) -> bool:
     if row is None:
         return False
     row.status, row.sent_at, row.lease_until = SENT, uow.now, None
+    _finish(row)
     return True
 
 
@@ -204,17 +206,20 @@ async def mark_failed(
         row.status, row.next_attempt_at = PENDING, uow.now + timedelta(seconds=delay)
     else:
         row.status = DEAD
+        _finish(row)
     return True
 
 
 async def cancel(uow: UnitOfWork, key: str) -> bool:
     """Withdraw a notification not yet sent (e.g. a cancelled event's post)."""
-    result = await uow.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.key == key, OutboxMessage.status == PENDING)
-        .values(status=CANCELLED, last_error="withdrawn before delivery")
+    row = await uow.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.key == key, OutboxMessage.status == PENDING)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if row is None:
+        return False
+    row.status, row.last_error = CANCELLED, "withdrawn before delivery"
+    _finish(row)
+    return True
 
 
 async def mark_uncertain(uow: UnitOfWork, message_id: int, error: str) -> bool:
@@ -223,7 +228,33 @@ async def mark_uncertain(uow: UnitOfWork, message_id: int, error: str) -> bool:
     if row is None:
         return False
     row.status, row.last_error, row.lease_until = UNCERTAIN, storable_text(error), None
+    _finish(row)
     return True
+
+
+def without_phones(value: Any) -> Any:
+    """`value` (a payload) with every mainland mobile masked: "phone" fields and
+    phones inside any text (a customer's first words may carry one)."""
+    if isinstance(value, dict):
+        return {
+            k: mask_phone(v) if k == "phone" and isinstance(v, str) and v else without_phones(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [without_phones(v) for v in value]
+    if isinstance(value, str):
+        return mask_phones_in_text(value)
+    return value
+
+
+def _finish(row: OutboxMessage) -> None:
+    """A notification that will never be sent (again) keeps no full phone (PIPL:
+    kept no longer than needed). Its text was rendered from the payload at the send;
+    the masked payload still says to whom and about which lead it went."""
+    payload = row.payload or {}
+    masked = without_phones(payload)
+    if masked != payload:
+        row.payload = masked  # a new object: the JSON column sees the change
 
 
 def storable_text(text: object, limit: int = 500) -> str:

@@ -61,7 +61,8 @@ def bot_plugins(nonebug_init: None) -> set[str]:
         "bot.plugins.privacy",
         "tests.bot.fixture_plugins.sample_commands",
     ):
-        plugin = nonebot.load_plugin(module)
+        # tests/security loads them too when it runs first
+        plugin = nonebot.get_plugin_by_module_name(module) or nonebot.load_plugin(module)
         assert plugin is not None, f"{module} did not load"
         loaded.add(plugin.id_)
     return loaded

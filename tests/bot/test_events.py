@@ -309,8 +309,22 @@ async def test_an_event_of_another_group_is_not_found_there(app: App) -> None:
     await create(app, group=OTHER_GROUP)
     assert await sign_up(app, OWNER, "1") == "没有找到活动 #1。"
     assert await ask(app, group_msg("活动统计 1", MANAGER_QQ)) == "没有找到活动 #1。"
-    # by DM, the number is enough
-    assert (await ask(app, dm("报名 1"))).startswith("已报名活动 #1")
+    # by DM, the number is enough for a member of the event's group
+    assert (await dm_as_member(app, dm("报名 1"), OTHER_GROUP)).startswith("已报名活动 #1")
+
+
+async def dm_as_member(app: App, event: PrivateMessageEvent, group: int) -> str:
+    """The bot's reply to a DM after the QQ client confirmed the sender is in `group`."""
+    caught = _Anything()
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=adapter(), self_id=str(SELF_ID))
+        ctx.receive_event(bot, event)
+        ctx.should_call_api(
+            "get_group_member_info", {"group_id": group, "user_id": event.user_id},
+            result={"group_id": group, "user_id": event.user_id, "nickname": "车主", "card": ""},
+        )  # fmt: skip
+        ctx.should_call_send(event, caught, result={"message_id": 1})  # pyright: ignore[reportArgumentType]
+    return Message(caught.value).extract_plain_text()
 
 
 async def test_full_event_waitlists_and_cancel_promotes_those_that_fit(

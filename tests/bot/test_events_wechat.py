@@ -114,6 +114,15 @@ def _no_handler_crash() -> Iterator[None]:
     assert not errors, f"a handler raised: {errors!r}"
 
 
+@pytest.fixture(autouse=True)
+def _group_published_to_the_oa(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GROUP's events are open to Official Account followers (events.toml oa_groups)."""
+    import bot.plugins.events as events
+
+    config = events.CONFIG.model_copy(update={"oa_groups": frozenset({str(GROUP)})})
+    monkeypatch.setattr(events, "CONFIG", config)
+
+
 @pytest.fixture
 async def wecom_manager(desk: Desk) -> str:
     await desk.add_member(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+from sqlalchemy import select
+
 from desk import SYSTEM, Desk, FrozenClock
+from desk.models import OutboxMessage
 from tests.desk.conftest import Team, local, make_settings, outbox_rows
 
 
@@ -146,3 +151,58 @@ async def test_a_claim_for_one_channel_leaves_another_channels_sends_in_flight(
     assert oa.channel == "wechat_oa"
     assert await desk.notification_sent(qq.id)  # still its own: the WeChat claim left it
     assert ("new_lead", "10001", "sent") in await outbox_rows(desk)
+
+
+# -- PIPL: a delivered notification keeps no full phone ------------------------------------
+
+PHONE = "13812345678"
+
+
+async def _payloads(desk: Desk) -> list[tuple[str, dict]]:
+    async with desk.db.reader() as s:
+        rows = await s.execute(
+            select(OutboxMessage.status, OutboxMessage.payload).order_by(OutboxMessage.id)
+        )
+        return [(status, payload) for status, payload in rows.all()]
+
+
+async def test_a_sent_notification_keeps_no_full_phone(desk: Desk, team: Team) -> None:
+    await desk.capture(
+        channel="qq_group:1", qq_id="55555", phone=PHONE, message=f"我电话 {PHONE} 多少钱"
+    )
+    [item] = await desk.claim_notifications(["qq"])
+    assert item.payload["phone"] == PHONE  # the consultant's DM needs it
+    [(_, pending)] = await _payloads(desk)
+    assert pending["phone"] == PHONE  # kept until the DM is out
+    assert await desk.notification_sent(item.id)
+    [(status, payload)] = await _payloads(desk)
+    assert status == "sent"
+    assert PHONE not in json.dumps(payload, ensure_ascii=False)
+    assert payload["phone"] == "138****5678" and payload["message"] == "我电话 138****5678 多少钱"
+    assert payload["lead_id"] == item.payload["lead_id"]  # still says what it was about
+
+
+@pytest.mark.parametrize("end", ["dead", "uncertain", "lease expired"])
+async def test_a_notification_never_to_be_sent_keeps_no_full_phone(
+    desk: Desk, team: Team, clock: FrozenClock, end: str
+) -> None:
+    await desk.capture(channel="qq_group:1", qq_id="55555", phone=PHONE)
+    [item] = await desk.claim_notifications(["qq"])
+    if end == "dead":
+        await desk.notification_failed(item.id, "blocked", retryable=False)
+    elif end == "uncertain":
+        await desk.notification_uncertain(item.id, "timeout")
+    else:
+        clock.advance(minutes=10)
+        assert await desk.claim_notifications() == []
+    [(status, payload)] = await _payloads(desk)
+    assert status == ("dead" if end == "dead" else "uncertain")
+    assert payload["phone"] == "138****5678"
+
+
+async def test_a_retried_notification_keeps_the_phone_it_needs(desk: Desk, team: Team) -> None:
+    await desk.capture(channel="qq_group:1", qq_id="55555", phone=PHONE)
+    [item] = await desk.claim_notifications(["qq"])
+    await desk.notification_failed(item.id, "bot offline")
+    [(status, payload)] = await _payloads(desk)
+    assert (status, payload["phone"]) == ("pending", PHONE)

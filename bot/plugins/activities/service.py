@@ -604,6 +604,32 @@ async def record_member_change(
     return await desk.write(step)
 
 
+async def recorded_member(desk: Desk, group_id: str, user_id: str) -> bool:
+    """Whether the records say a person is in a group: they joined (and did not
+    leave since), or they spoke there (after their latest recorded leave). Joins
+    before the bot came are not recorded: a silent old member is not known here."""
+
+    async def step(uow: UnitOfWork) -> bool:
+        last = await uow.session.scalar(
+            select(MemberChange)
+            .where(MemberChange.group_id == group_id, MemberChange.user_id == user_id)
+            .order_by(MemberChange.at.desc(), MemberChange.id.desc())
+            .limit(1)
+        )
+        spoke: date | None = await uow.session.scalar(
+            select(func.max(GroupActivity.day)).where(
+                GroupActivity.group_id == group_id, GroupActivity.user_id == user_id
+            )
+        )
+        if last is None:
+            return spoke is not None
+        if last.change == "join":
+            return True
+        return spoke is not None and spoke > uow.calendar.local_date(last.at)
+
+    return await desk.read(step)
+
+
 # WeCom customer groups: member ids of customers start with these; others are staff.
 EXTERNAL_PREFIXES = ("wm", "wo")
 JOIN_SCENES = {0: "invite", 1: "link", 3: "qrcode"}

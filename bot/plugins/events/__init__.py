@@ -5,7 +5,10 @@ spreadsheet. Rules live in service.py; this module parses, checks who asks,
 and replies.
 
 Any adapter: QQ groups and DMs, WeCom app DMs (staff) and Official Account
-DMs (prospects: 报名, 取消报名, 我的报名 with any event number, as in a QQ DM).
+DMs (prospects: 报名, 取消报名, 我的报名 by event number, as in a QQ DM).
+Only events the asker can see may be signed up for: in a group that group's;
+by QQ DM those of the groups the asker is a member of (asked of the QQ client);
+on the Official Account those published there (`_published_to_oa`); staff any.
 A new event in a QQ group linked to WeCom customer groups (activities.toml
 `wecom_groups`) is also queued for those groups as a mass-send."""
 
@@ -13,7 +16,7 @@ import base64
 
 from nonebot import on_message, require
 from nonebot.adapters import Bot, Event
-from nonebot.adapters.onebot.v11 import GroupMessageEvent, MessageSegment
+from nonebot.adapters.onebot.v11 import ActionFailed, GroupMessageEvent, MessageSegment
 from nonebot.log import logger
 from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
@@ -41,6 +44,7 @@ from desk import Desk
 # The WeCom customer groups linked to a QQ group are configured with the activities.
 require("bot.plugins.activities")
 from bot.plugins.activities import wecom_groups_of  # noqa: E402
+from bot.plugins.activities.service import recorded_member  # noqa: E402
 
 # (command, role, where)
 COMMANDS = (
@@ -163,10 +167,11 @@ async def _run(
         return await service.my_signups(user_id, group_id, platform)
     if word == "报名":
         parsed = parse_signup_args(args, service.config)
+        scope = await _signup_scope(bot, origin, service, parsed.event_id, roles)
         outcome = await service.sign_up(
             SignupRequest(
                 event_id=parsed.event_id, user_id=user_id, nickname=await _nickname(desk, origin),
-                group_id=group_id, party=parsed.party, cars=parsed.cars, note=parsed.note,
+                group_id=scope, party=parsed.party, cars=parsed.cars, note=parsed.note,
                 is_staff="consultant" in roles or platform == "wecom",
                 message_key=origin.event_key, platform=platform,
             )
@@ -192,6 +197,47 @@ async def _run(
     if word == "取消活动":
         return await service.cancel_event(event_id, group_id)
     return None
+
+
+def _published_to_oa(group_id: str) -> bool:
+    """Official Account followers may sign up for the events of QQ groups linked to
+    WeCom customer groups (the announcement there says 报名请在公众号发送) and of
+    the groups events.toml lists in `oa_groups`."""
+    return group_id in CONFIG.oa_groups or bool(wecom_groups_of(group_id))
+
+
+async def _in_group(bot: Bot, desk: Desk, group_id: str, user_id: str) -> bool:
+    """Whether a QQ user is a member of a QQ group: the QQ client knows; when it
+    cannot answer, the group's records do (bot.plugins.activities)."""
+    try:
+        await bot.call_api("get_group_member_info", group_id=int(group_id), user_id=int(user_id))
+    except ActionFailed:  # the client's answer: no such member
+        return False
+    except Exception as exc:  # no answer (offline, timeout, not supported)
+        logger.info(f"group membership asked of the records: {type(exc).__name__}")
+        return await recorded_member(desk, group_id, user_id)
+    return True
+
+
+async def _signup_scope(
+    bot: Bot, origin: Origin, service: Events, event_id: int, roles: set[str]
+) -> str | None:
+    """The group whose events the asker may sign up for (None: any event), or an
+    EventError that tells nothing about someone else's event."""
+    if origin.group_id is not None:
+        return origin.group_id
+    if "consultant" in roles or origin.platform == "wecom":
+        return None  # staff sign up (or accompany) for any event
+    group_id = await service.event_group(event_id)
+    if group_id is None:
+        raise EventError(texts.NO_EVENT.format(id=event_id))
+    if origin.platform == "wechat_oa":
+        if _published_to_oa(group_id):
+            return group_id
+        raise EventError(texts.NOT_ON_OA.format(id=event_id))
+    if origin.user_id.isdigit() and await _in_group(bot, service.desk, group_id, origin.user_id):
+        return group_id
+    raise EventError(texts.NOT_YOUR_GROUP.format(id=event_id))
 
 
 async def _export(bot: Bot, event: Event, origin: Origin, service: Events, args: str) -> None:

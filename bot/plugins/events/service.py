@@ -37,10 +37,10 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from sqlalchemy import func, or_, select, update
 
 from bot.feature_config import config_path, load_toml
@@ -99,6 +99,11 @@ class EventsConfigError(ValueError):
     """config/events.toml is unreadable or invalid; the message names the key."""
 
 
+def _id_text(value: object) -> object:
+    """A QQ group written as a TOML number or string."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class EventsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -112,6 +117,19 @@ class EventsConfig(BaseModel):
     max_days_ahead: Annotated[int, Field(ge=1, le=3650)] = 365
     list_limit: Annotated[int, Field(ge=1, le=50)] = 10
     recent_limit: Annotated[int, Field(ge=1, le=50)] = 5
+    # QQ groups whose events Official Account followers may sign up for (besides
+    # the groups linked to WeCom customer groups, whose announcements say so).
+    oa_groups: frozenset[
+        Annotated[str, BeforeValidator(_id_text), Field(pattern=r"^[1-9][0-9]{4,11}$")]
+    ] = frozenset()
+
+    @model_validator(mode="after")
+    def _party_fits_an_event(self) -> Self:
+        if self.max_party > self.max_capacity:
+            raise ValueError(
+                f"max_party ({self.max_party}) must not exceed max_capacity ({self.max_capacity})"
+            )
+        return self
 
 
 def load_config(path: Path | None = None) -> EventsConfig:
@@ -544,6 +562,15 @@ class Events:
             )  # fmt: skip
 
         return await self.desk.write(step)
+
+    async def event_group(self, event_id: int) -> str | None:
+        """The QQ group an event belongs to (None: no such event), to decide whether
+        someone asking by DM may see it."""
+
+        async def step(uow: UnitOfWork) -> str | None:
+            return await uow.session.scalar(select(Event.group_id).where(Event.id == event_id))
+
+        return await self.desk.read(step)
 
     async def open_events(self, group_id: str) -> str:
         """活动: this group's events that have not started, soonest first."""

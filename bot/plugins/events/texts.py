@@ -44,6 +44,11 @@ CREATED_AGAIN = "活动 #{id}「{title}」已经发起过了。"
 CARS_SUFFIX = "，限 {cars} 辆车"
 
 NO_EVENT = "没有找到活动 #{id}。"
+# A DM sign-up for an event the asker cannot see: nothing about the event is told.
+NOT_YOUR_GROUP = (
+    "活动 #{id} 不是您所在车主群的活动，无法报名。请在您的车主群里发送「活动」查看可以报名的活动。"
+)
+NOT_ON_OA = "活动 #{id} 未开放公众号报名。"
 NO_OPEN_EVENTS = "本群暂时没有进行中的活动。"
 OPEN_EVENTS_HEADER = "本群活动（发送「报名 活动号」报名）："
 EVENT_LINE = "#{id} {title}｜{when}｜{place}｜{seats}"
