@@ -129,6 +129,8 @@ def report(
     for kind, values in sorted(by_kind.items()):
         print(f"    {kind:<8} n={len(values):<6} p50 {ms(pct(values, 50))} / "
               f"p99 {ms(pct(values, 99))} ms")  # fmt: skip
+    busy = sum(r.other_cpu for r in rounds) / sum(r.wall for r in rounds)
+    print(f"  other processes' CPU meanwhile: {busy:.2f} cores (a shared machine slows replies)")
     print(f"  RSS: start {mib(rss_start)}, end {mib(rss_end)} "
           f"({(rss_end - rss_start) / 1024:+.1f} MiB)")  # fmt: skip
     timed_out = sum(r.timed_out for r in rounds)
