@@ -11,8 +11,10 @@ CQ codes, loguru tags, SQL/HTML injections, numbers at the limits, impossible da
 
 For each input:
 - no handler raises and nothing is logged at ERROR or above;
-- every reply is text with at least one Chinese character (or there is none), and a
-  QQ reply is made of text/@ segments only (no CQ code from the input comes alive);
+- every reply is text with at least one Chinese character (or there is none), with no
+  English sentence the user did not type (a library's error message) and no lone
+  surrogate (unsendable), and a QQ reply is made of text/@ segments only (no CQ code
+  from the input comes alive);
 - nothing posted to a group shows an unmasked mobile number;
 - a refused input (a usage line or one of the plugins' error texts) changed no row
   in any table of the desk's database.
@@ -70,6 +72,7 @@ WECOM_STRANGER = "sunba"  # a WeCom app user who is on no roster
 _msg_ids = count(9_500_000_000)
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+ENGLISH = re.compile(r"[A-Za-z]{2,}(?:[ ,]+[A-Za-z]{2,}){3,}")  # e.g. a library's error message
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 # Texts a plugin answers bad input with; such an answer must have changed nothing.
 REFUSAL_NAMES = re.compile(
@@ -87,7 +90,7 @@ MARKUP = [
     "<red>", "</>", "<想买车>", "</red>", "<lvl>", "{}", "{0}", "{message}", "%s", "%(x)s",
     "'; DROP TABLE leads; --", "\" OR 1=1 --", "1; DELETE FROM roster_members", "' OR ''='",
     "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "&lt;b&gt;", "${jndi:x}",
-    "\x00", "\r\n", "\t", "\u200b", "\u202e", "\ufeff", "　", "\\", "@全体成员", "@all",
+    "\x00", "\udc80", "名\udcff", "\ud83d", "\r\n", "\t", "\u200b", "\u202e", "\ufeff", "　", "\\", "@全体成员", "@all",
 ]  # fmt: skip
 NUMBERS = [
     "0", "-1", "2**63", str(2**63), str(2**63 - 1), str(-(2**63)), "1e309", "-1e309", "nan",
@@ -109,6 +112,7 @@ tokens = st.one_of(
     st.sampled_from(PHONES),
     st.text(max_size=12),
     st.text(st.characters(codec="utf-8"), max_size=12),
+    st.binary(min_size=1, max_size=12).map(lambda b: b.decode("utf-8", "surrogateescape")),
     st.integers().map(str),
     st.floats().map(str),
 )
@@ -125,6 +129,48 @@ arguments = st.one_of(
 )
 prefixes = st.sampled_from(["", "", "/", "／", " "])
 
+
+def _slot(name: str) -> st.SearchStrategy[str]:
+    """Values for one <slot> of a usage line: mostly well-formed, sometimes anything."""
+    if "QQ" in name:
+        well = st.sampled_from(["12345", "20002", str(CONSULTANT_QQ), "0", "123456789012"])
+    elif "手机" in name:
+        well = st.sampled_from(PHONES)
+    elif "号" in name:
+        well = st.sampled_from(["1", "2", "3", "#1", "＃2", "#3", "4"])
+    elif "时间" in name:
+        well = st.sampled_from(DATES)
+    elif "名额" in name or "人" in name:
+        well = st.sampled_from(["20人", "2人", "5", "1人", "3"])
+    elif "车" in name:
+        well = st.sampled_from(["1车", "8车"])
+    elif "成员" in name:
+        well = st.sampled_from(["@张三", "[CQ:at,qq=20001]", "20001", "@全体成员"])
+    else:
+        well = st.sampled_from(["张先生", "周末自驾游", "4S店门口", "客户在比价", "轩逸", "带孩子"])
+    return st.one_of(well, well, tokens)
+
+
+def usage_arguments(usage: str) -> st.SearchStrategy[str]:
+    """Arguments shaped like a usage line from the metadata ("跟进 <号> <结果> [下次 <时间>]"):
+    slots filled, optional parts kept or dropped, alternatives ("a|b") picked."""
+    line = usage.split("——")[0].split(" 或 ")[0].replace("[", " [ ").replace("]", " ] ")
+    parts: list[st.SearchStrategy[str]] = []
+    optional = 0
+    for word in line.split()[1:]:
+        if word in ("[", "]"):
+            optional += 1 if word == "[" else -1
+            continue
+        choices = [w for w in word.split("|") if w]
+        part = (
+            st.one_of(*(_slot(c) if c.startswith("<") else st.just(c) for c in choices))
+            if choices
+            else st.just("")
+        )
+        parts.append(st.one_of(part, st.just("")) if optional > 0 else part)
+    return st.tuples(*parts).map(lambda t: " ".join(x for x in t if x)) if parts else st.just("")
+
+
 QQ_ROLES = ["owner-group", "owner-dm", "consultant-dm", "consultant-group", "manager-dm",
             "manager-group", "roster-manager-group"]  # fmt: skip
 WECHAT_ROLES = ["oa-follower", "wecom-manager", "wecom-consultant", "wecom-stranger"]
@@ -133,17 +179,34 @@ WECHAT_ROLES = ["oa-follower", "wecom-manager", "wecom-consultant", "wecom-stran
 # -- the words, the refusals -----------------------------------------------------------------
 
 
-def command_words() -> list[str]:
-    """Every command word the loaded plugins (not the tests' fixtures) declare."""
+def command_usages() -> dict[str, str]:
+    """Every command word the loaded plugins (not the tests' fixtures) declare, with its
+    description (the usage line 帮助 shows)."""
     from nonebot import get_loaded_plugins
 
-    words = set()
+    usages = {}
     for plugin in get_loaded_plugins():
         if plugin.module_name.startswith("tests.") or plugin.metadata is None:
             continue
         for entry in plugin.metadata.extra.get("commands", []):
-            words.add(entry["cmd"].strip().lstrip("/"))
-    return sorted(w for w in words if w)
+            word = entry["cmd"].strip().lstrip("/")
+            if word:
+                usages.setdefault(word, str(entry.get("desc") or word))
+    return dict(sorted(usages.items()))
+
+
+def command_words() -> list[str]:
+    return list(command_usages())
+
+
+def typed_text(data: st.DataObject, prefix: str, argument: str) -> tuple[str, str]:
+    """A command word and what follows it: the fuzzed `argument`, or (as often) one
+    shaped by the word's usage line."""
+    usages = command_usages()
+    word = data.draw(st.sampled_from(list(usages)), label="word")
+    if data.draw(st.booleans(), label="shaped by the usage line"):
+        argument = data.draw(usage_arguments(usages[word]), label="shaped argument")
+    return word, f"{prefix}{word} {argument}"
 
 
 def _template(value: str) -> re.Pattern[str]:
@@ -263,10 +326,10 @@ class Tally:
     distinct: set[str] = field(default_factory=set)
 
 
-TALLY: dict[str, Tally] = {"qq": Tally(), "wechat": Tally()}
+TALLY: dict[str, Tally] = {"qq": Tally(), "wechat": Tally(), "setup": Tally()}
 
 
-@dataclass
+@dataclass(repr=False)
 class Fuzzer:
     app: App
     desk: Desk
@@ -289,6 +352,9 @@ class Fuzzer:
         for said in recorder.said:
             assert set(said.segments) <= {"text", "at"}, f"{where}: sent {said!r}"
             assert CJK.search(said.text), f"{where}: reply without Chinese {said.text!r}"
+            said.text.encode("utf-8")  # a lone surrogate could not be sent (WeChat: not at all)
+            english = [e for e in ENGLISH.findall(said.text) if e not in typed]
+            assert not english, f"{where}: untranslated text in {said.text!r}"
             if said.where == "group":
                 assert not MOBILE.search(said.text), f"{where}: phone in group {said.text!r}"
         refused = any(is_refusal(s.text, self.refused) for s in recorder.said)
@@ -311,7 +377,15 @@ async def fuzzer(app: App, desk: Desk, crashes: list[Exception], log_errors: lis
         SYSTEM, name="赵经理", role="manager", wecom_userid=WECOM_MANAGER, dm_channel="wecom"
     )
     await desk.add_member(SYSTEM, name="钱顾问", wecom_userid=WECOM_CONSULTANT, dm_channel="wecom")
-    return Fuzzer(app, desk, crashes, log_errors, refusals())
+    for n in range(3):  # leads #1-#3, 王顾问's, for the lead commands to reach
+        await desk.capture(channel=f"qq_group:{GROUP}", qq_id=str(30001 + n), name=f"客户{n}",
+                           message="落地多少钱")  # fmt: skip
+    fuzzer = Fuzzer(app, desk, crashes, log_errors, refusals())
+    create = qq_event(
+        "manager-group", "发起活动 周末自驾游 周六上午10点 4S店门口 20人 8车 截止 周五18点"
+    )
+    await fuzzer.check("setup", "manager-group", "发起活动", _qq_bot, create)  # event #1
+    return fuzzer
 
 
 # -- QQ --------------------------------------------------------------------------------------
@@ -352,8 +426,8 @@ def test_the_command_words_come_from_the_plugins() -> None:
 async def test_every_qq_command_survives_any_argument(
     fuzzer: Fuzzer, data: st.DataObject, role: str, prefix: str, argument: str
 ) -> None:
-    word = data.draw(st.sampled_from(command_words()), label="word")
-    await fuzzer.check("qq", role, word, _qq_bot, qq_event(role, f"{prefix}{word} {argument}"))
+    word, typed = typed_text(data, prefix, argument)
+    await fuzzer.check("qq", role, word, _qq_bot, qq_event(role, typed))
 
 
 # -- WeChat (Official Account followers, WeCom app users) -----------------------------------
@@ -390,9 +464,46 @@ def wechat_event(role: str, typed: str) -> Any:
 async def test_every_wechat_command_survives_any_argument(
     fuzzer: Fuzzer, data: st.DataObject, role: str, prefix: str, argument: str
 ) -> None:
-    word = data.draw(st.sampled_from(command_words()), label="word")
+    word, typed = typed_text(data, prefix, argument)
     bot = _oa_bot if role == "oa-follower" else _wecom_bot
-    await fuzzer.check("wechat", role, word, bot, wechat_event(role, f"{prefix}{word} {argument}"))
+    await fuzzer.check("wechat", role, word, bot, wechat_event(role, typed))
+
+
+# -- what the fuzz found ---------------------------------------------------------------------
+
+
+async def answers(fuzzer: Fuzzer, make_bot: Any, event: Any) -> list[str]:
+    recorder = Recorder()
+    async with fuzzer.app.test_matcher() as ctx:
+        ctx.got_call_api = recorder.api  # type: ignore[method-assign]
+        ctx.got_call_send = recorder.send  # type: ignore[method-assign]
+        ctx.receive_event(make_bot(ctx), event)
+    return [said.text for said in recorder.said]
+
+
+@pytest.mark.parametrize("name", ["名\udc80", "名\x00字"])
+async def test_an_unstorable_consultant_name_is_refused_in_chinese(
+    fuzzer: Fuzzer, name: str
+) -> None:
+    """Was: pydantic's English "Input should be a valid string, unable to parse raw data
+    as a unicode string" in the reply (and a NUL went on to the database)."""
+    before = await row_counts(fuzzer.desk)
+    event = qq_event("manager-dm", f"添加顾问 12345 {name}")
+    assert await answers(fuzzer, _qq_bot, event) == ["输入有误：含有无法识别的字符"]
+    assert await row_counts(fuzzer.desk) == before
+
+
+async def test_undecodable_input_is_not_echoed_back_unsendable(fuzzer: Fuzzer) -> None:
+    """Was: 「\udc80」 echoed into the reply, which cannot be encoded to UTF-8: WeChat's
+    API (and a strict OneBot client) refuses the whole message, so the user hears nothing."""
+    for make_bot, event in [
+        (_qq_bot, qq_event("owner-dm", "帮助 \udc80")),
+        (_qq_bot, qq_event("manager-group", "分配 1 名\udc80")),
+        (_oa_bot, wechat_event("oa-follower", "帮助 \udc80")),
+    ]:
+        [reply] = await answers(fuzzer, make_bot, event)
+        assert "「\ufffd」" in reply or "「名\ufffd」" in reply, reply
+        reply.encode("utf-8")
 
 
 def test_the_fuzz_reached_every_word_and_role() -> None:
