@@ -59,7 +59,7 @@ from tests.bot.conftest import (
 
 pytestmark = pytest.mark.usefixtures("desk")
 
-EXAMPLES_QQ = int(os.environ.get("FUZZ_EXAMPLES", "1000"))
+EXAMPLES_QQ = int(os.environ.get("FUZZ_EXAMPLES", "1200"))
 EXAMPLES_WECHAT = max(1, EXAMPLES_QQ // 2)
 OWNER_QQ = 20001
 GROUP = 123456
@@ -489,7 +489,8 @@ async def test_an_unstorable_consultant_name_is_refused_in_chinese(
     as a unicode string" in the reply (and a NUL went on to the database)."""
     before = await row_counts(fuzzer.desk)
     event = qq_event("manager-dm", f"添加顾问 12345 {name}")
-    assert await answers(fuzzer, _qq_bot, event) == ["输入有误：含有无法识别的字符"]
+    # (after the fuzz, this manager may also be told a pending 删除我的信息 is cancelled)
+    assert "输入有误：含有无法识别的字符" in await answers(fuzzer, _qq_bot, event)
     assert await row_counts(fuzzer.desk) == before
 
 
