@@ -16,6 +16,7 @@ the account (QQ mutes or bans floods). Messages to one group keep their order.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -96,13 +97,27 @@ def classify_failure(exc: BaseException) -> SendFailure:
     return SendFailure(error, uncertain=False)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def sendable_text(text: str) -> str:
+    """`text` with lone surrogates (undecodable bytes of an input a reply echoes) as U+FFFD:
+    a reply must encode to UTF-8, or the platform's API refuses the whole message."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def as_message(message: Sendable) -> Message:
-    """A Message; a str is one text segment (no CQ-code parsing)."""
-    if isinstance(message, Message):
-        return message
+    """A Message; a str is one text segment (no CQ-code parsing). Text is made sendable."""
     if isinstance(message, MessageSegment):
-        return Message(message)
-    return Message(MessageSegment.text(str(message)))
+        message = Message(message)
+    if not isinstance(message, Message):
+        return Message(MessageSegment.text(sendable_text(str(message))))
+    if not any(seg.is_text() and _SURROGATE.search(seg.data.get("text", "")) for seg in message):
+        return message
+    return Message(
+        MessageSegment.text(sendable_text(seg.data.get("text", ""))) if seg.is_text() else seg
+        for seg in message
+    )
 
 
 def masked_phones(message: Message) -> Message:

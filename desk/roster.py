@@ -14,6 +14,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from sqlalchemy import or_, select
@@ -41,6 +42,17 @@ class MemberSpec(BaseModel):
     dm_channel: Literal["qq", "wecom"] = "qq"
     on_duty: bool = True
 
+    @field_validator("name", mode="before")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        # pydantic's own error for a lone surrogate is English and reaches the chat;
+        # a NUL would fail on PostgreSQL. Lazy import: capture imports roster (via notify).
+        from desk.capture import storable
+
+        if isinstance(value, str) and not storable(value):
+            raise InvalidInput("name", "含有无法识别的字符")
+        return value
+
     @model_validator(mode="after")
     def _reachable(self) -> MemberSpec:
         if not self.qq_id and not self.wecom_userid:
@@ -61,6 +73,8 @@ def load_roster_file(path: Path) -> list[MemberSpec]:
     for i, raw in enumerate(data.get("member", [])):
         try:
             specs.append(MemberSpec.model_validate(raw))
+        except InvalidInput as exc:
+            raise ConfigError(f"invalid roster in {path}: member[{i}].{exc}") from None
         except ValidationError as exc:
             keys = "; ".join(
                 f"member[{i}].{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
@@ -72,6 +86,8 @@ def load_roster_file(path: Path) -> list[MemberSpec]:
 def validate_spec(**fields: object) -> MemberSpec:
     try:
         return MemberSpec.model_validate(fields)
+    except InvalidInput:
+        raise
     except ValidationError as exc:
         err = exc.errors()[0]
         raise InvalidInput(".".join(map(str, err["loc"])) or "member", err["msg"]) from None
