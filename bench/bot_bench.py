@@ -73,6 +73,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bot.command_limit import LIMIT_OFF_ENV  # noqa: E402
 from bot.commands import split_command  # noqa: E402
 from bot.plugins.deskchat import texts as desk_texts  # noqa: E402
 from bot.plugins.deskchat.service import COMMANDS as DESK_COMMANDS  # noqa: E402
@@ -93,8 +94,7 @@ OPEN_SEND_QUEUE = {
     "SEND_GROUP_BURST": "1000000",
     # The load's manager and consultants send hundreds of commands a minute: the
     # per-person command limit (bot.command_limit) would drop them.
-    "COMMAND_LIMIT": "1000000",
-    "COMMAND_LIMIT_STAFF": "1000000",
+    **LIMIT_OFF_ENV,
 }
 
 # --- the load -------------------------------------------------------------------

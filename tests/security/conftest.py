@@ -1,6 +1,10 @@
 """tests/bot's NoneBot set-up for the nonebug tests here (test_fuzz.py): its init
 settings (superusers, command starts), the adapter, the plugins, the desk and the
-unthrottled send queue. The other tests here run the bot as a child process."""
+unthrottled send queue. The other tests here run the bot as a child process, with\nWeChat pointed at the fake API of `fake`."""
+
+from collections.abc import Iterator
+
+import pytest
 
 from tests.bot.conftest import (  # noqa: F401
     after_nonebot_init,
@@ -10,3 +14,14 @@ from tests.bot.conftest import (  # noqa: F401
     pytest_configure,
     unthrottled_sending,
 )
+from tests.wechat.fake_wechat import FakeWeChat
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeWeChat]:
+    """A fake WeChat API (real HTTP on 127.0.0.1) per module: no calls of other modules."""
+    server = FakeWeChat().start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -34,37 +34,15 @@ from tests.e2e.conftest import (
     MANAGER_QQ,
     BotProcess,
     connected,
-    desk_env,
     message_text,
-    midday_timezone,
     running_bot,
     wait_for_dm,
-    write_desk_config,
 )
-from tests.wechat.callbacks import oa_post, oa_text, settings_env, wecom_post, wecom_text
+from tests.security.live import WECOM_MANAGER, WECOM_SEND, wechat_bot_env
+from tests.wechat.callbacks import oa_post, oa_text, wecom_post, wecom_text
 from tests.wechat.fake_wechat import FakeWeChat
 from tests.wechat.live import post, text_to, wait_for
 
-WECOM_MANAGER = "zhaoliu"
-ROSTER = f"""\
-[[member]]
-name = "王顾问"
-role = "consultant"
-qq_id = "{CONSULTANT_QQ}"
-on_duty = true
-
-[[member]]
-name = "张经理"
-role = "manager"
-qq_id = "{MANAGER_QQ}"
-
-[[member]]
-name = "赵六"
-role = "manager"
-wecom_userid = "{WECOM_MANAGER}"
-dm_channel = "wecom"
-"""
-WECOM_SEND = "/cgi-bin/message/send"
 OA_SEND = "/cgi-bin/message/custom/send"
 GROUP = 777001
 TIMEOUT = 15.0
@@ -72,19 +50,9 @@ FULL_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeWeChat]:
-    server = FakeWeChat().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory, fake: FakeWeChat) -> Iterator[BotProcess]:
     """A desk bot with QQ and WeCom staff, WeChat on (the fake API), LOG_LEVEL=DEBUG."""
-    config = write_desk_config(tmp_path_factory.mktemp("data-safety-config"), ROSTER)
-    env = desk_env(config, midday_timezone()) | settings_env(fake.base_url)
+    env = wechat_bot_env(tmp_path_factory, "data-safety", fake)
     with running_bot(tmp_path_factory.mktemp("data-safety-bot"), env) as process:
         yield process
 

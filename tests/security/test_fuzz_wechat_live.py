@@ -18,45 +18,36 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.e2e.conftest import BotProcess, desk_env, midday_timezone, running_bot, write_desk_config
+from bot.command_limit import LIMIT_OFF_ENV
+from tests.e2e.conftest import BotProcess, running_bot
+from tests.security.live import (
+    WECOM_MANAGER,
+    WECOM_MANAGER_ROSTER,
+    WECOM_SEND,
+    wechat_bot_env,
+)
 from tests.security.test_fuzz import CJK, ENGLISH, arguments, command_usages, fuzz_settings
-from tests.wechat.callbacks import oa_post, oa_text, settings_env, wecom_post, wecom_text
+from tests.wechat.callbacks import oa_post, oa_text, wecom_post, wecom_text
 from tests.wechat.fake_wechat import FakeWeChat
 from tests.wechat.live import content, post, text_to, wait_for
 
-MANAGER = "zhaoliu"
 FOLLOWER = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
-ROSTER = f"""\
-[[member]]
-name = "赵六"
-role = "manager"
-wecom_userid = "{MANAGER}"
-dm_channel = "wecom"
-"""
 SENDERS = {  # who: (callback path, send API path, user)
     "oa-follower": ("/wechat/oa", "/cgi-bin/message/custom/send", FOLLOWER),
-    "wecom-manager": ("/wechat/wecom", "/cgi-bin/message/send", MANAGER),
+    "wecom-manager": ("/wechat/wecom", WECOM_SEND, WECOM_MANAGER),
 }
 HELP_HEADER = "帮助"  # a word of the command list's header, checked below
 
 
 @pytest.fixture(scope="module")
-def fake_api() -> Iterator[FakeWeChat]:
-    """The fake WeChat API (real HTTP on 127.0.0.1) the bot calls."""
-    server = FakeWeChat().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
 def bot(
     tmp_path_factory: pytest.TempPathFactory,
-    fake_api: FakeWeChat,
+    fake: FakeWeChat,
 ) -> Iterator[BotProcess]:
-    config = write_desk_config(tmp_path_factory.mktemp("fuzz-wechat-config"), ROSTER)
-    env = desk_env(config, midday_timezone()) | settings_env(fake_api.base_url)
+    # The per-person limit off: two senders send 80 commands, and a 帮助 it dropped
+    # would look like a lost answer.
+    env = wechat_bot_env(tmp_path_factory, "fuzz-wechat", fake, WECOM_MANAGER_ROSTER)
+    env |= LIMIT_OFF_ENV
     workdir: Path = tmp_path_factory.mktemp("fuzz-wechat-bot")
     with running_bot(workdir, env) as process:
         yield process
@@ -78,7 +69,7 @@ def sendable(text: str) -> str:
 @given(data=st.data(), who=st.sampled_from(sorted(SENDERS)), argument=arguments)
 async def test_fuzzed_callbacks_never_crash_the_bot(
     bot: BotProcess,
-    fake_api: FakeWeChat,
+    fake: FakeWeChat,
     data: st.DataObject,
     who: str,
     argument: str,
@@ -86,12 +77,12 @@ async def test_fuzzed_callbacks_never_crash_the_bot(
     word = data.draw(st.sampled_from(list(command_usages())), label="word")
     typed = sendable(f"{word} {argument}")[:2000]
     path, send_path, user = SENDERS[who]
-    mark = fake_api.mark()
+    mark = fake.mark()
     response = await post(bot, path, callback(who, typed))
     assert response.status_code < 500, (response.status_code, typed, bot.log())
     await post(bot, path, callback(who, "帮助"))
-    await wait_for(fake_api, send_path, text_to(user, HELP_HEADER), mark, bot)
-    for call in fake_api.requests_to(send_path, mark):
+    await wait_for(fake, send_path, text_to(user, HELP_HEADER), mark, bot)
+    for call in fake.requests_to(send_path, mark):
         said = content(call)
         if text_to(user)(call) and said:
             assert CJK.search(said), (typed, said)

@@ -37,59 +37,26 @@ from desk import ConfigError, Desk, FrozenClock
 from desk.settings import build_settings
 from tests.desk.conftest import database_url
 from tests.e2e.conftest import (
-    CONSULTANT_QQ,
     MANAGER_QQ,
     TOKEN,
     BotProcess,
-    desk_env,
-    midday_timezone,
     run_bot_until_exit,
     running_bot,
     start_bot,
     wait_for_dm,
-    write_desk_config,
 )
+from tests.security.live import WECOM_MANAGER, WECOM_SEND, wechat_bot_env
 from tests.wechat.callbacks import settings_env, wecom_post, wecom_text
 from tests.wechat.fake_wechat import FakeWeChat
 from tests.wechat.live import content, post, text_to, wait_for
 
-WECOM_MANAGER = "zhaoliu"
-ROSTER = f"""\
-[[member]]
-name = "王顾问"
-role = "consultant"
-qq_id = "{CONSULTANT_QQ}"
-on_duty = true
-
-[[member]]
-name = "张经理"
-role = "manager"
-qq_id = "{MANAGER_QQ}"
-
-[[member]]
-name = "赵六"
-role = "manager"
-wecom_userid = "{WECOM_MANAGER}"
-dm_channel = "wecom"
-"""
-WECOM_SEND = "/cgi-bin/message/send"
 KIB = 1024
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeWeChat]:
-    server = FakeWeChat().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, fake: FakeWeChat) -> dict[str, str]:
     """A desk bot with QQ and WeCom staff, WeChat on (pointed at the fake API)."""
-    config = write_desk_config(tmp_path_factory.mktemp("security-config"), ROSTER)
-    return desk_env(config, midday_timezone()) | settings_env(fake.base_url)
+    return wechat_bot_env(tmp_path_factory, "security", fake)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,50 @@
+"""What the security tests that run the real bot share: staff on QQ and WeCom, and
+the bot's settings with WeChat pointed at a local fake WeChat API."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import (
+    CONSULTANT_QQ,
+    MANAGER_QQ,
+    desk_env,
+    midday_timezone,
+    write_desk_config,
+)
+from tests.wechat.callbacks import settings_env
+from tests.wechat.fake_wechat import FakeWeChat
+
+WECOM_MANAGER = "zhaoliu"
+WECOM_SEND = "/cgi-bin/message/send"
+WECOM_MANAGER_ROSTER = f"""\
+[[member]]
+name = "赵六"
+role = "manager"
+wecom_userid = "{WECOM_MANAGER}"
+dm_channel = "wecom"
+"""
+STAFF_ROSTER = f"""\
+[[member]]
+name = "王顾问"
+role = "consultant"
+qq_id = "{CONSULTANT_QQ}"
+on_duty = true
+
+[[member]]
+name = "张经理"
+role = "manager"
+qq_id = "{MANAGER_QQ}"
+
+{WECOM_MANAGER_ROSTER}"""
+
+
+def wechat_bot_env(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    fake: FakeWeChat,
+    roster: str = STAFF_ROSTER,
+) -> dict[str, str]:
+    """A desk bot's environment: `roster`, midday in its timezone, WeChat on."""
+    config = write_desk_config(tmp_path_factory.mktemp(f"{name}-config"), roster)
+    return desk_env(config, midday_timezone()) | settings_env(fake.base_url)
