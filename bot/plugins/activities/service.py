@@ -41,7 +41,7 @@ from bot.timeparse import TimeParseError, parse_when
 from desk import Desk, mask_phone
 from desk.privacy import Person
 from desk.reports import Period
-from desk.store import UnitOfWork, insert_ignore, serialize_on, upsert
+from desk.store import UnitOfWork, insert_ignore, serialize_on, upsert_adding
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[3] / "config" / "activities.toml"
 
@@ -699,13 +699,12 @@ async def flush_counts(uow: UnitOfWork) -> int:
     """Add the counts gathered in memory to the database (the minute job, and 群统计
     first). Counts whose write fails go back for the next flush."""
     batch = COUNTER.take()
-    try:
-        for (group_id, day, user_id), n in sorted(batch.items()):
-            await upsert(
-                uow, GroupActivity, ["group_id", "day", "user_id"],
-                {"group_id": group_id, "day": day, "user_id": user_id, "messages": n},
-                {"messages": GroupActivity.messages + n},
-            )  # fmt: skip
+    rows = [
+        {"group_id": group_id, "day": day, "user_id": user_id, "messages": n}
+        for (group_id, day, user_id), n in sorted(batch.items())
+    ]
+    try:  # one executemany: a busy minute has thousands of counts, the writer waits on it
+        await upsert_adding(uow, GroupActivity, ["group_id", "day", "user_id"], "messages", rows)
     except BaseException:
         COUNTER.restore(batch)
         raise
