@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any, cast
 
@@ -130,6 +131,16 @@ def storable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def mended_text(text: str) -> str:
+    """`text` as the database can keep it: NULs dropped, a lone surrogate (half an
+    emoji a client cut off) shown as U+FFFD. For what a front passes on beside a
+    person's words (a nickname), where refusing would lose the person."""
+    return _SURROGATE.sub("\ufffd", text.replace("\x00", ""))
 
 
 async def existing_lead(uow: UnitOfWork, handles: list[tuple[str, str]]) -> Lead | None:

@@ -14,6 +14,7 @@ from bot.people import Origin, staff_member
 from bot.plugins.intent import texts
 from bot.plugins.intent.service import IntentMatch
 from desk import Desk, DeskError, mask_phone
+from desk.capture import mended_text
 
 log = logging.getLogger(__name__)
 MAX_NOTE = 500  # the desk keeps the first words; the whole chat log is not a note
@@ -46,7 +47,9 @@ async def capture_intent(
         return None  # a consultant or manager, not a prospect
     channel, handle = where
     phone = match.phones[0] if match.phones else None
-    name = (msg.nickname or "").strip()[:32] or None
+    # A nickname the database cannot keep (half an emoji a client cut off) is mended:
+    # desk.capture would refuse it and lose the prospect over a name.
+    name = mended_text(msg.nickname or "").strip()[:32] or None
     today = desk.calendar.local_date(desk.clock.now()).isoformat()
     try:
         result = await desk.capture(
