@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import (
-    CONSULTANT_QQ,
-    MANAGER_QQ,
+    ROSTER_TOML,
     desk_env,
     midday_timezone,
     write_desk_config,
@@ -24,19 +23,7 @@ role = "manager"
 wecom_userid = "{WECOM_MANAGER}"
 dm_channel = "wecom"
 """
-STAFF_ROSTER = f"""\
-[[member]]
-name = "王顾问"
-role = "consultant"
-qq_id = "{CONSULTANT_QQ}"
-on_duty = true
-
-[[member]]
-name = "张经理"
-role = "manager"
-qq_id = "{MANAGER_QQ}"
-
-{WECOM_MANAGER_ROSTER}"""
+STAFF_ROSTER = f"{ROSTER_TOML}\n{WECOM_MANAGER_ROSTER}"  # QQ consultant and manager, WeCom manager
 
 
 def wechat_bot_env(
