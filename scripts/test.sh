@@ -37,6 +37,5 @@ pg_env="$(bash scripts/pg_test_server.sh start)"
 eval "$pg_env"
 pg_dir="$DESK_TEST_POSTGRES_DIR"
 echo "PostgreSQL run: tests/desk, the features' service tests and tests/e2e on ${DESK_TEST_POSTGRES_URL}"
-.venv/bin/python -m pytest tests/desk tests/bot/test_activities_service.py \
-  tests/bot/test_events_service.py tests/bot/test_referral_service.py \
-  tests/bot/test_referral_wechat_service.py tests/e2e -m "not sqlite_only"
+.venv/bin/python -m pytest tests/desk tests/features \
+  tests/e2e -m "not sqlite_only"

@@ -14,7 +14,7 @@ os.environ[STRICT_ENV] = "1"
 
 @pytest.fixture(scope="session", autouse=True)
 def _drop_postgres_databases() -> Iterator[None]:
-    """The databases tests/desk, tests/bot and tests/e2e made on DESK_TEST_POSTGRES_URL."""
+    """The databases tests/desk, tests/features, the bot tests and tests/e2e made on DESK_TEST_POSTGRES_URL."""
     yield
     from tests.desk.conftest import _postgres
 

@@ -7,7 +7,7 @@ from nonebot.adapters.onebot.v11 import Bot, Message, MessageSegment
 from nonebug import App
 
 from bot.dedupe import DedupeConfig, Deduplicator, TTLSet, event_key
-from tests.bot.conftest import SELF_ID, adapter, group_event
+from tests.support.nonebot_env import SELF_ID, adapter, group_event
 
 
 class Clock:

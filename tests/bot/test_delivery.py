@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from desk import Desk, FrozenClock
 from desk.models import OutboxMessage
-from tests.bot.conftest import SELF_ID, adapter
+from tests.support.nonebot_env import SELF_ID, adapter
 
 
 async def queue_post(desk: Desk, key: str, payload: dict) -> None:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from desk import Desk, FrozenClock, MemberView
 from desk.views import OutboxItem
-from tests.bot.conftest import CONSULTANT_QQ, ROSTER_MANAGER_QQ
+from tests.support.nonebot_env import CONSULTANT_QQ, ROSTER_MANAGER_QQ
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -8,7 +8,7 @@ from nonebot.adapters.onebot.v11 import Bot
 from nonebug import App
 
 from bot.prefilter import install_prefilter, uninstall_prefilter, wanted
-from tests.bot.conftest import adapter, group_event
+from tests.support.nonebot_env import adapter, group_event
 
 
 @pytest.mark.parametrize(

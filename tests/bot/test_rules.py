@@ -13,7 +13,7 @@ from bot.rules import (
     command_word,
     parse_word_command,
 )
-from tests.bot.conftest import SELF_ID, adapter, group_event, private_event
+from tests.support.nonebot_env import SELF_ID, adapter, group_event, private_event
 
 WORDS = {"推荐", "帮助", "线索统计"}
 

@@ -111,7 +111,9 @@ async def test_channel_filter_and_wecom_preference(desk: Desk, team: Team) -> No
     assert (item.channel, item.address) == ("wecom", "zhou")
 
 
-async def test_once_is_true_only_the_first_time_even_after_restart(tmp_path, desk: Desk, clock: FrozenClock) -> None:
+async def test_once_is_true_only_the_first_time_even_after_restart(
+    tmp_path, desk: Desk, clock: FrozenClock
+) -> None:
     from tests.desk.conftest import make_settings
 
     assert await desk.once("intent-reply:777:55555:2026-11-27")
@@ -124,7 +126,9 @@ async def test_once_is_true_only_the_first_time_even_after_restart(tmp_path, des
         await again.close()
 
 
-async def test_finished_notifications_are_purged_after_the_retention(desk: Desk, team: Team, clock: FrozenClock) -> None:
+async def test_finished_notifications_are_purged_after_the_retention(
+    desk: Desk, team: Team, clock: FrozenClock
+) -> None:
     await desk.capture(channel="qq_group:1", qq_id="55555")
     [item] = await desk.claim_notifications()
     await desk.notification_sent(item.id)

@@ -120,7 +120,9 @@ async def test_overdue_first_contact_escalates_to_manager_once(
     assert escalations == [("first_contact_overdue", "90001", "pending")]
 
 
-async def test_lost_leads_are_revisited_once_and_never_hide_todays_work(desk: Desk, team: Team, clock: FrozenClock) -> None:
+async def test_lost_leads_are_revisited_once_and_never_hide_todays_work(
+    desk: Desk, team: Team, clock: FrozenClock
+) -> None:
     actor, manager = team.wang.actor(), team.manager.actor()
     clock.set(local(2026, 9, 1, 10, 0))
     lost = []
@@ -149,7 +151,9 @@ async def test_lost_leads_are_revisited_once_and_never_hide_todays_work(desk: De
     assert (renewed.stage, renewed.level) == ("following", "A")
 
 
-async def test_escalation_is_on_the_leads_timeline_and_reopening_rearms_it(desk: Desk, team: Team, clock: FrozenClock) -> None:
+async def test_escalation_is_on_the_leads_timeline_and_reopening_rearms_it(
+    desk: Desk, team: Team, clock: FrozenClock
+) -> None:
     lead = (await desk.capture(channel="qq_group:1", qq_id="50001")).lead
     clock.set(local(2026, 11, 27, 12, 30))
     await desk.run_schedules()

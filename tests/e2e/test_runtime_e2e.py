@@ -59,10 +59,16 @@ def test_a_bad_setting_stops_the_start(tmp_path: Path) -> None:
     ("file", "content", "named"),
     [
         ("roster.toml", '[[member]]\nname = "王"\nqq_id = "abc"\n', "member[0].qq_id"),
-        ("desk.toml", "[levels]\nH = { interval_days = 0, purchase_within_days = 7 }\n", "levels.H.interval_days"),
+        (
+            "desk.toml",
+            "[levels]\nH = { interval_days = 0, purchase_within_days = 7 }\n",
+            "levels.H.interval_days",
+        ),
     ],
 )
-def test_a_bad_desk_config_stops_the_start_naming_the_key(tmp_path: Path, file: str, content: str, named: str) -> None:
+def test_a_bad_desk_config_stops_the_start_naming_the_key(
+    tmp_path: Path, file: str, content: str, named: str
+) -> None:
     config = write_desk_config(tmp_path / "config")
     (config / file).write_text(content, encoding="utf-8")
     result = run_bot_until_exit(tmp_path, {"DESK_CONFIG_DIR": str(config)})

@@ -1,4 +1,4 @@
-"""tests/bot's NoneBot set-up for the nonebug tests here (test_fuzz.py): its init
+"""The NoneBot set-up of tests/support/nonebot_env.py for the nonebug tests here (test_fuzz.py): its init
 settings (superusers, command starts), the adapter, the plugins, the desk and the
 unthrottled send queue. The other tests here run the bot as a child process, with\nWeChat pointed at the fake API of `fake`."""
 
@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.bot.conftest import (  # noqa: F401
+from tests.support.fake_wechat import FakeWeChat
+from tests.support.nonebot_env import (  # noqa: F401
     after_nonebot_init,
     bot_plugins,
     desk,
@@ -14,7 +15,6 @@ from tests.bot.conftest import (  # noqa: F401
     pytest_configure,
     unthrottled_sending,
 )
-from tests.wechat.fake_wechat import FakeWeChat
 
 
 @pytest.fixture(scope="module")

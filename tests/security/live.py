@@ -11,8 +11,8 @@ from tests.e2e.conftest import (
     midday_timezone,
     write_desk_config,
 )
-from tests.wechat.callbacks import settings_env
-from tests.wechat.fake_wechat import FakeWeChat
+from tests.support.fake_wechat import FakeWeChat
+from tests.support.wechat_callbacks import settings_env
 
 WECOM_MANAGER = "zhaoliu"
 WECOM_SEND = "/cgi-bin/message/send"

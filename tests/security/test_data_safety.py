@@ -39,9 +39,9 @@ from tests.e2e.conftest import (
     wait_for_dm,
 )
 from tests.security.live import WECOM_MANAGER, WECOM_SEND, wechat_bot_env
-from tests.wechat.callbacks import oa_post, oa_text, wecom_post, wecom_text
-from tests.wechat.fake_wechat import FakeWeChat
-from tests.wechat.live import post, text_to, wait_for
+from tests.support.fake_wechat import FakeWeChat
+from tests.support.wechat_callbacks import oa_post, oa_text, wecom_post, wecom_text
+from tests.support.wechat_live import post, text_to, wait_for
 
 OA_SEND = "/cgi-bin/message/custom/send"
 GROUP = 777001

@@ -9,7 +9,7 @@
   (the QQ client says), an Official Account follower for an event published to
   the OA. Nobody else learns anything about the event, and nothing is stored.
 
-Driven through nonebug, like tests/bot (whose fixtures are imported here).
+Driven through nonebug, like tests/plugins (the fixtures of tests/support/nonebot_env.py).
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ from bot.command_limit import CommandLimitConfig
 from bot.loader import describe_error
 from bot.prefilter import install_command_limit
 from desk import Desk
-from tests.bot import conftest as bot_conftest
-from tests.bot.chat import _Anything, ask, handler_errors, no_reply, reply_to
-from tests.bot.conftest import (
+from tests.support import nonebot_env as bot_conftest
+from tests.support.chat import _Anything, ask, handler_errors, no_reply, reply_to
+from tests.support.nonebot_env import (
     CONSULTANT_QQ,
     ROSTER_MANAGER_QQ,
     SELF_ID,
@@ -51,7 +51,7 @@ from tests.bot.conftest import (
     private_event,
 )
 
-# tests/bot's fixtures: a fresh desk with a small roster; the send queue without waits.
+# tests/support/nonebot_env.py's fixtures: a fresh desk with a small roster; the send queue without waits.
 desk_clock = bot_conftest.desk_clock
 desk = bot_conftest.desk
 unthrottled_sending = bot_conftest.unthrottled_sending
@@ -74,7 +74,7 @@ pytestmark = pytest.mark.usefixtures("desk")
 
 @pytest.fixture(scope="module", autouse=True)
 def _bot(nonebug_init: None) -> None:
-    """The bot's plugins, loaded once per session (tests/bot may have loaded them)."""
+    """The bot's plugins, loaded once per session (tests/plugins may have loaded them)."""
     nonebot.get_driver().register_adapter(Adapter)  # a no-op when registered
     for module in PLUGINS:
         if nonebot.get_plugin_by_module_name(module) is None:

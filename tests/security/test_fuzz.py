@@ -46,8 +46,8 @@ from sqlalchemy import inspect, text
 from bot.adapters.wechat import Bot as WeChatBot
 from bot.adapters.wechat import Message, MessageSegment, OAMessageEvent, WeComMessageEvent
 from desk import SYSTEM, Desk
-from tests.bot.chat import handler_errors
-from tests.bot.conftest import (
+from tests.support.chat import handler_errors
+from tests.support.nonebot_env import (
     CONSULTANT_QQ,
     MANAGER_QQ,
     ROSTER_MANAGER_QQ,

@@ -27,9 +27,9 @@ from tests.security.live import (
     wechat_bot_env,
 )
 from tests.security.test_fuzz import CJK, ENGLISH, arguments, command_usages, fuzz_settings
-from tests.wechat.callbacks import oa_post, oa_text, wecom_post, wecom_text
-from tests.wechat.fake_wechat import FakeWeChat
-from tests.wechat.live import content, post, text_to, wait_for
+from tests.support.fake_wechat import FakeWeChat
+from tests.support.wechat_callbacks import oa_post, oa_text, wecom_post, wecom_text
+from tests.support.wechat_live import content, post, text_to, wait_for
 
 FOLLOWER = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
 SENDERS = {  # who: (callback path, send API path, user)

@@ -1,1 +1,0 @@
-"""Plugins that exist only for tests (loaded by tests/bot/conftest.py)."""

@@ -1,0 +1,1 @@
+"""Plugins that exist only for tests (loaded by tests/support/nonebot_env.py)."""

@@ -1,0 +1,129 @@
+"""Drive the loaded plugins as a QQ client would: one event in, the bot's reply (or none) out.
+
+Every plugin of the session sees each event (`app.test_matcher()` without a matcher),
+so a test also covers which plugin answers and that the others stay quiet. A group
+reply is the send queue's `send_group_msg` call; a DM reply is `bot.send`. nonebug
+fails the test on any call it was not told to expect, so "no reply" is checked too.
+
+NoneBot logs an exception raised in a handler and carries on (the user just sees
+silence); `handler_errors()` collects them so a test can insist there were none.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+import pytest
+from nonebot.adapters.onebot.v11 import Bot, GroupMessageEvent, Message, MessageEvent
+from nonebot.message import run_postprocessor
+from nonebug import App
+from sqlalchemy.engine import make_url
+
+from desk import Desk
+from tests.support.nonebot_env import SELF_ID, adapter
+
+
+class _Anything:
+    """Equal to any value, and keeps the value it was compared with (the bot's message)."""
+
+    def __init__(self) -> None:
+        self.value: Any = None
+
+    def __eq__(self, other: object) -> bool:
+        self.value = other
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _Expected(list):
+    """nonebug's list of handler failures, less those of the type a test expects."""
+
+    def __init__(self, expected: type[Exception]) -> None:
+        super().__init__()
+        self.expected = expected
+
+    def append(self, item: Any) -> None:
+        if not isinstance(getattr(item, "error", None), self.expected):
+            super().append(item)
+
+
+async def reply_to(
+    app: App, event: MessageEvent, *, raises: type[Exception] | None = None
+) -> Message:
+    """The one message the bot answers `event` with, where it came from. `raises`:
+    a handler is expected to raise this (nonebug would fail the test on it)."""
+    caught = _Anything()
+    async with app.test_matcher() as ctx:
+        if raises is not None:
+            ctx.errors = _Expected(raises)
+        bot = ctx.create_bot(base=Bot, adapter=adapter(), self_id=str(SELF_ID))
+        ctx.receive_event(bot, event)
+        if isinstance(event, GroupMessageEvent):
+            ctx.should_call_api(
+                "send_group_msg",
+                {"group_id": event.group_id, "message": caught},
+                result={"message_id": 1},
+            )
+        else:
+            ctx.should_call_send(event, cast(Message, caught), result={"message_id": 1})
+    assert isinstance(caught.value, Message), caught.value
+    return caught.value
+
+
+async def ask(app: App, event: MessageEvent, *, raises: type[Exception] | None = None) -> str:
+    """The bot's one reply to `event`, which must be plain text."""
+    message = await reply_to(app, event, raises=raises)
+    assert [segment.type for segment in message] == ["text"], message
+    return message.extract_plain_text()
+
+
+async def no_reply(app: App, event: MessageEvent) -> None:
+    """The bot says nothing at all: no group message, no DM."""
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=adapter(), self_id=str(SELF_ID))
+        ctx.receive_event(bot, event)
+
+
+class _Errors:
+    seen: list[Exception] = []
+    registered = False
+
+
+async def _record(exception: Exception | None) -> None:
+    if exception is not None:
+        _Errors.seen.append(exception)
+
+
+def handler_errors() -> list[Exception]:
+    """A fresh list that fills with every exception a matcher handler raises from now on."""
+    if not _Errors.registered:
+        run_postprocessor(_record)
+        _Errors.registered = True
+    _Errors.seen.clear()
+    return _Errors.seen
+
+
+@asynccontextmanager
+async def database_locked(desk: Desk) -> AsyncIterator[None]:
+    """The desk's SQLite file locked by another connection (BEGIN EXCLUSIVE) and the
+    desk's writer waiting 50 ms for it, not 10 s: every write fails with
+    "database is locked", as after the busy timeout in production."""
+    if desk.db.dialect != "sqlite":
+        pytest.skip("locks the SQLite file")
+    async with desk.db.write_engine.connect() as conn:  # the writer's one pooled connection
+        await conn.exec_driver_sql("PRAGMA busy_timeout=50")
+    path = make_url(desk.settings.database_url).database
+    assert path
+    locker = sqlite3.connect(path, isolation_level=None)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")
+        yield
+    finally:
+        locker.close()  # rolls back: the lock goes
