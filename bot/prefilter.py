@@ -1,8 +1,7 @@
 """A fast pre-filter: ordinary chat (most of a group's traffic) skips every matcher.
 
-A message goes on to the matchers when its text starts with a command word that
-a loaded plugin declares in its metadata (`extra["commands"]`, the list 帮助
-shows), when it is addressed to the bot, or when a plugin registered an
+A message goes on to the matchers when its text starts with a command word of a
+command table (bot.front: the same table 帮助 shows), when it is addressed to the bot, or when a plugin registered an
 interest in it (the intent plugin registers its detector). Anything else is
 ignored before NoneBot checks a single matcher: each check costs about 0.4 ms
 of task-group machinery, which is where the bot bench found the full bot
@@ -22,17 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from nonebot import get_loaded_plugins
 from nonebot.adapters import Bot, Event
 from nonebot.exception import IgnoredException
 from nonebot.log import logger
 from nonebot.message import event_preprocessor
 from nonebot.utils import escape_tag
 
+from bot import front
 from bot.command_limit import CommandLimitConfig, CommandLimiter
-from bot.commands import MAX_COMMAND_TEXT, split_command
 from bot.platform import platform_of
-from bot.roles import CONSULTANT, asker_roles
+from bot.roles import CONSULTANT
 from desk.phone import mask_phones_in_text
 
 Interest = Callable[[str], bool]
@@ -44,8 +42,6 @@ class _State:
     hooked = False
     interests: list[Interest] = []
     observers: list[Observer] = []
-    words: frozenset[str] = frozenset()
-    plugins_seen = -1
     limiter: CommandLimiter | None = None
 
 
@@ -70,23 +66,25 @@ def _observe(event: Event) -> None:
             logger.exception(f"message observer {observer!r} failed")
 
 
-def command_words() -> frozenset[str]:
-    """Every command word the loaded plugins declare (rebuilt when plugins are added)."""
-    plugins = get_loaded_plugins()
-    if len(plugins) != _State.plugins_seen:
-        words = set()
-        for plugin in plugins:
-            extra = plugin.metadata.extra if plugin.metadata else {}
-            for entry in extra.get("commands", []) if isinstance(extra, dict) else []:
-                if isinstance(entry, dict) and isinstance(entry.get("cmd"), str):
-                    words.add(entry["cmd"].strip().lstrip("/"))
-        _State.words, _State.plugins_seen = frozenset(w for w in words if w), len(plugins)
-    return _State.words
-
-
 def is_command(text: str) -> bool:
-    # Long texts are checked by their head: a command with a pasted note is still one.
-    return split_command(text[:MAX_COMMAND_TEXT], command_words()) is not None
+    """Whether a text would be taken as a command (the tables' words, bot.front)."""
+    return front.parse_text(text) is not None or _legacy_command(text)
+
+
+def _legacy_command(text: str) -> bool:
+    """TRANSITION (issue #10): words of plugins not yet on bot.front, from their
+    metadata. Deleted once every plugin declares its words in a CommandTable."""
+    from nonebot import get_loaded_plugins
+
+    from bot.commands import MAX_COMMAND_TEXT, split_command
+
+    words = set()
+    for plugin in get_loaded_plugins():
+        extra = plugin.metadata.extra if plugin.metadata else {}
+        for entry in extra.get("commands", []) if isinstance(extra, dict) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("cmd"), str):
+                words.add(entry["cmd"].strip().lstrip("/"))
+    return split_command(text[:MAX_COMMAND_TEXT], words) is not None
 
 
 def wanted(text: str) -> bool:
@@ -97,7 +95,7 @@ async def _is_staff(bot: Bot, event: Event, platform: str) -> bool:
     if platform == "wecom":  # the WeCom app is the staff's own
         return True
     try:
-        return CONSULTANT in await asker_roles(bot, event)
+        return CONSULTANT in await front.roles_of(bot, event)
     except Exception:  # no desk (yet): treated as anyone
         return False
 
@@ -127,6 +125,7 @@ async def _limit_commands(bot: Bot, event: Event, limiter: CommandLimiter) -> No
 async def _skip_plain_chat(bot: Bot, event: Event) -> None:
     if event.get_type() != "message":
         return
+    front.start_event()
     if _State.observers:
         _observe(event)
     limiter = _State.limiter
@@ -134,7 +133,7 @@ async def _skip_plain_chat(bot: Bot, event: Event) -> None:
         return
     try:
         text = event.get_plaintext()
-        command = is_command(text)
+        command = front.parse(event, text) is not None or _legacy_command(text)
         to_me = event.is_tome()
         event.get_user_id()
     except Exception:  # an event without text, target or sender: let the matchers judge

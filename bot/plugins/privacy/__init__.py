@@ -10,8 +10,10 @@ from nonebot.adapters import Bot, Event
 from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 
+from bot import front
 from bot.commands import split_command
 from bot.desk_runtime import get_desk
+from bot.front import Call, CommandTable
 from bot.people import staff_member
 from bot.platform import in_group, is_message, platform_of
 from bot.plugins.privacy import texts
@@ -23,40 +25,9 @@ from bot.plugins.privacy.service import (
     erasure_summary,
     format_personal_data,
 )
-from bot.roles import MANAGER, asker_roles
-from bot.rules import CommandTable
+from bot.roles import MANAGER
 from bot.sending import reply
 from desk import Actor, LeadNotFound
-
-__plugin_meta__ = PluginMetadata(
-    name=texts.PLUGIN_NAME,
-    description=texts.PLUGIN_DESCRIPTION,
-    usage="\n".join(texts.USAGE.values()),
-    extra={
-        "commands": [
-            {
-                "cmd": "我的信息",
-                "desc": texts.USAGE["我的信息"],
-                "role": "member",
-                "where": "private",
-            },
-            {
-                "cmd": "删除我的信息",
-                "desc": texts.USAGE["删除我的信息"],
-                "role": "member",
-                "where": "private",
-            },
-            {
-                "cmd": "删除线索",
-                "desc": texts.USAGE["删除线索"],
-                "role": "manager",
-                "where": "private",
-            },
-            # Declared so the pre-filter lets it through; 帮助 needs no line for it.
-            {"cmd": texts.CONFIRM_WORD, "desc": texts.USAGE["确认删除"], "hidden": True},
-        ]
-    },
-)
 
 CONFIRMATIONS = Confirmations(CONFIRM_MINUTES)
 _LEAD_NO = re.compile(r"^[#＃]?(\d{1,9})$")
@@ -86,7 +57,7 @@ async def _own_handle(bot: Bot, event: Event) -> tuple[str, str] | None:
 
 
 async def _manager_actor(bot: Bot, event: Event) -> Actor | None:
-    if MANAGER not in await asker_roles(bot, event):
+    if MANAGER not in await front.roles_of(bot, event):
         return None
     platform, user_id = _account(bot, event)
     member = await staff_member(get_desk(), platform, user_id)
@@ -98,18 +69,18 @@ async def _manager_actor(bot: Bot, event: Event) -> Actor | None:
 commands = CommandTable()
 
 
-@commands.word("我的信息")
-async def _mine(bot: Bot, event: Event, word: str, args: str) -> None:
-    if await _dm_only(bot, event, word) or (handle := await _own_handle(bot, event)) is None:
+@commands.word("我的信息", desc=texts.USAGE["我的信息"], where="private")
+async def _mine(bot: Bot, event: Event, call: Call) -> None:
+    if await _dm_only(bot, event, call.word) or (handle := await _own_handle(bot, event)) is None:
         return
     desk = get_desk()
     data = await desk.describe_person(*handle)
     await reply(bot, event, format_personal_data(data, desk.settings.tz))
 
 
-@commands.word("删除我的信息")
-async def _erase_mine(bot: Bot, event: Event, word: str, args: str) -> None:
-    if await _dm_only(bot, event, word) or (handle := await _own_handle(bot, event)) is None:
+@commands.word("删除我的信息", desc=texts.USAGE["删除我的信息"], where="private")
+async def _erase_mine(bot: Bot, event: Event, call: Call) -> None:
+    if await _dm_only(bot, event, call.word) or (handle := await _own_handle(bot, event)) is None:
         return
     desk = get_desk()
     summary = erasure_summary(await desk.describe_person(*handle, audit=False))
@@ -120,14 +91,11 @@ async def _erase_mine(bot: Bot, event: Event, word: str, args: str) -> None:
     await reply(bot, event, texts.CONFIRM_SELF.format(summary=summary, minutes=CONFIRM_MINUTES))
 
 
-@commands.word("删除线索")
-async def _erase_lead(bot: Bot, event: Event, word: str, args: str) -> None:
-    if await _manager_actor(bot, event) is None:
-        await reply(bot, event, texts.NOT_MANAGER)
+@commands.word("删除线索", role=MANAGER, desc=texts.USAGE["删除线索"], where="private")
+async def _erase_lead(bot: Bot, event: Event, call: Call) -> None:
+    if await _dm_only(bot, event, call.word):
         return
-    if await _dm_only(bot, event, word):
-        return
-    match = _LEAD_NO.match(args.strip())
+    match = _LEAD_NO.match(call.args.strip())
     if match is None or int(match.group(1)) == 0:
         await reply(bot, event, texts.USAGE_LEAD)
         return
@@ -139,8 +107,9 @@ async def _erase_lead(bot: Bot, event: Event, word: str, args: str) -> None:
     await reply(bot, event, texts.CONFIRM_LEAD.format(lead_id=lead_id, minutes=CONFIRM_MINUTES))
 
 
-@commands.word(texts.CONFIRM_WORD)
-async def _confirm(bot: Bot, event: Event, word: str, args: str) -> None:
+# Hidden from 帮助: it only answers a pending 删除我的信息 / 删除线索.
+@commands.word(texts.CONFIRM_WORD, desc=texts.USAGE["确认删除"], hidden=True)
+async def _confirm(bot: Bot, event: Event, call: Call) -> None:
     if in_group(event):
         return  # a confirmation counts in the DM only; the group hears nothing of it
     desk = get_desk()
@@ -158,7 +127,7 @@ async def _confirm(bot: Bot, event: Event, word: str, args: str) -> None:
         return
     actor = await _manager_actor(bot, event)  # still a manager now?
     if actor is None:
-        await reply(bot, event, texts.NOT_MANAGER)
+        await reply(bot, event, front.refusal(MANAGER))
         return
     try:
         erasure = await desk.erase_lead(actor, pending.target)
@@ -170,6 +139,13 @@ async def _confirm(bot: Bot, event: Event, word: str, args: str) -> None:
 
 
 commands.matcher(priority=5, block=True)
+
+__plugin_meta__ = PluginMetadata(
+    name=texts.PLUGIN_NAME,
+    description=texts.PLUGIN_DESCRIPTION,
+    usage="\n".join(texts.USAGE.values()),
+    extra={"commands": commands.help_entries()},
+)
 
 
 async def _cancels_pending(bot: Bot, event: Event) -> bool:

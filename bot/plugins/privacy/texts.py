@@ -15,7 +15,6 @@ CONFIRM_WORD = "确认删除"
 
 DM_ONLY = "为保护隐私，请私聊我发送「{word}」。"
 STAFF_APP = "企业微信是员工账号，不保存客户个人信息；客户请在 QQ 或公众号私聊我。"
-NOT_MANAGER = "这个命令仅限销售经理使用。"
 USAGE_LEAD = "用法：删除线索 <号>，例如 删除线索 12"
 LEAD_NOT_FOUND = "没有找到线索 #{lead_id}。"
 

@@ -19,6 +19,8 @@ from nonebot.adapters.onebot.v11 import Adapter, GroupMessageEvent, PrivateMessa
 from nonebug import App
 from sqlalchemy import select, text
 
+from bot.roles import MANAGER
+from bot.texts import ROLE_REFUSAL
 from desk import Desk, FrozenClock
 from desk.models import OutboxMessage, PrivacyAudit
 from tests.desk.conftest import table_names
@@ -232,9 +234,9 @@ async def test_a_manager_erases_a_lead_after_confirming(app: App, desk: Desk, ma
 async def test_a_consultant_may_not_erase_a_lead(app: App, desk: Desk) -> None:
     lead_id = await a_known_owner(app, desk)
 
-    assert await ask(app, dm(f"删除线索 {lead_id}", CONSULTANT_QQ)) == texts().NOT_MANAGER
-    assert await said(app, group(f"删除线索 {lead_id}", CONSULTANT_QQ)) == texts().NOT_MANAGER
-    assert await ask(app, dm(f"删除线索 {lead_id}", OWNER)) == texts().NOT_MANAGER
+    assert await ask(app, dm(f"删除线索 {lead_id}", CONSULTANT_QQ)) == ROLE_REFUSAL[MANAGER]
+    assert await said(app, group(f"删除线索 {lead_id}", CONSULTANT_QQ)) == ROLE_REFUSAL[MANAGER]
+    assert await ask(app, dm(f"删除线索 {lead_id}", OWNER)) == ROLE_REFUSAL[MANAGER]
     assert await ask(app, dm("确认删除", CONSULTANT_QQ)) == texts().NOTHING_PENDING.format(
         minutes=5
     )
