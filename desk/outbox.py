@@ -7,6 +7,7 @@ not resent blindly.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ async def enqueue(
     if channel is None:
         raise ValueError("enqueue needs a member or a channel")
     values = {
-        "key": key[:128],
+        "key": key[:MAX_KEY],
         "kind": kind,
         "recipient_id": member.id if member is not None else None,
         "channel": channel,
@@ -126,10 +127,20 @@ async def existing_keys(uow: UnitOfWork, keys: list[str]) -> set[str]:
 DIRECT_CHANNELS = frozenset({"qq", "wecom", "wechat_oa", "qq_group", "wecom_group"})
 
 
+MAX_KEY = 128  # the outbox's key column
+
+
+def outbox_key(key: str) -> str:
+    """`key`, or a digest of it when a long platform id makes it too long for the outbox."""
+    if len(key) <= MAX_KEY:
+        return key
+    return key[:60] + ":" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
+
+
 def check_direct(key: str, kind: str, channel: str, address: str, payload: dict[str, Any]) -> None:
     """A DM a front asks for (to an owner, a prospect): refuse what cannot be delivered."""
-    if not isinstance(key, str) or not 0 < len(key) <= 128:
-        raise InvalidInput("key", "1..128 characters")
+    if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY:
+        raise InvalidInput("key", f"1..{MAX_KEY} characters")
     if not isinstance(kind, str) or not 0 < len(kind) <= 32:
         raise InvalidInput("kind", "1..32 characters")
     if channel not in DIRECT_CHANNELS:

@@ -25,6 +25,7 @@ from desk.uow import UnitOfWork
 from desk.views import MemberView
 
 QQ_ID_PATTERN = r"^[1-9][0-9]{4,11}$"
+QQ_ID = re.compile(QQ_ID_PATTERN)  # a QQ number, as everything here accepts it
 QQId = Annotated[str, StringConstraints(pattern=QQ_ID_PATTERN)]
 
 
@@ -153,7 +154,7 @@ async def managers(uow: UnitOfWork) -> list[Member]:
 
 def superuser_ids(ids: Iterable[str]) -> tuple[str, ...]:
     """The QQ ids among a front's superusers (other platforms' ids are no QQ address)."""
-    return tuple(sorted({str(i).strip() for i in ids if re.match(QQ_ID_PATTERN, str(i).strip())}))
+    return tuple(sorted({str(i).strip() for i in ids if QQ_ID.match(str(i).strip())}))
 
 
 async def superuser_addresses(uow: UnitOfWork) -> list[str]:
