@@ -32,13 +32,13 @@ from pydantic import (
 )
 from sqlalchemy import func, select, update
 
-from bot.feature_config import config_path, load_toml
 from bot.plugins.activities import texts
 from bot.plugins.activities.counter import COUNTER
 from bot.plugins.activities.models import Checkin, GroupActivity, MemberChange, Topic, TopicSchedule
 from bot.points import award, balance, group_rank, group_ranking, qq_user
 from bot.timeparse import TimeParseError, parse_when
 from desk import Desk, mask_phone
+from desk.config_file import config_path, load_toml
 from desk.privacy import Person
 from desk.reports import Period
 from desk.store import UnitOfWork, insert_ignore, serialize_on, upsert_adding

@@ -43,7 +43,6 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from sqlalchemy import func, or_, select, update
 
-from bot.feature_config import config_path, load_toml
 from bot.plugins.events import texts
 from bot.plugins.events.export import build_signup_sheet
 from bot.plugins.events.models import (
@@ -64,6 +63,7 @@ from bot.plugins.events.models import (
 )
 from bot.timeparse import TimeParseError, parse_when
 from desk import Desk
+from desk.config_file import config_path, load_toml
 from desk.phone import mask_phones_in_text
 from desk.privacy import Person
 from desk.store import UnitOfWork

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.feature_config import config_path, load_toml
+from desk.config_file import config_path, load_toml
 from desk.phone import extract_phones, mask_phone, mask_phones_in_text
 
 __all__ = [

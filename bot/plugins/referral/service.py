@@ -43,7 +43,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from bot import points
-from bot.feature_config import config_path, load_toml
 from bot.plugins.referral import texts
 from bot.plugins.referral.models import (
     CANCELLED,
@@ -71,6 +70,7 @@ from desk import (
     normalize_phone,
     storable,
 )
+from desk.config_file import config_path, load_toml
 from desk.phone import mask_phones_in_text
 from desk.privacy import Person, redact
 from desk.store import insert_ignore

@@ -1,8 +1,8 @@
 """A feature's config file (config/<name>.toml), read and validated at start.
 
-Pure: no NoneBot. The file next to desk.toml wins (DESK_CONFIG_DIR), else the
-repository's default. A bad file raises the feature's own error with a message
-naming the file and the key, which stops the start (bot.loader).
+The file next to desk.toml wins (DESK_CONFIG_DIR), else the repository's
+default. A bad file raises desk.ConfigError with a message naming the file and
+the key, which stops the start (bot.loader).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from desk.errors import ConfigError
 from desk.settings import DEFAULT_CONFIG_DIR
 
 M = TypeVar("M", bound=BaseModel)
@@ -33,7 +34,9 @@ def describe(exc: ValidationError) -> str:
     )
 
 
-def load_toml(model: type[M], path: Path, what: str, error: type[Exception] = ValueError) -> M:
+def load_toml(
+    model: type[M], path: Path, what: str, error: type[Exception] = ConfigError
+) -> M:
     """`what` names the file in messages, e.g. "events config"."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
