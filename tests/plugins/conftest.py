@@ -1,12 +1,5 @@
 """The plugins' chat fronts run in NoneBot as nonebug sets it up
 (tests/support/nonebot_env.py); the WeChat ones against the fake WeChat API."""
 
-from tests.support.nonebot_env import (  # noqa: F401
-    after_nonebot_init,
-    bot_plugins,
-    desk,
-    desk_clock,
-    pytest_configure,
-    unthrottled_sending,
-)
+from tests.support.nonebot_env import *  # noqa: F403 - its fixtures and pytest_configure
 from tests.support.wechat_fixtures import fake_server, fake_wechat, wechat_settings  # noqa: F401

@@ -7,14 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.fake_wechat import FakeWeChat
-from tests.support.nonebot_env import (  # noqa: F401
-    after_nonebot_init,
-    bot_plugins,
-    desk,
-    desk_clock,
-    pytest_configure,
-    unthrottled_sending,
-)
+from tests.support.nonebot_env import *  # noqa: F403 - its fixtures and pytest_configure
 
 
 @pytest.fixture(scope="module")
