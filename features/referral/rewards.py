@@ -19,6 +19,7 @@ from sqlalchemy import or_, select, update
 from bot import points  # noqa: TID251 - owners' points move out of bot/ in the activities part
 from desk import LeadEvent, StageChanged, UnitOfWork
 from desk.models import Lead
+from desk.privacy import Person
 from desk.store import insert_ignore
 from features.referral.models import (
     CANCELLED,
@@ -57,7 +58,7 @@ def attach(r: Referrals) -> Attached:
     async def reconcile_job(uow: UnitOfWork) -> int:
         return await reconcile(r, uow)
 
-    async def erase(uow: UnitOfWork, person):  # noqa: ANN001, ANN202 - desk.privacy.Eraser
+    async def erase(uow: UnitOfWork, person: Person) -> dict[str, int]:
         return await erase_person(r, uow, person)
 
     r.desk.events.subscribe(StageChanged, stage_handler)
