@@ -42,7 +42,6 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, delete, func, or_, select, update
 
-from bot import points
 from bot.plugins.referral import texts
 from bot.plugins.referral.models import (
     CANCELLED,
@@ -74,6 +73,7 @@ from desk.config_file import config_path, load_toml
 from desk.phone import mask_phones_in_text
 from desk.privacy import Person, redact
 from desk.store import insert_ignore
+from features import points
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -58,7 +58,7 @@ async def rewards(desk: Desk) -> list[Any]:
 
 
 async def balance(desk: Desk, qq: str) -> int:
-    from bot import points
+    from features import points
 
     return await desk.read(lambda uow: points.balance(uow, f"qq:{qq}"))
 
