@@ -4,6 +4,7 @@ small functions that turn the use cases' results (features.activities) into repl
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import formatting
@@ -68,8 +69,7 @@ PLANS_EMPTY = "本群没有待发布的定时话题"
 PLAN_CANCELLED = "已取消定时话题 #{id}"
 PLAN_NOT_FOUND = "本群没有编号为 {id} 的定时话题"
 WHEN_DAILY = "每天 {time}"
-WHEN_WEEKLY = "每{weekday} {time}"
-WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+WHEN_WEEKLY = "每周{weekday} {time}"  # weekday: 一 … 日
 TOPIC_ERRORS = {
     "too_long": TOPIC_TOO_LONG,
     "bad_time": TOPIC_BAD_TIME,
@@ -145,8 +145,9 @@ def topic_error(exc: TopicError, tz: ZoneInfo) -> str:
     if line is None:
         return usage("设置话题")
     params = dict(exc.params)
-    if "at" in params:
-        params["when"] = formatting.when(params.pop("at"), tz)  # type: ignore[arg-type]
+    at = params.pop("at", None)
+    if isinstance(at, datetime):  # a time is shown as every reply shows times
+        params["when"] = formatting.when(at, tz)
     return line.format(**params)
 
 
@@ -154,7 +155,7 @@ def schedule_when(view: ScheduleView, tz: ZoneInfo) -> str:
     if view.repeat == "daily":
         return WHEN_DAILY.format(time=view.local_time)
     if view.repeat == "weekly" and view.weekday is not None:
-        return WHEN_WEEKLY.format(weekday=WEEKDAYS[view.weekday], time=view.local_time)
+        return WHEN_WEEKLY.format(weekday=formatting.WEEKDAYS[view.weekday], time=view.local_time)
     return formatting.when(view.next_at, tz)
 
 
