@@ -16,11 +16,11 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
-from bot import points  # noqa: TID251 - owners' points move out of bot/ in the activities part
 from desk import LeadEvent, StageChanged, UnitOfWork
 from desk.models import Lead
 from desk.privacy import Person
 from desk.store import insert_ignore
+from features import points
 from features.referral.models import (
     CANCELLED,
     PENDING,

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import points
 from desk import Actor, ConfigError, Desk, FrozenClock
 from desk.models import OutboxMessage
+from features import points
 from features.referral.attribution import attribute_code, invited, parse_refer_args, refer
 from features.referral.codes import code_pattern, find_code, new_code, own_code
 from features.referral.config import load_config

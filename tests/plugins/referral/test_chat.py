@@ -158,7 +158,7 @@ async def code_of(app: App, owner: int) -> str:
 
 
 async def points_of(desk: Desk, qq: int) -> int:
-    from bot import points
+    from features import points
 
     return await desk.read(lambda uow: points.balance(uow, f"qq:{qq}"))
 
