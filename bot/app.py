@@ -4,8 +4,8 @@
 and the environment, as NoneBot reads them (see .env.example). QQ clients
 connect to ws://HOST:PORT/onebot/v11/ws with ONEBOT_ACCESS_TOKEN.
 
-Start-up order: NoneBot config -> runtime config (send queue, duplicate filter)
--> desk hooks -> plugins. Any invalid setting or plugin stops the start with
+Start-up order: NoneBot config -> the one settings object (bot.settings: runtime,
+WeChat, desk, config dir), handed to each part -> desk hooks -> plugins. Any invalid setting or plugin stops the start with
 exit code 1 and a message naming the plugin and key.
 """
 
@@ -23,18 +23,18 @@ from nonebot.adapters.onebot.v11.config import Config as OneBotConfig
 from nonebot.drivers import ASGIMixin, Driver
 from pydantic import ValidationError
 
-from bot.adapters.wechat import WeChatConfigError, register_wechat
-from bot.command_limit import CommandLimitConfig
-from bot.dedupe import DedupeConfig
-from bot.desk_runtime import load_desk_settings, start_desk, stop_desk
+from bot.adapters.wechat import register_wechat
+from bot.desk_runtime import start_desk, stop_desk, use_settings, when_desk_opens
 from bot.hooks import install_busy_reply, install_dedupe
 from bot.loader import StartupError, describe_error, load_bot_plugins
 from bot.logs import install_log_privacy
 from bot.prefilter import install_command_limit, install_prefilter
-from bot.sending import SendingConfig, configure_sending
+from bot.sending import configure_sending
+from bot.settings import BotSettings, load_settings
 from bot.timeparse import parse_when
 from bot.transport import OneBotWsAdapter, check_access_token, install_body_limit
 from desk import ConfigError
+from desk.config_file import use_config_dir
 
 DEFAULT_COMMAND_START = {"/", ""}  # commands work with or without "/"
 
@@ -60,46 +60,33 @@ def init_nonebot(**overrides: Any) -> Driver:
     return driver
 
 
-def register_wechat_adapter(driver: Driver) -> bool:
-    """The WeChat adapter, only when WECOM_* / WECHAT_OA_* settings are present."""
+def read_settings(driver: Driver) -> BotSettings:
+    """The one settings object, from NoneBot's config and the environment; a bad
+    value stops the start naming the key."""
     try:
-        return register_wechat(driver)
-    except WeChatConfigError as exc:
-        raise StartupError(str(exc)) from None
-
-
-def export_desk_settings(driver: Driver) -> None:
-    """DESK_* lines of .env into os.environ, where the desk reads them (the
-    environment still wins, as everywhere in NoneBot)."""
-    for key, value in driver.config.model_dump().items():
-        if key.startswith("desk_") and value is not None:
-            os.environ.setdefault(key.upper(), str(value))
-
-
-def install_runtime() -> None:
-    """The send queue, the duplicate-event filter, the busy reply and the per-person
-    command limit, from validated settings."""
-    problems = []
-    for model in (SendingConfig, DedupeConfig, CommandLimitConfig):
-        try:
-            nonebot.get_plugin_config(model)
-        except ValidationError as exc:
-            problems.append(f"bot runtime: {describe_error(exc)}")
-    if problems:
-        raise StartupError("\n".join(problems))
-    configure_sending(nonebot.get_plugin_config(SendingConfig))
-    install_dedupe(nonebot.get_plugin_config(DedupeConfig))
-    install_busy_reply()
-    install_prefilter()
-    install_command_limit(nonebot.get_plugin_config(CommandLimitConfig))
-
-
-def validate_desk_settings() -> None:
-    """A bad config/desk.toml or DESK_* value stops the start like any other setting."""
-    try:
-        load_desk_settings()
+        return load_settings(driver.config.model_dump(), os.environ)
     except ConfigError as exc:
         raise StartupError(str(exc)) from None
+
+
+def register_wechat_adapter(driver: Driver, settings: BotSettings) -> bool:
+    """The WeChat adapter, only when WECOM_* / WECHAT_OA_* settings are present; it
+    records each callback's key in the desk once that opens."""
+    adapter = register_wechat(driver, settings.wechat)
+    if adapter is None:
+        return False
+    when_desk_opens(adapter.use_desk)
+    return True
+
+
+def install_runtime(settings: BotSettings) -> None:
+    """The send queue, the duplicate-event filter, the busy reply and the per-person
+    command limit, from validated settings."""
+    configure_sending(settings.sending)
+    install_dedupe(settings.dedupe)
+    install_busy_reply()
+    install_prefilter()
+    install_command_limit(settings.command_limit)
 
 
 def settle_memory() -> None:
@@ -136,11 +123,12 @@ def create_app(**overrides: Any) -> Driver:
     """Everything but serving; raises StartupError when the bot must not start."""
     driver = init_nonebot(**overrides)
     install_log_privacy()  # after init: NoneBot sets its own patcher there
-    check_open(driver, register_wechat_adapter(driver))
-    install_body_limit(driver)
-    export_desk_settings(driver)
-    validate_desk_settings()
-    install_runtime()
+    settings = read_settings(driver)
+    check_open(driver, register_wechat_adapter(driver, settings))
+    install_body_limit(driver, settings.http)
+    use_settings(settings)
+    use_config_dir(settings.config_dir)
+    install_runtime(settings)
     register_desk_hooks(driver)
     load_bot_plugins()
     return driver

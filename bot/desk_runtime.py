@@ -9,28 +9,28 @@ the desk opens, and each desk opened (one per process; one per test) gets them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated
 
 from nonebot import get_driver
 from nonebot.params import Depends
 
-from bot.adapters.wechat.delivery import wechat_delivery_loop, wechat_enabled
-from bot.delivery import delivery_loop, schedule_loop
-from desk import Desk, DeskSettings, load_settings
+from bot.dispatch import delivery_loop, qq, wechat
+from bot.settings import BotSettings, load_settings
+from desk import Desk
 from desk.clock import Clock, ShiftedClock
-from desk.roster import load_roster_file
-from desk.settings import DEFAULT_CONFIG_DIR
 
 log = logging.getLogger(__name__)
+
+SCHEDULE_SECONDS = 60.0
 
 
 class _Runtime:
     desk: Desk | None = None
-    settings: DeskSettings | None = None
+    settings: BotSettings | None = None
     stop: asyncio.Event | None = None
     tasks: list[asyncio.Task] = []
     on_open: list[Callable[[Desk], None]] = []
@@ -51,49 +51,61 @@ def _opened(desk: Desk) -> None:
         callback(desk)
 
 
-def load_desk_settings() -> DeskSettings:
-    """Validate the desk config and the roster before anything starts (raises ConfigError)."""
-    _Runtime.settings = load_settings()
-    load_roster_file(roster_file())
-    return _Runtime.settings
+def use_settings(settings: BotSettings) -> None:
+    """The settings the desk opens with (bot.app, once validated at start)."""
+    _Runtime.settings = settings
 
 
-def roster_file() -> Path:
-    """roster.toml next to desk.toml: DESK_CONFIG_DIR when set, as load_settings reads it."""
-    return Path(os.environ.get("DESK_CONFIG_DIR") or DEFAULT_CONFIG_DIR) / "roster.toml"
+def current_settings() -> BotSettings:
+    """The settings given at start; without a start (a test, a bench opening the desk
+    itself), the environment's alone."""
+    return _Runtime.settings or load_settings({}, os.environ)
 
 
-def rehearsal_clock() -> Clock | None:
+def rehearsal_clock(settings: BotSettings) -> Clock | None:
     """DESK_CLOCK_SHIFT_FILE: a shifted clock for demos and end-to-end rehearsals
     (desk.clock.ShiftedClock); unset in production, where the system clock runs."""
-    path = os.environ.get("DESK_CLOCK_SHIFT_FILE")
-    if not path:
+    path = settings.clock_shift_file
+    if path is None:
         return None
     log.warning("desk clock shifted by the seconds in %s (a rehearsal, not production)", path)
-    return ShiftedClock(Path(path))
+    return ShiftedClock(path)
+
+
+async def schedule_loop(desk: Desk, stop: asyncio.Event) -> None:
+    """Queues digests, reports, escalations and the features' scheduled posts; the
+    desk's keys make reruns harmless."""
+    while not stop.is_set():
+        try:
+            await desk.run_schedules()
+        except Exception:
+            log.exception("scheduled jobs failed; trying again next minute")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), SCHEDULE_SECONDS)
 
 
 async def start_desk(*, background: bool = True) -> Desk:
-    settings = _Runtime.settings or load_desk_settings()
+    settings = current_settings()
     # SUPERUSERS are managers everywhere: the desk tells them what it tells roster managers.
     desk = await Desk.open(
-        settings, clock=rehearsal_clock(), roster_file=roster_file(),
+        settings.desk, clock=rehearsal_clock(settings), roster_file=settings.roster_file,
         superusers=get_driver().config.superusers,
     )  # fmt: skip
     _opened(desk)
     if background:
-        _Runtime.stop = asyncio.Event()
+        stop = _Runtime.stop = asyncio.Event()
+        # One delivery task per transport: each claims only its own channels.
         _Runtime.tasks = [
-            asyncio.create_task(delivery_loop(desk, _Runtime.stop), name="outbox-delivery"),
-            asyncio.create_task(schedule_loop(desk, _Runtime.stop), name="desk-schedules"),
+            asyncio.create_task(delivery_loop(desk, stop, qq.connected), name="qq-delivery"),
+            asyncio.create_task(schedule_loop(desk, stop), name="desk-schedules"),
         ]
-        if wechat_enabled():
+        if wechat.enabled():
             _Runtime.tasks.append(
                 asyncio.create_task(
-                    wechat_delivery_loop(desk, _Runtime.stop), name="wechat-delivery"
+                    delivery_loop(desk, stop, wechat.connected), name="wechat-delivery"
                 )
             )
-    log.info("desk open on %s", settings.database_url.split("///")[0])
+    log.info("desk open on %s", settings.desk.database_url.split("///")[0])
     return desk
 
 

@@ -26,7 +26,6 @@ from nonebot.adapters import Bot as BaseBot
 from nonebot.adapters import Event as BaseEvent
 from nonebot.adapters.onebot.v11 import (
     ActionFailed,
-    ApiNotAvailable,
     Bot,
     GroupMessageEvent,
     Message,
@@ -34,8 +33,12 @@ from nonebot.adapters.onebot.v11 import (
     NetworkError,
 )
 from nonebot.adapters.onebot.v11 import Event as OneBotEvent
+from nonebot.exception import ApiNotAvailable as BaseApiNotAvailable
 from nonebot.log import logger
 
+from bot.adapters.wechat.client import ApiError as WeChatApiError
+from bot.adapters.wechat.client import NetworkError as WeChatNetworkError
+from bot.adapters.wechat.client import WeChatError
 from bot.throttle import SendingConfig, Throttle, looks_like_timeout, plan_text
 from desk.phone import mask_phones_in_text
 
@@ -77,24 +80,30 @@ class SendFailure:
     retryable: bool = True  # surely not sent: another try may work
 
 
-def classify_failure(exc: BaseException) -> SendFailure:
-    """What a failed QQ API call means for a resend, conservatively: only a failure
-    raised before the request went out, or a request the client refused as such,
-    was surely not sent."""
+def classify_failure(exc: BaseException, *, unknown_may_have_arrived: bool = False) -> SendFailure:
+    """What a failed send means for a resend, for every transport (QQ, WeChat),
+    conservatively: only a failure raised before the request went out, or a request
+    the platform refused as such, was surely not sent. `unknown_may_have_arrived`:
+    how to read an exception of no known kind (the OneBot adapter raises those
+    before the request is on the wire; the WeChat client may raise them after)."""
     error = repr(exc)
+    if isinstance(exc, WeChatApiError):  # WeChat answered with an error code: nothing happened
+        return SendFailure(error, uncertain=False, retryable=exc.retryable)
+    if isinstance(exc, WeChatNetworkError):  # uncertain when the request may have reached WeChat
+        return SendFailure(error, uncertain=exc.uncertain)
+    if isinstance(exc, WeChatError):  # cannot be made (e.g. no customer-contact secret)
+        return SendFailure(error, uncertain=False, retryable=False)
     if isinstance(exc, ActionFailed):
         retcode = exc.info.get("retcode")
         text = " ".join(str(v) for v in exc.info.values())
         if type(retcode) is int and retcode in REFUSED_RETCODES and not looks_like_timeout(text):
             return SendFailure(error, uncertain=False, retryable=retcode not in FINAL_RETCODES)
         return SendFailure(error, uncertain=True)
-    if isinstance(exc, ApiNotAvailable):  # no connection to the client
+    if isinstance(exc, BaseApiNotAvailable):  # no connection to the client, or no such action
         return SendFailure(error, uncertain=False)
     if isinstance(exc, NetworkError | TimeoutError):  # no answer after the request went out
         return SendFailure(error, uncertain=True)
-    # The adapter raises anything else before the request is on the wire (e.g. the
-    # WebSocket closed under it).
-    return SendFailure(error, uncertain=False)
+    return SendFailure(error, uncertain=unknown_may_have_arrived)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

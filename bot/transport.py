@@ -18,17 +18,16 @@ import ipaddress
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import nonebot
 from fastapi import FastAPI
 from nonebot.adapters.onebot.utils import get_auth_bearer
 from nonebot.adapters.onebot.v11 import Adapter as OneBotV11Adapter
 from nonebot.drivers import Driver, HTTPServerSetup, Request, Response
 from nonebot.log import logger
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from typing_extensions import override
 
 from bot.adapters.wechat.callback import MAX_BODY_BYTES as WECHAT_MAX_BODY_BYTES
-from bot.loader import StartupError, describe_error
+from bot.loader import StartupError
 
 # The value .env.example ships with: a bot running on it has no secret at all.
 PLACEHOLDER_TOKEN = "change-me-to-a-long-random-string"
@@ -153,12 +152,8 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-def install_body_limit(driver: Driver) -> HttpConfig:
+def install_body_limit(driver: Driver, config: HttpConfig) -> HttpConfig:
     """BodyLimit in front of every route of the driver's FastAPI app."""
-    try:
-        config = nonebot.get_plugin_config(HttpConfig)
-    except ValidationError as exc:
-        raise StartupError(f"bot runtime: {describe_error(exc)}") from None
     app = getattr(driver, "server_app", None)
     if not isinstance(app, FastAPI):
         raise StartupError("DRIVER: use DRIVER=~fastapi (the body-size limit needs FastAPI)")

@@ -6,8 +6,8 @@ with a readable message instead of running on a guess.
 
 from __future__ import annotations
 
-import os
 import tomllib
+from collections.abc import Mapping
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -180,10 +180,13 @@ def build_settings(data: dict, source: str = "settings") -> DeskSettings:
 
 
 def load_settings(
-    config_dir: Path | None = None, env: dict[str, str] | None = None
+    config_dir: Path | None = None, env: Mapping[str, str] | None = None
 ) -> DeskSettings:
-    """Read config/desk.toml, overlay DESK_DATABASE_URL / DESK_TIMEZONE, validate."""
-    env = dict(os.environ if env is None else env)
+    """Read desk.toml in `config_dir` (default: the repository's config/, or the
+    DESK_CONFIG_DIR of `env`), overlay `env`'s DESK_DATABASE_URL / DESK_TIMEZONE,
+    validate. The bot passes its collected settings (bot.settings); nothing here
+    reads the process environment."""
+    env = env or {}
     config_dir = Path(env.get("DESK_CONFIG_DIR") or config_dir or DEFAULT_CONFIG_DIR)
     path = config_dir / "desk.toml"
     data: dict = {}

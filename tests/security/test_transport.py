@@ -30,7 +30,8 @@ from nonebot.drivers.fastapi import Driver as FastAPIDriver
 
 from bot.adapters.wechat import Adapter, Bot, Event
 from bot.adapters.wechat import adapter as adapter_module
-from bot.adapters.wechat.config import WeChatSettings, load_settings
+from bot.adapters.wechat.config import WeChatSettings
+from bot.settings import wechat_settings as read_wechat_settings
 from bot.sim import OneBotClient
 from bot.transport import PLACEHOLDER_TOKEN, BodyLimit, HttpConfig
 from desk import ConfigError, Desk, FrozenClock
@@ -149,7 +150,7 @@ def test_the_body_limit_is_a_validated_setting(tmp_path: Path) -> None:
 
 @pytest.fixture
 def wechat_settings(fake: FakeWeChat) -> WeChatSettings:
-    return load_settings({}, settings_env(fake.base_url) | {"WECHAT_TIMEOUT": "1"})
+    return read_wechat_settings({}, settings_env(fake.base_url) | {"WECHAT_TIMEOUT": "1"})
 
 
 class Recorded:

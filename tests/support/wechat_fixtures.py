@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.adapters.wechat.config import WeChatSettings, load_settings
+from bot.adapters.wechat.config import WeChatSettings
+from bot.settings import wechat_settings as read_wechat_settings
 from tests.support.fake_wechat import FakeWeChat
 from tests.support.wechat_callbacks import settings_env
 
@@ -33,4 +34,4 @@ def fake_wechat(fake_server: FakeWeChat) -> FakeWeChat:
 def wechat_settings(fake_wechat: FakeWeChat) -> WeChatSettings:
     env = settings_env(fake_wechat.base_url)
     env["WECHAT_TIMEOUT"] = "1"
-    return load_settings({}, env)
+    return read_wechat_settings({}, env)

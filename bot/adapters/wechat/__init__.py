@@ -9,7 +9,7 @@ Plugins written against `nonebot.adapters.Bot/Event` work unchanged: a DM's
 
 from bot.adapters.wechat.adapter import Adapter, register_wechat
 from bot.adapters.wechat.bot import Bot
-from bot.adapters.wechat.config import WeChatConfigError, WeChatSettings, load_settings
+from bot.adapters.wechat.config import WeChatSettings, parse_settings
 from bot.adapters.wechat.event import (
     Event,
     ExternalChatChangeEvent,
@@ -32,9 +32,8 @@ __all__ = [
     "MessageSegment",
     "NoticeEvent",
     "OAMessageEvent",
-    "WeChatConfigError",
     "WeChatSettings",
     "WeComMessageEvent",
-    "load_settings",
+    "parse_settings",
     "register_wechat",
 ]

@@ -43,7 +43,7 @@ from bot.adapters.wechat.callback import (
     durable_key,
 )
 from bot.adapters.wechat.client import AppApi, WeComClient, make_clients
-from bot.adapters.wechat.config import WeChatSettings, load_settings
+from bot.adapters.wechat.config import WeChatSettings
 from bot.adapters.wechat.event import Event, Platform, parse_event
 from bot.adapters.wechat.message import chunks
 
@@ -75,12 +75,12 @@ class Adapter(BaseAdapter):
     def __init__(self, driver: Driver, **kwargs: Any) -> None:
         super().__init__(driver, **kwargs)
         settings = kwargs.get("settings")
-        if not isinstance(settings, WeChatSettings):
-            settings = load_settings(self.config.model_dump())
+        if not isinstance(settings, WeChatSettings):  # built once at start: bot.settings
+            raise TypeError("the WeChat adapter needs settings=WeChatSettings")
         self.settings = settings
         self.clients = make_clients(settings)
         self.replays = ReplayGuard()
-        self.claim: ClaimKey | None = None  # set when the desk opens (register_wechat)
+        self.claim: ClaimKey | None = None  # set when the desk opens (bot.app)
         self._tasks: set[asyncio.Task] = set()
         self._apps: dict[Platform, tuple[str, Verifier]] = {}
         if settings.wecom:
@@ -251,15 +251,9 @@ class Adapter(BaseAdapter):
         raise ApiNotAvailable(self.get_name(), f"unknown action {api!r}")
 
 
-def register_wechat(driver: Driver, settings: WeChatSettings | None = None) -> bool:
-    """Register the adapter when any WeChat app is configured; raises
-    WeChatConfigError on partial or invalid settings. True when registered."""
-    settings = settings or load_settings(driver.config.model_dump())
+def register_wechat(driver: Driver, settings: WeChatSettings) -> Adapter | None:
+    """Register the adapter when any WeChat app is configured; the adapter, or None."""
     if not settings.enabled:
-        return False
+        return None
     driver.register_adapter(Adapter, settings=settings)
-    # Imported here: bot.desk_runtime imports this package (the outbox delivery).
-    from bot.desk_runtime import when_desk_opens  # noqa: PLC0415
-
-    when_desk_opens(nonebot.get_adapter(Adapter).use_desk)
-    return True
+    return nonebot.get_adapter(Adapter)

@@ -2,20 +2,19 @@
 
 Each section is enabled when all of its keys are set and off when none is; a
 section with only some keys set stops the start (a half-configured app would
-silently drop every callback). Values come from NoneBot's config (`.env`)
-with the environment winning, as for the desk's settings. Secrets are never
-logged or put into error messages.
+silently drop every callback). bot.settings collects the keys (NoneBot's config
+with the environment winning, as for every setting) and calls `parse_settings`;
+the adapter gets the result. Secrets are never logged or put into error messages.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 WECOM_KEYS = ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
 OA_KEYS = ("WECHAT_OA_APP_ID", "WECHAT_OA_SECRET", "WECHAT_OA_TOKEN", "WECHAT_OA_AES_KEY")
@@ -31,12 +30,11 @@ _TOKEN = re.compile(r"^[A-Za-z0-9]{3,32}$")  # WeChat's own rule for the callbac
 _BASE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/-]*)?$")
 
 
-class WeChatConfigError(ValueError):
-    """The WeChat settings are inconsistent; the message names the keys."""
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-@dataclass(frozen=True)
-class WeComSettings:
+class WeComSettings(_Frozen):
     corp_id: str
     agent_id: int
     secret: str
@@ -49,8 +47,7 @@ class WeComSettings:
         return f"wecom:{self.corp_id}:{self.agent_id}"
 
 
-@dataclass(frozen=True)
-class OASettings:
+class OASettings(_Frozen):
     app_id: str
     secret: str
     token: str
@@ -61,8 +58,7 @@ class OASettings:
         return f"oa:{self.app_id}"
 
 
-@dataclass(frozen=True)
-class WeChatSettings:
+class WeChatSettings(_Frozen):
     wecom: WeComSettings | None = None
     oa: OASettings | None = None
     api_base: str | None = None  # one host for every call (a proxy, a fake server)
@@ -81,21 +77,7 @@ class WeChatSettings:
         return (self.api_base or OA_API_BASE) + "/cgi-bin/"
 
 
-def collect(config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The WeChat keys from NoneBot's config (lower-case names) and the environment
-    (which wins); blank values count as unset."""
-    environ = os.environ if environ is None else environ
-    values: dict[str, str] = {}
-    for key in ALL_KEYS:
-        raw = environ.get(key)
-        if raw is None:
-            raw = config.get(key.lower())
-        if raw is not None and str(raw).strip():
-            values[key] = str(raw).strip()
-    return values
-
-
-def _aes_key(key: str, values: dict[str, str], problems: list[str]) -> str:
+def _aes_key(key: str, values: Mapping[str, str], problems: list[str]) -> str:
     value = values[key]
     try:
         decoded = base64.b64decode(value + "=", validate=True)
@@ -106,7 +88,7 @@ def _aes_key(key: str, values: dict[str, str], problems: list[str]) -> str:
     return value
 
 
-def _section(keys: tuple[str, ...], values: dict[str, str], problems: list[str]) -> bool:
+def _section(keys: tuple[str, ...], values: Mapping[str, str], problems: list[str]) -> bool:
     present = [k for k in keys if k in values]
     if present and len(present) != len(keys):
         missing = ", ".join(k for k in keys if k not in values)
@@ -114,14 +96,15 @@ def _section(keys: tuple[str, ...], values: dict[str, str], problems: list[str])
     return len(present) == len(keys)
 
 
-def _check_id(key: str, values: dict[str, str], problems: list[str], pattern=_ID) -> str:
+def _check_id(key: str, values: Mapping[str, str], problems: list[str], pattern=_ID) -> str:
     if not pattern.match(values[key]):
         problems.append(f"{key}: invalid value")
     return values[key]
 
 
-def parse_settings(values: dict[str, str]) -> WeChatSettings:
-    """Validated settings from `collect`'s keys; raises WeChatConfigError."""
+def parse_settings(values: Mapping[str, str]) -> WeChatSettings:
+    """Validated settings from the set keys (upper-case names, blank ones left out);
+    raises ValueError naming every bad key (bot.settings makes it a desk.ConfigError)."""
     problems: list[str] = []
     wecom = oa = None
     if _section(WECOM_KEYS, values, problems):
@@ -159,11 +142,5 @@ def parse_settings(values: dict[str, str]) -> WeChatSettings:
         if not 0.1 <= timeout <= 120:
             problems.append("WECHAT_TIMEOUT: seconds between 0.1 and 120")
     if problems:
-        raise WeChatConfigError("WeChat settings: " + "; ".join(problems))
+        raise ValueError("WeChat settings: " + "; ".join(problems))
     return WeChatSettings(wecom=wecom, oa=oa, api_base=api_base, timeout=timeout)
-
-
-def load_settings(
-    config: Mapping[str, Any], environ: Mapping[str, str] | None = None
-) -> WeChatSettings:
-    return parse_settings(collect(config, environ))

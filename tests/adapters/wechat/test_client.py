@@ -5,7 +5,6 @@ retry, errors that say whether the request may have been acted on."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 
 import pytest
 
@@ -84,8 +83,8 @@ async def test_contact_api_without_its_secret_is_unavailable(
     wechat_settings: WeChatSettings,
 ) -> None:
     assert wechat_settings.wecom is not None
-    no_contact = dataclasses.replace(
-        wechat_settings, wecom=dataclasses.replace(wechat_settings.wecom, contact_secret=None)
+    no_contact = wechat_settings.model_copy(
+        update={"wecom": wechat_settings.wecom.model_copy(update={"contact_secret": None})}
     )
     wecom = make_clients(no_contact).wecom
     assert wecom is not None and wecom.contact is None
@@ -155,8 +154,8 @@ async def test_bad_secret_fails_the_call_without_sending(
     fake_wechat: FakeWeChat, wechat_settings: WeChatSettings
 ) -> None:
     assert wechat_settings.wecom is not None
-    wrong = dataclasses.replace(
-        wechat_settings, wecom=dataclasses.replace(wechat_settings.wecom, secret="wrong")
+    wrong = wechat_settings.model_copy(
+        update={"wecom": wechat_settings.wecom.model_copy(update={"secret": "wrong"})}
     )
     wecom = make_clients(wrong).wecom
     assert wecom is not None
@@ -198,7 +197,7 @@ async def test_a_token_fetch_that_hangs_times_out(
 async def test_unreachable_host_is_a_certain_failure(wechat_settings: WeChatSettings) -> None:
     from bot.sim.launcher import free_port
 
-    dead = dataclasses.replace(wechat_settings, api_base=f"http://127.0.0.1:{free_port()}")
+    dead = wechat_settings.model_copy(update={"api_base": f"http://127.0.0.1:{free_port()}"})
     wecom = make_clients(dead).wecom
     assert wecom is not None
     with pytest.raises(NetworkError) as info:

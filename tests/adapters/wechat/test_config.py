@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.adapters.wechat.config import WeChatConfigError, load_settings
 from bot.adapters.wechat.message import Message, MessageSegment, chunks
+from bot.settings import wechat_settings
+from desk import ConfigError
 from tests.support.wechat_callbacks import settings_env
 
 FULL = settings_env("http://127.0.0.1:9")
@@ -17,29 +18,29 @@ def only(prefix: str) -> dict[str, str]:
 
 
 def test_nothing_set_means_disabled() -> None:
-    settings = load_settings({}, {})
+    settings = wechat_settings({}, {})
     assert not settings.enabled and settings.wecom is None and settings.oa is None
 
 
 def test_each_section_alone() -> None:
-    wecom = load_settings({}, only("WECOM_"))
+    wecom = wechat_settings({}, only("WECOM_"))
     assert wecom.wecom is not None and wecom.oa is None
     assert wecom.wecom.self_id == "wecom:wwcorp0001:1000002"
     assert wecom.wecom_api == "https://qyapi.weixin.qq.com/cgi-bin/"
-    oa = load_settings({}, only("WECHAT_OA_"))
+    oa = wechat_settings({}, only("WECHAT_OA_"))
     assert (
         oa.oa is not None and oa.wecom is None and oa.oa_api == "https://api.weixin.qq.com/cgi-bin/"
     )
 
 
 def test_api_base_points_both_apps_at_one_host() -> None:
-    settings = load_settings({}, FULL | {"WECHAT_API_BASE": "http://127.0.0.1:9/"})
+    settings = wechat_settings({}, FULL | {"WECHAT_API_BASE": "http://127.0.0.1:9/"})
     assert settings.wecom_api == settings.oa_api == "http://127.0.0.1:9/cgi-bin/"
 
 
 def test_dotenv_values_count_and_the_environment_wins() -> None:
     dotenv = {k.lower(): v for k, v in only("WECOM_").items()}
-    settings = load_settings(dotenv, {"WECOM_AGENT_ID": "1000009"})
+    settings = wechat_settings(dotenv, {"WECOM_AGENT_ID": "1000009"})
     assert settings.wecom is not None and settings.wecom.agent_id == 1000009
 
 
@@ -49,8 +50,8 @@ def test_dotenv_values_count_and_the_environment_wins() -> None:
 )
 def test_partial_section_names_the_missing_key(drop: str, named: str) -> None:
     env = {k: v for k, v in FULL.items() if k != drop}
-    with pytest.raises(WeChatConfigError) as info:
-        load_settings({}, env)
+    with pytest.raises(ConfigError) as info:
+        wechat_settings({}, env)
     assert f"{named}: missing" in str(info.value)
     assert FULL["WECOM_SECRET"] not in str(info.value)
 
@@ -67,18 +68,18 @@ def test_partial_section_names_the_missing_key(drop: str, named: str) -> None:
     ],
 )
 def test_invalid_values_are_named(key: str, value: str) -> None:
-    with pytest.raises(WeChatConfigError) as info:
-        load_settings({}, FULL | {key: value})
+    with pytest.raises(ConfigError) as info:
+        wechat_settings({}, FULL | {key: value})
     assert key in str(info.value)
 
 
 def test_contact_secret_needs_the_app() -> None:
-    with pytest.raises(WeChatConfigError, match="WECOM_CONTACT_SECRET"):
-        load_settings({}, only("WECHAT_OA_") | {"WECOM_CONTACT_SECRET": "x"})
+    with pytest.raises(ConfigError, match="WECOM_CONTACT_SECRET"):
+        wechat_settings({}, only("WECHAT_OA_") | {"WECOM_CONTACT_SECRET": "x"})
 
 
 def test_blank_values_count_as_unset() -> None:
-    assert not load_settings({}, {k: " " for k in FULL}).enabled
+    assert not wechat_settings({}, {k: " " for k in FULL}).enabled
 
 
 def test_chunks_respect_the_byte_limit_and_characters() -> None:

@@ -460,7 +460,7 @@ async def test_odd_topics_are_posted_as_plain_text(app: App, desk: Desk, topic: 
     )
     [post] = await group_posts(desk)
     assert post.payload["text"] == texts().TOPIC_POST.format(text=topic)
-    from bot.delivery import group_post
+    from bot.dispatch.qq import group_post
 
     assert [seg.type for seg in group_post(post.payload)] == ["text"]  # no @全体 from a CQ code
     assert await ask(app, say("话题")) == texts().TOPIC_TODAY.format(text=topic)

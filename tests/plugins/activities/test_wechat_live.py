@@ -22,8 +22,9 @@ import requests
 from sqlalchemy import text
 
 from bot.adapters.wechat import Adapter, Bot
-from bot.adapters.wechat.config import WeChatSettings, load_settings
-from bot.adapters.wechat.delivery import deliver_one
+from bot.adapters.wechat.config import WeChatSettings
+from bot.dispatch import deliver_one, wechat
+from bot.settings import wechat_settings
 from desk import SYSTEM, Desk, FrozenClock
 from desk.settings import build_settings
 from desk.store import UnitOfWork
@@ -88,7 +89,7 @@ async def queue(desk: Desk, key: str, text: str = "【今日话题】冬季保�
 async def deliver_all(desk: Desk, bot: Bot) -> int:
     items = await desk.claim_notifications(["wecom_group"], 20)
     for item in items:
-        await deliver_one(desk, bot, item)
+        await deliver_one(desk, wechat.senders(bot, desk.settings.tz), item)
     return len(items)
 
 
@@ -157,7 +158,7 @@ async def test_a_timeout_is_uncertain_and_never_resent(
 
 
 async def test_no_contact_secret_no_task(desk: Desk, fake_wechat: FakeWeChat) -> None:
-    settings = load_settings({}, settings_env(fake_wechat.base_url, contact=False))
+    settings = wechat_settings({}, settings_env(fake_wechat.base_url, contact=False))
     bot = Bot(Adapter(_driver(), settings=settings), f"wecom:{CORP_ID}:{AGENT_ID}", "wecom")
     await queue(desk, "k-no-secret")
     await deliver_all(desk, bot)

@@ -1,4 +1,4 @@
-"""Outbox delivery over QQ: DMs, and features' group posts (topics, reminders,
+"""The dispatcher's QQ transport: DMs, and features' group posts (topics, reminders,
 waitlist promotions) paced through the group send queue, @-mentions first; never
 resent after anything that may have arrived; one message claimed at a time."""
 
@@ -29,13 +29,13 @@ async def status_of(desk: Desk, key: str) -> str:
 
 
 async def deliver(app: App, desk: Desk, expect: Message, **outcome) -> None:
-    from bot.delivery import QQ_CHANNELS, deliver_one
+    from bot.dispatch import deliver_one, qq
 
-    [item] = await desk.claim_notifications(QQ_CHANNELS)
+    [item] = await desk.claim_notifications(list(qq.CHANNELS))
     async with app.test_api() as ctx:
         bot = ctx.create_bot(base=Bot, adapter=adapter(), self_id=str(SELF_ID))
         ctx.should_call_api("send_group_msg", {"group_id": 123456, "message": expect}, **outcome)
-        await deliver_one(desk, bot, item)
+        await deliver_one(desk, qq.senders(bot, desk.settings.tz), item)
 
 
 async def test_a_post_mentions_its_people_then_says_its_text(app: App, desk: Desk) -> None:
@@ -64,13 +64,13 @@ async def test_a_post_that_timed_out_is_not_sent_again(app: App, desk: Desk) -> 
 
 
 async def test_a_post_without_text_is_given_up(app: App, desk: Desk) -> None:
-    from bot.delivery import QQ_CHANNELS, deliver_one
+    from bot.dispatch import deliver_one, qq
 
     await queue_post(desk, "empty", {"text": ""})
-    [item] = await desk.claim_notifications(QQ_CHANNELS)
+    [item] = await desk.claim_notifications(list(qq.CHANNELS))
     async with app.test_api() as ctx:  # no API call expected at all
         bot = ctx.create_bot(base=Bot, adapter=adapter(), self_id=str(SELF_ID))
-        await deliver_one(desk, bot, item)
+        await deliver_one(desk, qq.senders(bot, desk.settings.tz), item)
     assert await status_of(desk, "empty") == "dead"
 
 
@@ -82,9 +82,9 @@ async def queue_dm(
 
 
 async def deliver_dm(app: App, desk: Desk, failure: Exception) -> None:
-    from bot.delivery import QQ_CHANNELS, deliver_one
+    from bot.dispatch import deliver_one, qq
 
-    [item] = await desk.claim_notifications(QQ_CHANNELS, 1)
+    [item] = await desk.claim_notifications(list(qq.CHANNELS), 1)
     async with app.test_api() as ctx:  # exactly one send: no retry in the same breath
         bot = ctx.create_bot(base=Bot, adapter=adapter(), self_id=str(SELF_ID))
         ctx.should_call_api(
@@ -92,7 +92,7 @@ async def deliver_dm(app: App, desk: Desk, failure: Exception) -> None:
             {"user_id": 30001, "message": Message(MessageSegment.text("您的积分到账啦"))},
             exception=failure,
         )
-        await deliver_one(desk, bot, item)
+        await deliver_one(desk, qq.senders(bot, desk.settings.tz), item)
 
 
 @pytest.mark.parametrize(
@@ -167,9 +167,9 @@ class Crashed(BaseException):
 
 
 async def deliver_everything(desk: Desk, bot: Bot) -> None:
-    from bot.delivery import deliver_round
+    from bot.dispatch import deliver_round, qq
 
-    while await deliver_round(desk, bot):
+    while await deliver_round(desk, qq.senders(bot, desk.settings.tz)):
         pass
 
 

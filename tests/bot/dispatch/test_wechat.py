@@ -1,5 +1,5 @@
-"""Desk notifications over WeCom / the Official Account: the outbox contract
-(sent, failed and retried, final failure, uncertain after a timeout)."""
+"""The dispatcher's WeChat transports: the outbox contract (sent, failed and
+retried, final failure, uncertain after a timeout)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from nonebot.drivers.fastapi import Driver as FastAPIDriver
 
 from bot.adapters.wechat import Adapter, Bot
 from bot.adapters.wechat.config import WeChatSettings
-from bot.adapters.wechat.delivery import deliver_one
+from bot.dispatch import deliver_one, deliver_round, wechat
 from desk import SYSTEM, Desk, FrozenClock
 from desk.settings import build_settings
 from tests.support.fake_wechat import AGENT_ID, CORP_ID, OA_APP_ID, FakeWeChat
@@ -63,7 +63,7 @@ async def queue(desk: Desk, key: str, address: str, text: str, channel: str = "w
 async def deliver_all(desk: Desk, bot: Bot, channel: str = "wecom") -> int:
     items = await desk.claim_notifications([channel], 20)
     for item in items:
-        await deliver_one(desk, bot, item)
+        await deliver_one(desk, wechat.senders(bot, desk.settings.tz), item)
     return len(items)
 
 
@@ -144,18 +144,15 @@ async def test_oa_follower_dm_is_a_customer_service_message(
 
 
 async def test_a_wechat_round_leaves_a_qq_message_in_flight_alone(
-    desk: Desk, wecom_bot: Bot, fake_wechat: FakeWeChat, monkeypatch: pytest.MonkeyPatch
+    desk: Desk, wecom_bot: Bot, fake_wechat: FakeWeChat
 ) -> None:
-    from bot.adapters.wechat import delivery
-
-    monkeypatch.setattr(delivery, "connected_bots", lambda: {"wecom": wecom_bot})
     await desk.notify(key="k-qq", kind="owner_dm", channel="qq", address="30001",
                       payload={"text": "积分到账"}, any_hour=True)  # fmt: skip
     await queue(desk, "k-wecom", "wangguwen", "hi")
     [qq] = await desk.claim_notifications(["qq", "qq_group"], 1)  # the QQ loop sends it…
     assert isinstance(desk.clock, FrozenClock)
     desk.clock.advance(seconds=desk.settings.outbox.lease_seconds + 1)  # …slowly
-    assert await delivery.deliver_round(desk) == 1
+    assert await deliver_round(desk, wechat.senders(wecom_bot, desk.settings.tz)) == 1
     assert outbox(desk, "k-wecom")[0] == "sent"
     assert outbox(desk, "k-qq")[0] == "sending"  # still the QQ loop's
     assert await desk.notification_sent(qq.id)
