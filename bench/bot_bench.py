@@ -681,7 +681,7 @@ async def ensure_roster(client: BenchClient) -> str:
     if again == desk_texts.NOT_STAFF:
         raise RuntimeError("consultants unknown even after 添加顾问")
     return (
-        "roster.toml in DESK_CONFIG_DIR NOT loaded (bot/desk_runtime.py roster_file() reads "
+        "roster.toml in DESK_CONFIG_DIR NOT loaded (bot.settings BotSettings.roster_file reads "
         "config/roster.toml of the repo); consultants added by the manager's 添加顾问 instead"
     )
 

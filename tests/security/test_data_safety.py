@@ -202,7 +202,7 @@ def test_every_log_line_masks_phones_loguru_and_stdlib() -> None:
     try:
         logger.opt(colors=True).info("<y>OneBot</y> | 我电话13812345678，明天看车")
         logger.warning("spaced 139 1234 5678 and +86 137-1234-5678")
-        logging.getLogger("bot.delivery").warning("DM to %s failed", "13612345678")
+        logging.getLogger("bot.dispatch.loop").warning("DM to %s failed", "13612345678")
         logging.getLogger("desk.service").warning("lead %s", "15012345678")
     finally:
         logger.remove(sink)
