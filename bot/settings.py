@@ -122,6 +122,9 @@ def load_settings(config: Mapping[str, Any], environ: Mapping[str, str]) -> BotS
     desk = DeskSettings()
     try:
         desk = load_desk_settings(config_dir, values)
+    except ConfigError as exc:
+        problems.append(str(exc))
+    try:
         load_roster_file(config_dir / "roster.toml")  # a bad roster stops the start too
     except ConfigError as exc:
         problems.append(str(exc))
