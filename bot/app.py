@@ -75,7 +75,7 @@ def register_wechat_adapter(driver: Driver, settings: BotSettings) -> bool:
     adapter = register_wechat(driver, settings.wechat)
     if adapter is None:
         return False
-    when_desk_opens(adapter.use_desk)
+    when_desk_opens(lambda desk: adapter.use_claim(desk.once))
     return True
 
 

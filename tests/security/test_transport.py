@@ -241,7 +241,7 @@ async def test_a_callback_replayed_to_a_fresh_adapter_on_the_same_desk_has_no_ef
     captured = wecom_post(wecom_text("zhangsan", "审核"))
     for _ in range(2):  # the bot before and after a restart: no memory, the same desk
         driver, adapter = wechat_app(wechat_settings)
-        adapter.use_desk(desk)
+        adapter.use_claim(desk.once)
         async with TestClient(driver.asgi) as client:
             query, body = captured
             response = await client.post("/wechat/wecom", query_string=query, data=body)

@@ -103,9 +103,9 @@ class Adapter(BaseAdapter):
 
     # -- lifecycle -------------------------------------------------------------
 
-    def use_desk(self, desk: Any) -> None:
-        """Record each callback's key in this desk before processing it."""
-        self.claim = desk.once
+    def use_claim(self, claim: ClaimKey) -> None:
+        """Record each callback's key with `claim` (the desk's `once`) before processing it."""
+        self.claim = claim
 
     def _route(self, platform: Platform) -> None:
         path = URL(PATHS[platform])
