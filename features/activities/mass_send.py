@@ -26,7 +26,7 @@ async def queue_mass_sends(
     not_before: datetime | None = None,
 ) -> int:  # fmt: skip
     """One mass-send task per linked customer group, in the caller's transaction
-    (delivered by bot.adapters.wechat.delivery); `key` is the cause's own outbox key
+    (delivered by bot.dispatch); `key` is the cause's own outbox key
     (each task's key adds the chat id, so a rerun queues each once)."""
     for chat_id, sender in links:
         await desk.notify_in(
