@@ -59,11 +59,12 @@ from bot.plugins.activities.service import recorded_member  # noqa: E402
 CONFIG = load_config()
 
 
-def _events(desk: Desk) -> Events:
+def events_for(desk: Desk) -> Events:
+    """The context of the use cases: the desk, this config, this plugin's words."""
     return Events(desk, CONFIG, texts.NOTICES)
 
 
-when_desk_opens(lambda desk: jobs.register(_events(desk)))
+when_desk_opens(lambda desk: jobs.register(events_for(desk)))
 
 # -- reading the words --------------------------------------------------------------
 
@@ -218,7 +219,7 @@ async def _create(bot: Bot, event: Event, call: Call, origin: Origin, desk: Desk
         raise UsageError(call.word)
     draft = parse_new_event(call.args, desk.clock.now(), desk.settings.tz)
     result = await manage.create(
-        _events(desk), draft, group_id=origin.group_id, created_by=origin.user_id,
+        events_for(desk), draft, group_id=origin.group_id, created_by=origin.user_id,
         source_key=origin.event_key, wecom_groups=wecom_groups_of(origin.group_id),
     )  # fmt: skip
     return texts.created(result, desk.settings.tz)
@@ -229,7 +230,7 @@ async def _create(bot: Bot, event: Event, call: Call, origin: Origin, desk: Desk
 async def _list(bot: Bot, event: Event, call: Call, origin: Origin, desk: Desk) -> str:
     if origin.group_id is None:
         return texts.GROUP_ONLY
-    found = await reports.open_events(_events(desk), origin.group_id)
+    found = await reports.open_events(events_for(desk), origin.group_id)
     return texts.open_events(found, desk.settings.tz)
 
 
@@ -237,7 +238,7 @@ async def _list(bot: Bot, event: Event, call: Call, origin: Origin, desk: Desk) 
 @_answering(at_asker=True)
 async def _sign_up(bot: Bot, event: Event, call: Call, origin: Origin, desk: Desk) -> str:
     parsed = parse_signup_args(call.args)
-    ev = _events(desk)
+    ev = events_for(desk)
     staff = CONSULTANT in call.roles or origin.platform == "wecom"
     scope = await _signup_scope(bot, origin, ev, parsed.event_id, staff)
     outcome = await signups.sign_up(
@@ -256,7 +257,7 @@ async def _sign_up(bot: Bot, event: Event, call: Call, origin: Origin, desk: Des
 @_answering(at_asker=True)
 async def _cancel_signup(bot: Bot, event: Event, call: Call, origin: Origin, desk: Desk) -> str:
     result = await signups.cancel_signup(
-        _events(desk), _event_no(call.word, call.args), origin.user_id, origin.group_id,
+        events_for(desk), _event_no(call.word, call.args), origin.user_id, origin.group_id,
         origin.platform,
     )  # fmt: skip
     return texts.signup_cancelled(result)
@@ -265,7 +266,9 @@ async def _cancel_signup(bot: Bot, event: Event, call: Call, origin: Origin, des
 @commands.word("我的报名", desc=texts.DESCRIPTIONS["我的报名"], bare=True)
 @_answering(at_asker=True)
 async def _mine(bot: Bot, event: Event, call: Call, origin: Origin, desk: Desk) -> str:
-    mine = await signups.my_signups(_events(desk), origin.user_id, origin.group_id, origin.platform)
+    mine = await signups.my_signups(
+        events_for(desk), origin.user_id, origin.group_id, origin.platform
+    )
     return texts.my_signups(mine, desk.settings.tz)
 
 
@@ -274,7 +277,7 @@ async def _mine(bot: Bot, event: Event, call: Call, origin: Origin, desk: Desk) 
 async def _attended(bot: Bot, event: Event, call: Call, origin: Origin, desk: Desk) -> str:
     event_id, typed = parse_attendance_args(call.args)
     result = await manage.mark_attended(
-        _events(desk), event_id, _mentioned(bot, event) + typed, origin.group_id
+        events_for(desk), event_id, _mentioned(bot, event) + typed, origin.group_id
     )
     return texts.attendance(result)
 
@@ -283,14 +286,14 @@ async def _attended(bot: Bot, event: Event, call: Call, origin: Origin, desk: De
 @_answering()
 async def _close(bot: Bot, event: Event, call: Call, origin: Origin, desk: Desk) -> str:
     event_id = _event_no(call.word, call.args)
-    return texts.closed(await manage.close(_events(desk), event_id, origin.group_id))
+    return texts.closed(await manage.close(events_for(desk), event_id, origin.group_id))
 
 
 @commands.word("取消活动", role=MANAGER, desc=texts.DESCRIPTIONS["取消活动"])
 @_answering()
 async def _cancel_event(bot: Bot, event: Event, call: Call, origin: Origin, desk: Desk) -> str:
     event_id = _event_no(call.word, call.args)
-    return texts.cancelled(await manage.cancel_event(_events(desk), event_id, origin.group_id))
+    return texts.cancelled(await manage.cancel_event(events_for(desk), event_id, origin.group_id))
 
 
 @commands.word("活动统计", role=MANAGER, desc=texts.DESCRIPTIONS["活动统计"])
@@ -298,9 +301,9 @@ async def _cancel_event(bot: Bot, event: Event, call: Call, origin: Origin, desk
 async def _stats(bot: Bot, event: Event, call: Call, origin: Origin, desk: Desk) -> str:
     tz = desk.settings.tz
     if not call.args:  # the recent events of the group (of all groups in a DM)
-        return texts.recent(await reports.recent(_events(desk), origin.group_id), tz)
+        return texts.recent(await reports.recent(events_for(desk), origin.group_id), tz)
     event_id = _event_no(call.word, call.args)
-    return texts.stats(await reports.stats(_events(desk), event_id, origin.group_id), tz)
+    return texts.stats(await reports.stats(events_for(desk), event_id, origin.group_id), tz)
 
 
 @commands.word("导出报名", role=MANAGER, desc=texts.DESCRIPTIONS["导出报名"])
@@ -310,7 +313,7 @@ async def _export(bot: Bot, event: Event, call: Call, origin: Origin, desk: Desk
     event_id = _event_no(call.word, call.args)
     if origin.platform != "qq":  # the file goes out through the QQ client's upload
         return texts.EXPORT_QQ_ONLY
-    found = await signup_list(_events(desk), event_id, origin.group_id)
+    found = await signup_list(events_for(desk), event_id, origin.group_id)
     # Masked on the way out: a title or place typed with a phone in it.
     caption = mask_phones_in_text(texts.sheet_caption(found.event, desk.settings.tz))
     data = build_signup_sheet(

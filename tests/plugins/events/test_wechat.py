@@ -223,14 +223,14 @@ async def test_a_promoted_qq_owner_is_still_at_in_the_group(app: App, desk: Desk
 async def test_the_reminder_ats_qq_people_and_dms_each_follower_once(
     app: App, desk: Desk, desk_clock: FrozenClock
 ) -> None:
-    from bot.plugins.events import _events
+    from bot.plugins.events import events_for
 
     event_id = await create(app)
     await qq_says(app, f"报名 {event_id}")
     await wechat_ask(app, oa_dm(f"报名 {event_id}"))
     await wechat_ask(app, oa_dm(f"报名 {event_id}", OTHER_FOLLOWER))
     desk_clock.set(at(11, 27, 18, 5))
-    remind = partial(jobs.remind, _events(desk))
+    remind = partial(jobs.remind, events_for(desk))
     assert await desk.write(remind) == 1
     assert await desk.write(remind) == 0  # once per event
     [post] = await outbox(desk, "qq_group")
