@@ -7,7 +7,8 @@ sign-ups (我的报名). One transaction each; seats as core.py decides them.
   place with the new size. After cancelling, signing up again joins the back.
 - A sign-up by someone not on the staff and not already a customer (a lead at
   stage "won") is captured as a lead with channel `event:<id>` in the same
-  transaction; `lead_created` records whether that made a new lead.
+  transaction, which also decides whether they are a customer; `lead_created`
+  records whether that made a new lead.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from desk.capture import existing_lead
 from desk.phone import mask_phones_in_text
 from desk.roster import QQ_ID
 from desk.store import UnitOfWork
@@ -130,22 +132,26 @@ class SignupOutcome:
     promoted: tuple[str, ...] = ()  # names of waitlisted people promoted by it
 
 
-async def _should_capture(ev: Events, req: SignupRequest) -> bool:
-    """A prospect becomes a lead; staff and customers (a won lead) do not. WeCom
-    app users are staff; an Official Account follower is never on the roster."""
+async def _prospect_handle(ev: Events, req: SignupRequest) -> tuple[str, str] | None:
+    """The desk handle a sign-up may be captured under: none for staff (WeCom app
+    users are staff; an Official Account follower is never on the roster), nor
+    for an id the desk would not take."""
     if req.is_staff:
-        return False
+        return None
     if req.platform == WECHAT_OA:
-        if not _WECHAT_ID.match(req.user_id):
-            return False
-        lead = await ev.desk.find_lead(wechat_openid=req.user_id)
-        return lead is None or lead.stage != "won"
+        return ("wechat_openid", req.user_id) if _WECHAT_ID.match(req.user_id) else None
     if req.platform != QQ or not QQ_ID.match(req.user_id):
-        return False
-    if await ev.desk.member_by(qq_id=req.user_id) is not None:
-        return False
-    lead = await ev.desk.find_lead(qq_id=req.user_id)
-    return lead is None or lead.stage != "won"
+        return None
+    if await ev.desk.member_by(qq_id=req.user_id) is not None:  # the roster, held in memory
+        return None
+    return ("qq", req.user_id)
+
+
+async def _is_customer(uow: UnitOfWork, handle: tuple[str, str]) -> bool:
+    """A customer already (a won lead) is not captured again: decided inside the
+    sign-up's transaction, with the seat."""
+    lead = await existing_lead(uow, [handle])
+    return lead is not None and lead.stage == "won"
 
 
 def _capture_fields(ev: Events, req: SignupRequest, event: Event, nickname: str) -> dict[str, Any]:
@@ -177,7 +183,7 @@ def _check_size(event: Event, party: int, cars: int) -> None:
 
 async def sign_up(ev: Events, req: SignupRequest) -> SignupOutcome:
     """报名: committed before the outcome is returned (the reply says 已报名)."""
-    capture = await _should_capture(ev, req)
+    handle = await _prospect_handle(ev, req)
     nickname = clean_nickname(req.nickname, req.fallback_name or req.user_id)
 
     async def step(uow: UnitOfWork) -> SignupOutcome:
@@ -204,7 +210,7 @@ async def sign_up(ev: Events, req: SignupRequest) -> SignupOutcome:
         signup.nickname, signup.party, signup.cars, signup.note = nickname, party, cars, req.note
         signup.status, signup.seq = status, int(last or 0) + 1
         signup.created_at = signup.updated_at = uow.now
-        if capture and signup.lead_id is None:
+        if handle and signup.lead_id is None and not await _is_customer(uow, handle):
             result = await ev.desk.capture_in(uow, **_capture_fields(ev, req, event, nickname))
             signup.lead_id, signup.lead_created = result.lead.id, result.created
         await uow.session.flush()
