@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import bot.points  # noqa: F401 - declares its tables
+import features.points  # noqa: F401 - declares its tables
 from desk import Desk
 from desk.db import schema_drift
 from desk.store import PluginBase

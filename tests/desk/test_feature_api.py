@@ -140,8 +140,8 @@ async def test_leads_by_id_skips_unknown_and_invalid_ids(desk: Desk, team: Team)
 
 async def test_insert_ignore_and_upsert_run_on_this_database(desk: Desk) -> None:
     """The portable helpers features use (the PostgreSQL run covers the other dialect).
-    bot.points imports no NoneBot, so the desk's own suite can drive it."""
-    from bot.points import award, balance
+    features.points imports no NoneBot, so the desk's own suite can drive it."""
+    from features.points import award, balance
 
     async def give(uow: UnitOfWork) -> bool:
         return await award(uow, "qq:20001", 5, "checkin", "checkin:123:20001:2026-11-27", "123")

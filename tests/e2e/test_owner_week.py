@@ -202,7 +202,7 @@ async def monday(week: Week) -> None:
     tuesday = week.day(2)
     await announce(
         week, MANAGER_QQ, "设置话题 周末自驾路线推荐 明天上午9点",
-        f"{md(tuesday)} 周二 09:00 发布话题「周末自驾路线推荐」",
+        f"{tuesday:%m-%d} 周二 09:00 发布话题「周末自驾路线推荐」",  # bot.formatting.when
     )  # fmt: skip
 
     # Check-ins, points, the board.

@@ -1,4 +1,17 @@
-"""Every line the activities plugin shows to users (Simplified Chinese)."""
+"""Every line the activities plugin shows to users (Simplified Chinese), and the
+small functions that turn the use cases' results (features.activities) into replies."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot import formatting
+from features.activities.checkin import BoardRow, CheckinResult, PointsView
+from features.activities.plans import TopicError
+from features.activities.stats import GroupStats
+from features.activities.topics import ScheduleView
 
 PLUGIN_NAME = "车友活动"
 PLUGIN_DESCRIPTION = "群内签到积分、积分榜、每日话题、群统计"
@@ -16,7 +29,6 @@ USAGE = {
 USAGE_PREFIX = "用法："
 
 GROUP_ONLY = "这个命令请在群里使用哦"
-MANAGER_ONLY = "只有管理员可以使用「{cmd}」"
 
 # 签到
 CHECKIN_DONE = (
@@ -56,10 +68,15 @@ PLAN_LINE = "#{id} {when}：{text}"
 PLANS_EMPTY = "本群没有待发布的定时话题"
 PLAN_CANCELLED = "已取消定时话题 #{id}"
 PLAN_NOT_FOUND = "本群没有编号为 {id} 的定时话题"
-WHEN_ONCE = "{date} {weekday} {time}"
 WHEN_DAILY = "每天 {time}"
-WHEN_WEEKLY = "每{weekday} {time}"
-WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+WHEN_WEEKLY = "每周{weekday} {time}"  # weekday: 一 … 日
+TOPIC_ERRORS = {
+    "too_long": TOPIC_TOO_LONG,
+    "bad_time": TOPIC_BAD_TIME,
+    "past": TOPIC_PAST,
+    "too_far": TOPIC_TOO_FAR,
+    "too_many": TOPIC_TOO_MANY,
+}
 
 # 群统计
 STATS = (
@@ -73,3 +90,90 @@ MEMBERS_UNKNOWN = "未知"
 
 # The consultant's DM when a lead leaves a WeCom customer group (a churn signal).
 LEFT_WECOM_GROUP = "退出企业微信客户群 {chat_id}"
+
+
+# -- formatting the use cases' results -------------------------------------------------------
+
+
+def usage(cmd: str) -> str:
+    return USAGE_PREFIX + USAGE[cmd]
+
+
+def checkin(result: CheckinResult) -> str:
+    if result.status == "already":
+        return CHECKIN_ALREADY.format(rank=result.rank, streak=result.streak, total=result.total)
+    bonus = CHECKIN_BONUS.format(bonus=result.bonus) if result.bonus else ""
+    return CHECKIN_DONE.format(
+        rank=result.rank, points=result.points, bonus=bonus, streak=result.streak,
+        total=result.total,
+    )  # fmt: skip
+
+
+def points(view: PointsView, in_group: bool) -> str:
+    if view.total == 0 and view.rank is None:
+        return POINTS_NONE
+    if not in_group:
+        return POINTS_DM.format(total=view.total)
+    rank = POINTS_NO_RANK if view.rank is None else f"第{view.rank}名"
+    return POINTS_GROUP.format(total=view.total, streak=view.streak, rank=rank)
+
+
+def masked_qq(user_id: str) -> str:
+    """用户****1234: enough to tell members apart, not a full id (and never a phone)."""
+    digits = re.sub(r"\D", "", user_id)
+    return MASKED_QQ.format(tail=digits[-4:] or "????")
+
+
+def board(rows: list[BoardRow]) -> str:
+    if not rows:
+        return BOARD_EMPTY
+    lines = [BOARD_HEADER]
+    lines += [
+        BOARD_LINE.format(place=place, name=row.name or masked_qq(row.user_id), total=row.total)
+        for place, row in enumerate(rows, 1)
+    ]
+    return "\n".join(lines)
+
+
+def topic_post(text: str) -> str:
+    """The post of a topic in the groups (QQ, and the linked WeCom customer groups)."""
+    return TOPIC_POST.format(text=text)
+
+
+def topic_error(exc: TopicError, tz: ZoneInfo) -> str:
+    line = TOPIC_ERRORS.get(exc.kind)
+    if line is None:
+        return usage("设置话题")
+    params = dict(exc.params)
+    at = params.pop("at", None)
+    if isinstance(at, datetime):  # a time is shown as every reply shows times
+        params["when"] = formatting.when(at, tz)
+    return line.format(**params)
+
+
+def schedule_when(view: ScheduleView, tz: ZoneInfo) -> str:
+    if view.repeat == "daily":
+        return WHEN_DAILY.format(time=view.local_time)
+    if view.repeat == "weekly" and view.weekday is not None:
+        return WHEN_WEEKLY.format(weekday=formatting.WEEKDAYS[view.weekday], time=view.local_time)
+    return formatting.when(view.next_at, tz)
+
+
+def scheduled(view: ScheduleView, tz: ZoneInfo) -> str:
+    return TOPIC_SCHEDULED.format(id=view.id, when=schedule_when(view, tz), text=view.text)
+
+
+def plans(views: list[ScheduleView], tz: ZoneInfo) -> str:
+    if not views:
+        return PLANS_EMPTY
+    lines = [PLANS_HEADER]
+    lines += [PLAN_LINE.format(id=v.id, when=schedule_when(v, tz), text=v.text) for v in views]
+    return "\n".join(lines)
+
+
+def stats(label: str, members: int | None, figures: GroupStats) -> str:
+    return STATS.format(
+        label=label, members=MEMBERS_UNKNOWN if members is None else members,
+        joined=figures.joined, left=figures.left, speakers=figures.speakers,
+        messages=figures.messages, checkins=figures.checkins,
+    )  # fmt: skip

@@ -1,8 +1,8 @@
-"""荐友购车 (spec §3.3): owners refer friends by phone, by a personal code or by
-inviting them into an owner group; the friend becomes a lead with the owner as
-referrer; visits and deals earn points and rewards. The rules live in
-service.py; this module turns events into its calls and its answers into
-replies. Phones are never shown in a group: replies mask them.
+"""荐友购车 (spec §3.3), the chat front: owners refer friends by phone, by a personal
+code or by inviting them into an owner group; the friend becomes a lead with the
+owner as referrer; visits and deals earn points and rewards. The rules are
+features/referral; this module turns events into its calls and its results into
+replies (texts.py). Phones are never shown in a group: replies mask them.
 
 Platforms: QQ (groups and DMs), the Official Account (followers' DMs: 推荐码
 also hands out the owner's WeCom QR, whose adds carry the code) and WeCom
@@ -31,67 +31,48 @@ from bot.adapters.wechat import ExternalChatChangeEvent, ExternalContactChangeEv
 from bot.adapters.wechat.client import WeChatError
 from bot.commands import split_command
 from bot.desk_runtime import DeskDep, get_desk, when_desk_opens
+from bot.front import Call, CommandTable
 from bot.people import Origin, staff_member
 from bot.platform import is_message, origin_of
 from bot.plugins.referral import texts
-from bot.plugins.referral.models import SOURCE_JOIN
-from bot.plugins.referral.service import (
-    ReferralService,
-    code_pattern,
-    find_code,
-    load_config,
-    platform_key,
-    service_for,
-)
 from bot.prefilter import register_interest
-from bot.roles import CONSULTANT, MANAGER, asker_roles, is_superuser
-from bot.rules import CommandTable
+from bot.roles import CONSULTANT, MANAGER, is_superuser
 from bot.sending import reply
 from desk import Desk
 from desk.errors import valid_id
-
-COMMANDS = {
-    "推荐": texts.USAGE_REFER,
-    "推荐码": texts.USAGE_CODE,
-    "我的推荐": texts.USAGE_MINE,
-    "推荐榜": texts.USAGE_BOARD,
-    "奖励台账": texts.USAGE_LEDGER,
-}
-
-__plugin_meta__ = PluginMetadata(
-    name=texts.PLUGIN_NAME,
-    description=texts.PLUGIN_DESCRIPTION,
-    usage="\n".join(COMMANDS.values()),
-    extra={
-        "commands": [
-            {"cmd": cmd, "desc": desc, "role": "manager" if cmd == "奖励台账" else "member"}
-            for cmd, desc in COMMANDS.items()
-        ]
-    },
-)
+from features.referral import attribution, codes, ledger, reports, rewards
+from features.referral.config import load_config
+from features.referral.errors import InvalidReferral, ReferralError, ReferralRefused
+from features.referral.models import SOURCE_JOIN
+from features.referral.people import Referrals, platform_key
 
 # Loaded at import: a broken config/referral.toml stops the start (bot.loader).
 CONFIG = load_config()
-CODE_PATTERN = code_pattern(CONFIG)
+CODE_PATTERN = codes.code_pattern(CONFIG)
 CONTACT_ADDED = frozenset({"add_external_contact", "add_half_external_contact"})
 
 
+def _find_code(text: str) -> str | None:
+    return codes.find_code(text, CODE_PATTERN, CONFIG.code_prefix)
+
+
 def _has_code(text: str) -> bool:
-    return find_code(text, CODE_PATTERN, CONFIG.code_prefix) is not None
+    return _find_code(text) is not None
 
 
 register_interest(_has_code)
 
 
+def _referrals(desk: Desk) -> Referrals:
+    """What the use cases run on, built per call (CONFIG read now: tests replace it)."""
+    return Referrals(desk, CONFIG, texts.WORDING)
+
+
 def _on_desk_open(desk: Desk) -> None:
-    service_for(desk, CONFIG)
+    rewards.attach(_referrals(desk))
 
 
 when_desk_opens(_on_desk_open)
-
-
-def _service(desk: Desk) -> ReferralService:
-    return service_for(desk, CONFIG)
 
 
 async def _is_staff_qq(desk: Desk, qq: str) -> bool:
@@ -121,8 +102,9 @@ async def _answer(bot: Bot, event: Event, origin: Origin, text: str, *, at: bool
         await reply(bot, event, text)
 
 
-def _usage(command: str) -> str:
-    return texts.USAGE_PREFIX + COMMANDS[command]
+def _is_staff(origin: Origin, call: Call) -> bool:
+    """Staff take no part in referrals: the WeCom app's users, consultants, managers."""
+    return origin.platform == "wecom" or CONSULTANT in call.roles
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -130,38 +112,42 @@ def _usage(command: str) -> str:
 commands = CommandTable()  # one matcher for every command word below
 
 
-@commands.word("推荐")
-async def _refer(bot: Bot, event: Event, word: str, args: str) -> None:
-    desk = get_desk()
+@commands.word("推荐", desc=texts.USAGE["推荐"])
+async def _refer(bot: Bot, event: Event, call: Call) -> None:
     origin = origin_of(bot, event)
-    if origin.platform == "wecom" or CONSULTANT in await asker_roles(bot, event):
+    if _is_staff(origin, call):
         await _answer(bot, event, origin, texts.STAFF_CANNOT_REFER)
         return
-    answer = await _service(desk).refer(
-        referrer=origin.handle, referrer_name=origin.nickname, args=args,
-        group_id=origin.group_id, event_key=_event_key(origin),
-    )  # fmt: skip
-    if answer is None:
-        return  # the same message delivered again: already answered
-    await _answer(bot, event, origin, answer or _usage("推荐"))
+    try:
+        request = attribution.parse_refer_args(call.args)
+        done = await attribution.refer(
+            _referrals(get_desk()), request, referrer=origin.handle,
+            referrer_name=origin.nickname, group_id=origin.group_id, event_key=_event_key(origin),
+        )  # fmt: skip
+    except (InvalidReferral, ReferralRefused) as refused:
+        if isinstance(refused, ReferralRefused) and refused.reason == "duplicate":
+            return  # the same message delivered again: already answered
+        await _answer(bot, event, origin, texts.refer_refused(refused))
+        return
+    answer = texts.referred(done.name, done.phone, CONFIG, in_group=origin.group_id is not None)
+    await _answer(bot, event, origin, answer)
 
 
-@commands.word("推荐码")
-async def _code(bot: Bot, event: Event, word: str, args: str) -> None:
-    desk = get_desk()
+@commands.word("推荐码", desc=texts.USAGE["推荐码"])
+async def _code(bot: Bot, event: Event, call: Call) -> None:
     origin = origin_of(bot, event)
-    if origin.platform == "wecom" or CONSULTANT in await asker_roles(bot, event):
+    if _is_staff(origin, call):
         await _answer(bot, event, origin, texts.STAFF_NO_CODE)
         return
-    service = _service(desk)
+    r = _referrals(get_desk())
+    own = await codes.own_code(r, origin.handle, origin.nickname)
     if origin.platform != "wechat_oa":
-        await _answer(bot, event, origin, await service.my_code(origin.handle, origin.nickname))
+        await _answer(bot, event, origin, texts.your_code(own.code, CONFIG))
         return
-    own = await service.own_code(origin.handle, origin.nickname)
     qr, no_qr = own.contact_qr, None
     if qr is None:
-        qr, no_qr = await _contact_qr(service, own.code)
-    await _answer(bot, event, origin, service.wechat_code_text(own.code, qr, no_qr))
+        qr, no_qr = await _contact_qr(r, own.code)
+    await _answer(bot, event, origin, texts.your_code_wechat(own.code, qr, no_qr, CONFIG))
 
 
 # One QR per code even when an owner asks twice at once (a second would be an orphan).
@@ -176,18 +162,18 @@ def _wecom_bot() -> Bot | None:
     return None
 
 
-async def _contact_qr(service: ReferralService, code: str) -> tuple[str | None, str | None]:
+async def _contact_qr(r: Referrals, code: str) -> tuple[str | None, str | None]:
     """(the QR of a WeCom contact way with state = `code`, made and stored once;
     else None and the line saying why there is none)."""
     wecom = _wecom_bot()
-    users = list(CONFIG.wecom.contact_users)
+    users = list(r.config.wecom.contact_users)
     if wecom is None or not users:
         return None, texts.CODE_NO_WECOM
     global _qr_locks
     if len(_qr_locks) > 1000:  # drop the idle ones
         _qr_locks = {c: lock for c, lock in _qr_locks.items() if lock.locked()}
     async with _qr_locks.setdefault(code, asyncio.Lock()):
-        own = await service.own_code_by(code)
+        own = await codes.code_by(r, code)
         if own is not None and own.contact_qr:
             return own.contact_qr, None  # made while this ask waited
         try:
@@ -205,37 +191,34 @@ async def _contact_qr(service: ReferralService, code: str) -> tuple[str | None, 
         if not isinstance(config_id, str) or not isinstance(qr, str):
             logger.warning(f"referral: contact way for code {code} came back without a QR")
             return None, texts.CODE_QR_LATER
-        stored = await service.save_contact_way(code, config_id, qr)
+        stored = await codes.save_contact_way(r, code, config_id, qr)
     return (stored, None) if stored else (None, texts.CODE_QR_LATER)
 
 
-@commands.word("我的推荐")
-async def _mine(bot: Bot, event: Event, word: str, args: str) -> None:
+@commands.word("我的推荐", desc=texts.USAGE["我的推荐"])
+async def _mine(bot: Bot, event: Event, call: Call) -> None:
+    origin = origin_of(bot, event)
+    mine = await reports.my_referrals(_referrals(get_desk()), origin.handle)
+    await _answer(bot, event, origin, texts.my_referrals(mine))
+
+
+@commands.word("推荐榜", desc=texts.USAGE["推荐榜"])
+async def _board(bot: Bot, event: Event, call: Call) -> None:
+    origin = origin_of(bot, event)
+    board = await reports.leaderboard(_referrals(get_desk()))
+    await _answer(bot, event, origin, texts.leaderboard(board), at=False)
+
+
+@commands.word("奖励台账", role=MANAGER, desc=texts.USAGE["奖励台账"])
+async def _ledger(bot: Bot, event: Event, call: Call) -> None:
     desk = get_desk()
     origin = origin_of(bot, event)
-    await _answer(bot, event, origin, await _service(desk).my_referrals(origin.handle))
-
-
-@commands.word("推荐榜")
-async def _board(bot: Bot, event: Event, word: str, args: str) -> None:
-    desk = get_desk()
-    origin = origin_of(bot, event)
-    await _answer(bot, event, origin, await _service(desk).leaderboard(), at=False)
-
-
-@commands.word("奖励台账")
-async def _ledger(bot: Bot, event: Event, word: str, args: str) -> None:
-    desk = get_desk()
-    origin = origin_of(bot, event)
-    if MANAGER not in await asker_roles(bot, event):
-        await _answer(bot, event, origin, texts.LEDGER_MANAGERS_ONLY)
-        return
-    service = _service(desk)
-    words = args.split()
-    if not words:
-        await _answer(bot, event, origin, await service.ledger(), at=False)
-    elif words == ["全部"]:
-        await _answer(bot, event, origin, await service.ledger(show_all=True), at=False)
+    r, tz = _referrals(desk), desk.settings.tz
+    words = call.args.split()
+    if not words or words == ["全部"]:
+        show_all = bool(words)
+        entries = await ledger.ledger(r, show_all=show_all)
+        await _answer(bot, event, origin, texts.ledger(entries, tz, show_all=show_all), at=False)
     elif words[0] == "发放" and len(words) == 2 and words[1].lstrip("#＃").isdigit():
         number = int(words[1].lstrip("#＃"))
         if not valid_id(number):
@@ -243,12 +226,23 @@ async def _ledger(bot: Bot, event: Event, word: str, args: str) -> None:
             return
         member = await staff_member(desk, origin.platform, origin.user_id)
         by = member.name if member else texts.BY_ACCOUNT[origin.platform].format(id=origin.user_id)
-        await _answer(bot, event, origin, await service.fulfil(number, by))
+        try:
+            answer = texts.fulfilled(await ledger.fulfil(r, number, by))
+        except ReferralError as refused:
+            answer = texts.not_fulfilled(refused, tz)
+        await _answer(bot, event, origin, answer)
     else:
-        await _answer(bot, event, origin, _usage("奖励台账"))
+        await _answer(bot, event, origin, texts.usage("奖励台账"))
 
 
-commands.matcher(priority=10, block=True)
+command_matcher = commands.matcher(priority=10, block=True)
+
+__plugin_meta__ = PluginMetadata(
+    name=texts.PLUGIN_NAME,
+    description=texts.PLUGIN_DESCRIPTION,
+    usage="\n".join(texts.USAGE.values()),
+    extra={"commands": commands.help_entries()},
+)
 
 
 # -- a friend quotes a code -------------------------------------------------------------------
@@ -260,9 +254,9 @@ async def _quotes_code(event: Event, state: T_State) -> bool:
     if not is_message(event):
         return False
     text = event.get_plaintext()
-    if split_command(text, COMMANDS) is not None:
+    if split_command(text, commands.words()) is not None:
         return False  # an owner's own command, not a friend quoting a code
-    code = find_code(text, CODE_PATTERN, CONFIG.code_prefix)
+    code = _find_code(text)
     state[_CODE_KEY] = code
     return code is not None
 
@@ -276,8 +270,8 @@ async def _attribute(bot: Bot, event: Event, state: T_State, desk: DeskDep) -> N
     origin = origin_of(bot, event)
     if await _sender_is_staff(bot, event, desk, origin):
         return
-    outcome = await _service(desk).attribute_code(
-        state[_CODE_KEY], friend=origin.handle, friend_name=origin.nickname,
+    outcome = await attribution.attribute_code(
+        _referrals(desk), state[_CODE_KEY], friend=origin.handle, friend_name=origin.nickname,
         group_id=origin.group_id, event_key=_event_key(origin),
     )  # fmt: skip
     referrer = outcome.referrer_name or texts.AN_OWNER
@@ -294,7 +288,7 @@ async def _attribute(bot: Bot, event: Event, state: T_State, desk: DeskDep) -> N
 async def _join_request_with_code(event: GroupRequestEvent, state: T_State) -> bool:
     if event.sub_type != "add" or not event.comment:
         return False
-    state[_CODE_KEY] = find_code(event.comment, CODE_PATTERN, CONFIG.code_prefix)
+    state[_CODE_KEY] = _find_code(event.comment)
     return state[_CODE_KEY] is not None
 
 
@@ -308,8 +302,8 @@ async def _join_request(
     # No reply: a join request cannot be answered with text.
     if await _is_staff_qq(desk, str(event.user_id)):
         return
-    await _service(desk).attribute_code(
-        state[_CODE_KEY], friend=f"qq:{event.user_id}", friend_name=None,
+    await attribution.attribute_code(
+        _referrals(desk), state[_CODE_KEY], friend=f"qq:{event.user_id}", friend_name=None,
         group_id=str(event.group_id),
         event_key=platform_key("qq", bot.self_id, "request", event.flag), source=SOURCE_JOIN,
     )  # fmt: skip
@@ -328,18 +322,18 @@ member_joined = on_notice(rule=Rule(_joined), priority=5, block=False)
 
 @member_joined.handle()
 async def _member_joined(bot: OneBotBot, event: GroupIncreaseNoticeEvent, desk: DeskDep) -> None:
-    service = _service(desk)
+    r = _referrals(desk)
     friend, group = str(event.user_id), str(event.group_id)
     if event.sub_type == "approve":
-        await service.joined(group_id=group, friend=f"qq:{friend}")
+        await rewards.joined(r, group_id=group, friend=f"qq:{friend}")
         return
     inviter = str(event.operator_id)
     if event.operator_id in (0, event.self_id) or await _is_staff_qq(desk, inviter):
         return  # invited by staff or the bot: nobody to reward
     if await _is_staff_qq(desk, friend):
         return
-    await service.invited(
-        group_id=group, friend=f"qq:{friend}", inviter=f"qq:{inviter}",
+    await attribution.invited(
+        r, group_id=group, friend=f"qq:{friend}", inviter=f"qq:{inviter}",
         event_key=f"qq:{bot.self_id}:increase:{group}:{friend}:{event.time}",
         friend_name=await _member_name(bot, event.group_id, event.user_id),
     )  # fmt: skip
@@ -366,7 +360,9 @@ member_left = on_notice(rule=Rule(_left), priority=5, block=False)
 
 @member_left.handle()
 async def _member_left(event: GroupDecreaseNoticeEvent, desk: DeskDep) -> None:
-    await _service(desk).left_group(group_id=str(event.group_id), friend=f"qq:{event.user_id}")
+    await rewards.left_group(
+        _referrals(desk), group_id=str(event.group_id), friend=f"qq:{event.user_id}"
+    )
 
 
 # -- WeCom customer contacts and customer groups ------------------------------------------------
@@ -387,8 +383,8 @@ contact_added = on_notice(rule=Rule(_contact_added), priority=5, block=False)
 @contact_added.handle()
 async def _on_contact_added(bot: Bot, event: ExternalContactChangeEvent, desk: DeskDep) -> None:
     # No reply: a new contact is welcomed by WeCom itself (or by staff).
-    await _service(desk).wecom_contact_added(
-        event.state, external_userid=event.external_user_id,
+    await attribution.wecom_contact_added(
+        _referrals(desk), event.state, external_userid=event.external_user_id,
         event_key=platform_key(
             "wecom", "contact", event.staff_user_id, event.external_user_id, event.create_time
         ),
@@ -408,9 +404,9 @@ chat_changed = on_notice(rule=Rule(_chat_members_changed), priority=5, block=Fal
 
 @chat_changed.handle()
 async def _on_chat_changed(bot: Bot, event: ExternalChatChangeEvent, desk: DeskDep) -> None:
-    service = _service(desk)
+    r = _referrals(desk)
     if event.update_detail == "del_member":
-        await service.wecom_group_left(chat_id=event.chat_id, member_ids=event.member_ids)
+        await rewards.wecom_group_left(r, chat_id=event.chat_id, member_ids=event.member_ids)
         return
     # The join way's state is not in the event: the group's member list carries it.
     try:
@@ -418,7 +414,7 @@ async def _on_chat_changed(bot: Bot, event: ExternalChatChangeEvent, desk: DeskD
     except Exception as exc:
         logger.warning(f"referral: customer group {event.chat_id} not read: {exc!r}")
         return
-    await service.wecom_group_joined(
-        group, chat_id=event.chat_id, member_ids=event.member_ids,
+    await attribution.wecom_group_joined(
+        r, group, chat_id=event.chat_id, member_ids=event.member_ids,
         key_prefix=platform_key("wecom", "chat", event.chat_id, event.create_time),
     )  # fmt: skip

@@ -1,4 +1,26 @@
-"""Every user-facing string of the referral plugin (荐友购车), in one place to review."""
+"""Every user-facing string of the referral plugin (荐友购车), in one place to review,
+and the small functions that turn the use cases' results (features/referral) into
+replies. `WORDING` is what the use cases write to the desk (lead notes, the
+referrer's DMs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from desk import mask_phone
+from features.referral.config import ReferralConfig
+from features.referral.errors import (
+    InvalidReferral,
+    ReferralError,
+    ReferralRefused,
+    RewardAlreadyFulfilled,
+    RewardCancelled,
+    RewardNotFound,
+)
+from features.referral.ledger import LedgerEntry
+from features.referral.people import Friend, split_handle
+from features.referral.reports import FOLLOWING, LOST, VISITED, VOID, WON, Leaderboard, MyReferrals
 
 PLUGIN_NAME = "荐友购车"
 PLUGIN_DESCRIPTION = "推荐亲友购车：到店得积分，成交得奖励"
@@ -12,8 +34,16 @@ USAGE_MINE = "我的推荐 —— 查看您推荐的好友进度和奖励"
 USAGE_BOARD = "推荐榜 —— 本月和累计推荐排行"
 USAGE_LEDGER = "奖励台账 [全部] | 奖励台账 发放 <编号> —— 查看待发放的推荐奖励、登记发放"
 USAGE_PREFIX = "用法："
+USAGE = {
+    "推荐": USAGE_REFER,
+    "推荐码": USAGE_CODE,
+    "我的推荐": USAGE_MINE,
+    "推荐榜": USAGE_BOARD,
+    "奖励台账": USAGE_LEDGER,
+}
 
 # -- 推荐 --------------------------------------------------------------------
+# Staff take no part in referrals (the WeCom app's users, consultants and managers).
 STAFF_CANNOT_REFER = "工作人员不参与荐友活动，客户线索请直接录入线索台。"
 BAD_PHONE = "手机号格式不对，请填写好友的 11 位手机号，例如：推荐 张先生 138xxxx5678 轩逸"
 BAD_NAME = "称呼请用 1–20 个字，例如：张先生"
@@ -74,11 +104,7 @@ MINE_LINE = "{n}. {friend} · {status}{extra}"
 MINE_POINTS = " · +{points}积分"
 MINE_REWARD = " · 奖励：{reward}（{state}）"
 MINE_MORE = "……另有 {more} 条较早的记录"
-STATUS_FOLLOWING = "跟进中"
-STATUS_VISITED = "已到店"
-STATUS_WON = "已成交"
-STATUS_LOST = "未成交"
-STATUS_VOID = "已失效"
+STATUS = {FOLLOWING: "跟进中", VISITED: "已到店", WON: "已成交", LOST: "未成交", VOID: "已失效"}
 REWARD_STATES = {"pending": "待发放", "fulfilled": "已发放", "cancelled": "已取消"}
 FRIEND_QQ = "QQ好友 {masked}"
 FRIEND_UNKNOWN = "好友"
@@ -96,7 +122,6 @@ BOARD_EMPTY = "暂无推荐，快来做第一个吧！"
 BOARD_FOOTER = "按有效推荐人数排名，人数相同时成交多者在前。"
 
 # -- 奖励台账 --------------------------------------------------------------------
-LEDGER_MANAGERS_ONLY = "只有经理可以查看和发放推荐奖励。"
 LEDGER_HEADER_PENDING = "待发放的推荐奖励（{count} 条）："
 LEDGER_HEADER_ALL = "推荐奖励台账（最近 {count} 条，待发放在前）："
 LEDGER_EMPTY_PENDING = "没有待发放的推荐奖励。发送「奖励台账 全部」查看全部记录。"
@@ -110,3 +135,205 @@ LEDGER_CANCELLED = "#{id} 已取消（推荐已失效），不能发放。"
 # Who handed a reward out, when they are not on the roster (SUPERUSERS).
 BY_ACCOUNT = {"qq": "QQ {id}", "wecom": "企业微信 {id}", "wechat_oa": "微信 {id}"}
 LEDGER_NOT_FOUND = "没有找到编号为 {id} 的推荐奖励。"
+
+
+def usage(word: str) -> str:
+    return USAGE_PREFIX + USAGE[word]
+
+
+# -- people ---------------------------------------------------------------------------
+
+
+def mask_qq(qq: str) -> str:
+    return f"{qq[:2]}****{qq[-2:]}" if len(qq) >= 5 else "****"
+
+
+def account_label(handle: str) -> str:
+    """The account behind a handle, for staff (a lead note, the reward ledger)."""
+    parts = split_handle(handle)
+    if parts is None:
+        return handle
+    return ACCOUNT[parts[0]].format(id=parts[1])
+
+
+def friend_label(friend: Friend) -> str:
+    """Who the friend is, safe anywhere: a name and a masked phone or QQ, never a full number."""
+    if friend.phone:
+        return f"{friend.name or FRIEND_UNKNOWN} {mask_phone(friend.phone)}"
+    if friend.name:
+        return friend.name
+    parts = split_handle(friend.handle) if friend.handle else None
+    if parts is not None and parts[0] == "qq":
+        return FRIEND_QQ.format(masked=mask_qq(parts[1]))
+    if parts is not None:
+        return FRIEND_ON[parts[0]]
+    return FRIEND_UNKNOWN
+
+
+def public_referrer_name(name: str | None, referrer: str) -> str:
+    """A referrer for everyone to see (推荐榜): a name, else a masked account
+    (bot.formatting.referrer_label is the staff view of a handle, unmasked)."""
+    if name:
+        return name
+    parts = split_handle(referrer)
+    if parts is not None and parts[0] == "qq":
+        return FRIEND_QQ.format(masked=mask_qq(parts[1]))
+    if parts is not None and parts[0] == "wechat":
+        return WECHAT_OWNER.format(tail=parts[1][-4:])
+    return AN_OWNER
+
+
+def referrer_with_account(name: str | None, referrer: str) -> str:
+    """Who to hand the reward to: the name and the account (managers only)."""
+    account = account_label(referrer)
+    return f"{name}（{account}）" if name else account
+
+
+class Wording:
+    """What the referral use cases write to the desk (features.referral.people.Wording)."""
+
+    def lead_note_refer(self, referrer_name: str | None, referrer: str, car_model: str | None) -> str:  # fmt: skip
+        model = LEAD_NOTE_MODEL.format(model=car_model) if car_model else ""
+        return LEAD_NOTE_REFER.format(
+            referrer=referrer_name or AN_OWNER, account=account_label(referrer), model=model
+        )
+
+    def lead_note_code(self, referrer_name: str | None, code: str) -> str:
+        return LEAD_NOTE_CODE.format(referrer=referrer_name or AN_OWNER, code=code)
+
+    def lead_note_invite(self, inviter: str) -> str:
+        return LEAD_NOTE_INVITE.format(account=account_label(inviter))
+
+    def account(self, handle: str) -> str:
+        return account_label(handle)
+
+    def visited_dm(self, friend: Friend, points: int) -> str:
+        return DM_VISITED.format(friend=friend_label(friend), points=points)
+
+    def won_dm(self, friend: Friend, reward: str) -> str:
+        return DM_WON.format(friend=friend_label(friend), reward=reward)
+
+    def fulfilled_dm(self, friend: Friend, reward: str) -> str:
+        return DM_FULFILLED.format(friend=friend_label(friend), reward=reward)
+
+
+WORDING = Wording()
+
+
+# -- replies --------------------------------------------------------------------------
+
+# InvalidReferral.field / ReferralRefused.reason -> the reply ("usage": the usage line)
+REFER_REFUSALS = {
+    "phone": BAD_PHONE,
+    "name": BAD_NAME,
+    "phone_in_name": PHONE_IN_NAME,
+    "car_model": BAD_MODEL,
+    "self": SELF_REFERRAL,
+    "known": ALREADY_KNOWN,
+    "not_recorded": NOT_RECORDED,
+}
+
+
+def refer_refused(error: InvalidReferral | ReferralRefused) -> str:
+    why = error.field if isinstance(error, InvalidReferral) else error.reason
+    return REFER_REFUSALS.get(why) or usage("推荐")
+
+
+def referred(name: str, phone: str, config: ReferralConfig, *, in_group: bool) -> str:
+    fields = {
+        "name": name,
+        "masked": mask_phone(phone),
+        "points": config.visit_points,
+        "reward": config.deal_reward,
+    }
+    return (REFERRED_GROUP if in_group else REFERRED_DM).format(**fields)
+
+
+def your_code(code: str, config: ReferralConfig) -> str:
+    """The 推荐码 answer on QQ: the code and where a friend quotes it."""
+    return YOUR_CODE.format(code=code, points=config.visit_points, reward=config.deal_reward)
+
+
+def your_code_wechat(code: str, qr: str | None, no_qr: str | None, config: ReferralConfig) -> str:
+    """The 推荐码 answer on the Official Account: the code, the owner's WeCom QR when
+    there is one, else `no_qr` (why there is none)."""
+    fields = {"code": code, "points": config.visit_points}
+    lines = [YOUR_CODE_WECHAT.format(**fields)]
+    lines.append(CODE_QR.format(qr=qr) if qr else no_qr or "")
+    lines.append(CODE_REWARDS.format(**fields, reward=config.deal_reward))
+    return "\n".join(line for line in lines if line)
+
+
+def my_referrals(mine: MyReferrals) -> str:
+    if not mine.rows:
+        return MINE_NONE
+    lines = [MINE_HEADER.format(count=mine.valid, points=mine.points)]
+    for n, row in enumerate(mine.rows, 1):
+        extra = MINE_POINTS.format(points=row.points) if row.points else ""
+        if row.reward is not None and row.reward_status is not None:
+            state = REWARD_STATES.get(row.reward_status, row.reward_status)
+            extra += MINE_REWARD.format(reward=row.reward, state=state)
+        status = STATUS[row.progress]
+        lines.append(MINE_LINE.format(n=n, friend=friend_label(row.friend), status=status, extra=extra))  # fmt: skip
+    if mine.total > len(mine.rows):
+        lines.append(MINE_MORE.format(more=mine.total - len(mine.rows)))
+    return "\n".join(lines)
+
+
+def leaderboard(board: Leaderboard) -> str:
+    lines: list[str] = []
+    for header, ranks in ((BOARD_HEADER_MONTH, board.month), (BOARD_HEADER_ALL, board.ever)):
+        lines.append(header)
+        if not ranks:
+            lines.append(BOARD_EMPTY)
+        for n, rank in enumerate(ranks, 1):
+            lines.append(
+                BOARD_LINE.format(
+                    n=n,
+                    name=public_referrer_name(rank.name, rank.referrer),
+                    count=rank.count,
+                    deals=BOARD_DEALS.format(deals=rank.deals) if rank.deals else "",
+                )  # fmt: skip
+            )
+    lines.append(BOARD_FOOTER)
+    return "\n".join(lines)
+
+
+def day(at: datetime, tz: ZoneInfo) -> str:
+    return at.astimezone(tz).strftime("%Y-%m-%d")
+
+
+def ledger(entries: list[LedgerEntry], tz: ZoneInfo, *, show_all: bool) -> str:
+    if not entries:
+        return LEDGER_EMPTY_ALL if show_all else LEDGER_EMPTY_PENDING
+    header = LEDGER_HEADER_ALL if show_all else LEDGER_HEADER_PENDING
+    lines = [header.format(count=len(entries))]
+    for e in entries:
+        line = LEDGER_LINE.format(
+            id=e.id, state=REWARD_STATES.get(e.status, e.status),
+            referrer=referrer_with_account(e.referrer_name, e.referrer),
+            friend=friend_label(e.friend), reward=e.reward, date=day(e.created_at, tz),
+        )  # fmt: skip
+        if e.status == "fulfilled" and e.fulfilled_at is not None:
+            line += LEDGER_DONE_BY.format(by=e.fulfilled_by or "", date=day(e.fulfilled_at, tz))
+        lines.append(line)
+    lines.append(LEDGER_FOOTER)
+    return "\n".join(lines)
+
+
+def fulfilled(entry: LedgerEntry) -> str:
+    return LEDGER_FULFILLED.format(
+        id=entry.id, reward=entry.reward,
+        referrer=referrer_with_account(entry.referrer_name, entry.referrer),
+    )  # fmt: skip
+
+
+def not_fulfilled(error: ReferralError, tz: ZoneInfo) -> str:
+    """RewardNotFound / RewardCancelled / RewardAlreadyFulfilled as the reply."""
+    if isinstance(error, RewardAlreadyFulfilled):
+        return LEDGER_ALREADY.format(id=error.reward_id, by=error.by, date=day(error.at, tz))
+    if isinstance(error, RewardCancelled):
+        return LEDGER_CANCELLED.format(id=error.reward_id)
+    if isinstance(error, RewardNotFound):
+        return LEDGER_NOT_FOUND.format(id=error.reward_id)
+    raise error

@@ -1,4 +1,4 @@
-"""owners' points (bot.points)
+"""owners' points (features.points)
 
 Revision ID: 0005
 Revises: 0004

@@ -1,4 +1,4 @@
-"""owner-group activities (bot.plugins.activities)
+"""owner-group activities (features.activities)
 
 Revision ID: 0006
 Revises: 0005

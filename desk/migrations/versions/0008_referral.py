@@ -1,4 +1,4 @@
-"""referrals (bot.plugins.referral): codes, referrals, reward ledger
+"""referrals (features.referral): codes, referrals, reward ledger
 
 Revision ID: 0008
 Revises: 0007

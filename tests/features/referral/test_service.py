@@ -1,4 +1,4 @@
-"""The referral rules (bot/plugins/referral/service.py) without chat: config, codes,
+"""The referral use cases (features/referral) without chat: config, codes,
 anti-fraud under concurrency, rewards following the desk, the reconcile job, voiding.
 
 The desk fixture's clock stands at Friday 2026-11-27 10:00 Shanghai (working hours);
@@ -15,22 +15,31 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from desk import Actor, Desk, FrozenClock
+from desk import Actor, ConfigError, Desk, FrozenClock
 from desk.models import OutboxMessage
-from tests.support.nonebot_env import CONSULTANT_QQ
+from features import points
+from features.referral.attribution import attribute_code, invited, parse_refer_args, refer
+from features.referral.codes import code_pattern, find_code, new_code, own_code
+from features.referral.config import load_config
+from features.referral.errors import (
+    InvalidReferral,
+    ReferralRefused,
+    RewardAlreadyFulfilled,
+    RewardNotFound,
+)
+from features.referral.ledger import fulfil
+from features.referral.models import SOURCE_JOIN, Referral, ReferralReward
+from features.referral.people import Referrals
+from features.referral.rewards import Attached, joined, left_group
+from tests.features.referral.conftest import CONSULTANT_QQ
+
+pytestmark = pytest.mark.usefixtures("attached")
 
 OWNER = "20001"
 OTHER_OWNER = "20002"
 FRIEND = "30001"
 PHONE = "13812345678"
 GROUP = "123456"
-
-
-@pytest.fixture
-def svc(desk: Desk) -> Any:
-    from bot.plugins.referral.service import service_for
-
-    return service_for(desk)
 
 
 async def wang(desk: Desk) -> Actor:
@@ -40,8 +49,6 @@ async def wang(desk: Desk) -> Actor:
 
 
 async def referrals(desk: Desk) -> list[Any]:
-    from bot.plugins.referral.models import Referral
-
     async def step(uow: Any) -> list[Any]:
         return list(await uow.session.scalars(select(Referral).order_by(Referral.id)))
 
@@ -49,8 +56,6 @@ async def referrals(desk: Desk) -> list[Any]:
 
 
 async def rewards(desk: Desk) -> list[Any]:
-    from bot.plugins.referral.models import ReferralReward
-
     async def step(uow: Any) -> list[Any]:
         return list(await uow.session.scalars(select(ReferralReward).order_by(ReferralReward.id)))
 
@@ -58,8 +63,6 @@ async def rewards(desk: Desk) -> list[Any]:
 
 
 async def balance(desk: Desk, qq: str) -> int:
-    from bot import points
-
     return await desk.read(lambda uow: points.balance(uow, f"qq:{qq}"))
 
 
@@ -75,16 +78,21 @@ async def owner_dms(desk: Desk, qq: str) -> list[str]:
     return await desk.read(step)
 
 
-async def refer(svc: Any, args: str = f"张先生 {PHONE} 轩逸", *, referrer: str = OWNER,
-                group_id: str | None = None, key: str | None = None) -> str | None:  # fmt: skip
-    return await svc.refer(
-        referrer=f"qq:{referrer}", referrer_name="老张", args=args, group_id=group_id,
-        event_key=key or f"test:{referrer}:{args}",
-    )  # fmt: skip
+async def ask(r: Referrals, args: str = f"张先生 {PHONE} 轩逸", *, referrer: str = OWNER,
+              group_id: str | None = None, key: str | None = None) -> str:  # fmt: skip
+    """ "referred", or why not (the refusal's reason)."""
+    try:
+        await refer(
+            r, parse_refer_args(args), referrer=f"qq:{referrer}", referrer_name="老张",
+            group_id=group_id, event_key=key or f"test:{referrer}:{args}",
+        )  # fmt: skip
+    except ReferralRefused as refused:
+        return refused.reason
+    return "referred"
 
 
-async def referred_lead(desk: Desk, svc: Any) -> int:
-    assert (await refer(svc) or "").startswith("感谢推荐")
+async def referred_lead(desk: Desk, r: Referrals) -> int:
+    assert await ask(r) == "referred"
     lead = await desk.find_lead(phone=PHONE)
     assert lead is not None and lead.referrer == f"qq:{OWNER}" and lead.channel == "referral"
     return lead.id
@@ -94,8 +102,6 @@ async def referred_lead(desk: Desk, svc: Any) -> int:
 
 
 def test_default_config_is_the_shipped_file() -> None:
-    from bot.plugins.referral.service import load_config
-
     config = load_config()
     assert (config.visit_points, config.stay_days, config.code_prefix) == (200, 30, "TJ")
     assert config.deal_reward == "保养套餐一次（价值1000元）"
@@ -104,8 +110,6 @@ def test_default_config_is_the_shipped_file() -> None:
 def test_config_dir_overrides_and_bad_values_name_the_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.plugins.referral.service import ReferralConfigError, load_config
-
     monkeypatch.setenv("DESK_CONFIG_DIR", str(tmp_path))
     assert load_config().visit_points == 200  # no file there: the shipped defaults
     (tmp_path / "referral.toml").write_text('visit_points = 50\ncode_prefix = "YX"\n', "utf-8")
@@ -119,7 +123,7 @@ def test_config_dir_overrides_and_bad_values_name_the_key(
         ("visit_points = ", "cannot read"),
     ]:
         (tmp_path / "referral.toml").write_text(bad, "utf-8")
-        with pytest.raises(ReferralConfigError, match=key):
+        with pytest.raises(ConfigError, match=key):
             load_config()
 
 
@@ -143,15 +147,11 @@ def test_config_dir_overrides_and_bad_values_name_the_key(
     ],
 )
 def test_find_code(text: str, found: str | None) -> None:
-    from bot.plugins.referral.service import code_pattern, find_code, load_config
-
     config = load_config()
     assert find_code(text, code_pattern(config), config.code_prefix) == found
 
 
 def test_new_codes_are_short_unambiguous_and_findable() -> None:
-    from bot.plugins.referral.service import code_pattern, find_code, load_config, new_code
-
     config = load_config()
     codes = {new_code(config) for _ in range(300)}
     assert len(codes) > 290
@@ -161,12 +161,12 @@ def test_new_codes_are_short_unambiguous_and_findable() -> None:
         assert find_code(f"好友推荐码{code}", code_pattern(config), "TJ") == code
 
 
-async def test_one_code_per_owner_even_when_asked_concurrently(desk: Desk, svc: Any) -> None:
+async def test_one_code_per_owner_even_when_asked_concurrently(desk: Desk, r: Referrals) -> None:
     first, second = await asyncio.gather(
-        svc.my_code(f"qq:{OWNER}", "老张"), svc.my_code(f"qq:{OWNER}", "老张")
+        own_code(r, f"qq:{OWNER}", "老张"), own_code(r, f"qq:{OWNER}", "老张")
     )
     assert first == second
-    other = await svc.my_code(f"qq:{OTHER_OWNER}", None)
+    other = await own_code(r, f"qq:{OTHER_OWNER}", None)
     assert other != first
 
 
@@ -184,64 +184,54 @@ async def test_one_code_per_owner_even_when_asked_concurrently(desk: Desk, svc: 
     ],
 )
 def test_parse_refer_args(args: str, expected: tuple) -> None:
-    from bot.plugins.referral.service import parse_refer_args
-
     parsed = parse_refer_args(args)
-    assert not isinstance(parsed, str)
     assert (parsed.name, parsed.phone, parsed.car_model) == expected
 
 
 @pytest.mark.parametrize(
-    ("args", "reply"),
+    ("args", "field"),
     [
-        ("", ""),
-        ("张先生", ""),
-        ("张先生 123", "BAD_PHONE"),
-        ("张先生 02088886666", "BAD_PHONE"),  # a landline
-        ("张先生 abcdefghijk", "BAD_PHONE"),
-        ("张" * 30 + f" {PHONE}", "BAD_NAME"),
-        (f"张先生 {PHONE} " + "车" * 40, "BAD_MODEL"),
-        (f"张\x00 {PHONE}", "BAD_NAME"),
+        ("", "usage"),
+        ("张先生", "usage"),
+        ("张先生 123", "phone"),
+        ("张先生 02088886666", "phone"),  # a landline
+        ("张先生 abcdefghijk", "phone"),
+        ("张" * 30 + f" {PHONE}", "name"),
+        (f"张先生 {PHONE} " + "车" * 40, "car_model"),
+        (f"张\x00 {PHONE}", "name"),
+        (f"张先生 {PHONE} 13912345678", "phone_in_name"),
     ],
 )
-def test_parse_refer_args_refuses(args: str, reply: str) -> None:
-    from bot.plugins.referral import texts
-    from bot.plugins.referral.service import parse_refer_args
+def test_parse_refer_args_refuses(args: str, field: str) -> None:
+    with pytest.raises(InvalidReferral) as refused:
+        parse_refer_args(args)
+    assert refused.value.field == field
 
-    assert parse_refer_args(args) == (getattr(texts, reply) if reply else "")
 
-
-async def test_two_concurrent_referrals_of_one_phone_give_one(desk: Desk, svc: Any) -> None:
-    from bot.plugins.referral import texts
-
+async def test_two_concurrent_referrals_of_one_phone_give_one(desk: Desk, r: Referrals) -> None:
     replies = await asyncio.gather(
-        refer(svc, f"张先生 {PHONE}", referrer=OWNER),
-        refer(svc, f"小张 {PHONE}", referrer=OTHER_OWNER),
+        ask(r, f"张先生 {PHONE}", referrer=OWNER),
+        ask(r, f"小张 {PHONE}", referrer=OTHER_OWNER),
     )
-    assert sorted(r is not None and r.startswith("感谢推荐！已登记") for r in replies) == [
-        False, True,
-    ]  # fmt: skip
-    assert texts.ALREADY_KNOWN in replies
+    assert sorted(replies) == ["known", "referred"]
     [row] = await referrals(desk)
     lead = await desk.find_lead(phone=PHONE)
     assert lead is not None and row.lead_id == lead.id and lead.referrer == row.referrer
 
 
 async def test_the_same_event_twice_is_one_referral_and_no_second_reply(
-    desk: Desk, svc: Any
+    desk: Desk, r: Referrals
 ) -> None:
-    assert (await refer(svc, key="qq:1:msg:7") or "").startswith("感谢推荐")
-    assert await refer(svc, key="qq:1:msg:7") is None
+    assert await ask(r, key="qq:1:msg:7") == "referred"
+    assert await ask(r, key="qq:1:msg:7") == "duplicate"
     assert len(await referrals(desk)) == 1
 
 
-async def test_a_refused_referral_changes_nothing(desk: Desk, svc: Any) -> None:
+async def test_a_refused_referral_changes_nothing(desk: Desk, r: Referrals) -> None:
     # An existing lead without referrer: the referral is refused and the desk does not
     # fill the referrer in (the capture is rolled back with the refusal).
     await desk.capture(channel="walk_in", phone=PHONE, name="张三")
-    from bot.plugins.referral import texts
-
-    assert await refer(svc) == texts.ALREADY_KNOWN
+    assert await ask(r) == "known"
     lead = await desk.find_lead(phone=PHONE)
     assert lead is not None and lead.referrer is None
     assert await referrals(desk) == []
@@ -251,9 +241,9 @@ async def test_a_refused_referral_changes_nothing(desk: Desk, svc: Any) -> None:
 
 
 async def test_visit_gives_points_once_and_the_deal_a_reward(
-    desk: Desk, svc: Any, desk_clock: FrozenClock
+    desk: Desk, r: Referrals, desk_clock: FrozenClock
 ) -> None:
-    lead_id = await referred_lead(desk, svc)
+    lead_id = await referred_lead(desk, r)
     actor = await wang(desk)
     await desk.follow_up(actor, lead_id, "约了周六来看车", level="H")
     assert await balance(desk, OWNER) == 0  # following earns nothing yet
@@ -276,12 +266,12 @@ async def test_visit_gives_points_once_and_the_deal_a_reward(
     assert len(await rewards(desk)) == 1 and await balance(desk, OWNER) == 200
     dms = await owner_dms(desk, OWNER)
     assert len(dms) == 2
-    assert "已到店" in dms[0] and "200 积分" in dms[0] and "138****5678" in dms[0]
-    assert "已成交" in dms[1] and "保养套餐一次" in dms[1]
+    assert dms[0] == f"pending:visited: 张先生 {PHONE} +200"
+    assert dms[1] == "pending:won: 张先生 保养套餐一次（价值1000元）"
 
 
-async def test_skipping_the_visit_still_gives_the_points(desk: Desk, svc: Any) -> None:
-    lead_id = await referred_lead(desk, svc)
+async def test_skipping_the_visit_still_gives_the_points(desk: Desk, r: Referrals) -> None:
+    lead_id = await referred_lead(desk, r)
     actor = await wang(desk)
     await desk.follow_up(actor, lead_id, "电话里谈好了", level="H")
     await desk.record_order(actor, lead_id, "线上下订")
@@ -289,11 +279,11 @@ async def test_skipping_the_visit_still_gives_the_points(desk: Desk, svc: Any) -
 
 
 async def test_reconcile_applies_what_the_handler_missed(
-    desk: Desk, svc: Any, desk_clock: FrozenClock
+    desk: Desk, r: Referrals, desk_clock: FrozenClock, attached: Attached
 ) -> None:
-    lead_id = await referred_lead(desk, svc)
+    lead_id = await referred_lead(desk, r)
     # As if the process died between the commit and the event: the handler never runs.
-    desk.events.unsubscribe(svc.stage_handler)
+    desk.events.unsubscribe(attached.stage_handler)
     actor = await wang(desk)
     await desk.record_visit(actor, lead_id, "直接到店")
     assert await balance(desk, OWNER) == 0
@@ -309,7 +299,7 @@ async def test_reconcile_applies_what_the_handler_missed(
     assert len(await owner_dms(desk, OWNER)) == 2
 
 
-async def test_a_referral_not_made_here_earns_nothing(desk: Desk, svc: Any) -> None:
+async def test_a_referral_not_made_here_earns_nothing(desk: Desk, r: Referrals) -> None:
     # A lead the desk knows with a referrer, but no referral row (e.g. typed in by staff).
     lead = await desk.capture(channel="referral", phone=PHONE, referrer=f"qq:{OWNER}")
     await desk.record_visit(await wang(desk), lead.lead.id, "到店")
@@ -320,22 +310,26 @@ async def test_a_referral_not_made_here_earns_nothing(desk: Desk, svc: Any) -> N
 # -- invites and the stay window ------------------------------------------------------------------
 
 
-async def invite(svc: Any, friend: str = FRIEND, at: str = "1") -> bool:
-    return await svc.invited(
-        group_id=GROUP, friend=f"qq:{friend}", inviter=f"qq:{OWNER}", event_key=f"inc:{friend}:{at}"
+async def invite(r: Referrals, friend: str = FRIEND, at: str = "1") -> bool:
+    return await invited(
+        r,
+        group_id=GROUP,
+        friend=f"qq:{friend}",
+        inviter=f"qq:{OWNER}",
+        event_key=f"inc:{friend}:{at}",
     )
 
 
 async def test_an_invited_friend_who_leaves_early_voids_the_referral(
-    desk: Desk, svc: Any, desk_clock: FrozenClock
+    desk: Desk, r: Referrals, desk_clock: FrozenClock
 ) -> None:
-    assert await invite(svc)
-    assert not await invite(svc)  # the same notice again
+    assert await invite(r)
+    assert not await invite(r)  # the same notice again
     lead = await desk.find_lead(qq_id=FRIEND)
     assert lead is not None and lead.referrer == f"qq:{OWNER}" and lead.group_id == GROUP
     desk_clock.advance(timedelta(days=29))
-    assert await svc.left_group(group_id=GROUP, friend=f"qq:{FRIEND}")
-    assert not await svc.left_group(group_id=GROUP, friend=f"qq:{FRIEND}")  # once
+    assert await left_group(r, group_id=GROUP, friend=f"qq:{FRIEND}")
+    assert not await left_group(r, group_id=GROUP, friend=f"qq:{FRIEND}")  # once
     [row] = await referrals(desk)
     assert row.voided_at is not None and row.void_reason == "left_group"
     actor = await wang(desk)
@@ -348,24 +342,26 @@ async def test_an_invited_friend_who_leaves_early_voids_the_referral(
 
 
 async def test_leaving_after_the_window_keeps_the_referral(
-    desk: Desk, svc: Any, desk_clock: FrozenClock
+    desk: Desk, r: Referrals, desk_clock: FrozenClock
 ) -> None:
-    assert await invite(svc)
+    assert await invite(r)
     desk_clock.advance(timedelta(days=31))
-    assert not await svc.left_group(group_id=GROUP, friend=f"qq:{FRIEND}")
+    assert not await left_group(r, group_id=GROUP, friend=f"qq:{FRIEND}")
     [row] = await referrals(desk)
     assert row.voided_at is None
 
 
-async def test_voiding_takes_back_points_and_cancels_pending_rewards(desk: Desk, svc: Any) -> None:
-    assert await invite(svc)
+async def test_voiding_takes_back_points_and_cancels_pending_rewards(
+    desk: Desk, r: Referrals
+) -> None:
+    assert await invite(r)
     lead = await desk.find_lead(qq_id=FRIEND)
     assert lead is not None
     actor = await wang(desk)
     await desk.record_visit(actor, lead.id, "到店")
     await desk.record_deal(actor, lead.id, "成交")
     assert await balance(desk, OWNER) == 200
-    assert await svc.left_group(group_id=GROUP, friend=f"qq:{FRIEND}")
+    assert await left_group(r, group_id=GROUP, friend=f"qq:{FRIEND}")
     assert await balance(desk, OWNER) == 0
     [reward] = await rewards(desk)
     assert reward.status == "cancelled"
@@ -374,43 +370,48 @@ async def test_voiding_takes_back_points_and_cancels_pending_rewards(desk: Desk,
 
 
 async def test_join_request_code_starts_the_window_when_let_in(
-    desk: Desk, svc: Any, desk_clock: FrozenClock
+    desk: Desk, r: Referrals, desk_clock: FrozenClock
 ) -> None:
-    from bot.plugins.referral.models import SOURCE_JOIN
-
-    code = (await svc.my_code(f"qq:{OWNER}", "老张")).split("：", 1)[1].split("\n", 1)[0]
-    outcome = await svc.attribute_code(
-        code, friend=f"qq:{FRIEND}", friend_name=None, group_id=GROUP, event_key="req:1",
+    code = (await own_code(r, f"qq:{OWNER}", "老张")).code
+    outcome = await attribute_code(
+        r, code, friend=f"qq:{FRIEND}", friend_name=None, group_id=GROUP, event_key="req:1",
         source=SOURCE_JOIN,
     )  # fmt: skip
     assert outcome.attributed
-    assert await svc.joined(group_id=GROUP, friend=f"qq:{FRIEND}")
+    assert await joined(r, group_id=GROUP, friend=f"qq:{FRIEND}")
     desk_clock.advance(timedelta(days=3))
-    assert await svc.left_group(group_id=GROUP, friend=f"qq:{FRIEND}")
+    assert await left_group(r, group_id=GROUP, friend=f"qq:{FRIEND}")
 
 
-async def test_a_code_quoted_in_a_group_has_no_stay_window(desk: Desk, svc: Any) -> None:
-    code = (await svc.my_code(f"qq:{OWNER}", "老张")).split("：", 1)[1].split("\n", 1)[0]
-    outcome = await svc.attribute_code(
-        code, friend=f"qq:{FRIEND}", friend_name="小王", group_id=GROUP, event_key="msg:1"
+async def test_a_code_quoted_in_a_group_has_no_stay_window(desk: Desk, r: Referrals) -> None:
+    code = (await own_code(r, f"qq:{OWNER}", "老张")).code
+    outcome = await attribute_code(
+        r, code, friend=f"qq:{FRIEND}", friend_name="小王", group_id=GROUP, event_key="msg:1"
     )
     assert outcome.attributed and outcome.referrer_name == "老张"
-    assert not await svc.left_group(group_id=GROUP, friend=f"qq:{FRIEND}")
+    assert not await left_group(r, group_id=GROUP, friend=f"qq:{FRIEND}")
 
 
 # -- the ledger --------------------------------------------------------------------------------------
 
 
-async def test_fulfil_is_durable_and_once(desk: Desk, svc: Any) -> None:
-    lead_id = await referred_lead(desk, svc)
+async def test_fulfil_is_durable_and_once(desk: Desk, r: Referrals) -> None:
+    lead_id = await referred_lead(desk, r)
     actor = await wang(desk)
     await desk.record_visit(actor, lead_id, "到店")
     await desk.record_deal(actor, lead_id, "成交")
     [reward] = await rewards(desk)
-    assert "已登记发放" in await svc.fulfil(reward.id, "周经理")
+    assert (await fulfil(r, reward.id, "周经理")).status == "fulfilled"
     [done] = await rewards(desk)
     assert (done.status, done.fulfilled_by) == ("fulfilled", "周经理")
     assert done.fulfilled_at is not None
-    assert "无需重复登记" in await svc.fulfil(reward.id, "别人")
-    assert "没有找到" in await svc.fulfil(reward.id + 100, "周经理")
-    assert "已发放" in (await owner_dms(desk, OWNER))[-1]
+    with pytest.raises(RewardAlreadyFulfilled) as already:
+        await fulfil(r, reward.id, "别人")
+    assert (already.value.by, already.value.at) == ("周经理", done.fulfilled_at)
+    with pytest.raises(RewardNotFound):
+        await fulfil(r, reward.id + 100, "周经理")
+    assert (await owner_dms(desk, OWNER))[
+        -1
+    ] == "pending:fulfilled: 张先生 保养套餐一次（价值1000元）"
+    [same] = await rewards(desk)
+    assert (same.status, same.fulfilled_by) == ("fulfilled", "周经理")

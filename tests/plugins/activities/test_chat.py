@@ -26,8 +26,12 @@ from nonebug import App
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from desk import SYSTEM, Desk, FrozenClock
+from bot.roles import MANAGER
+from bot.texts import ROLE_REFUSAL
+from desk import SYSTEM, ConfigError, Desk, FrozenClock
 from desk.store import UnitOfWork
+from features.activities.config import load_config
+from features.activities.topics import default_topic
 from tests.support.chat import ask, database_locked, handler_errors, no_reply, reply_to
 from tests.support.nonebot_env import (
     CONSULTANT_QQ,
@@ -57,12 +61,6 @@ def texts() -> ModuleType:
     return texts
 
 
-def service() -> ModuleType:
-    from bot.plugins.activities import service
-
-    return service
-
-
 def usage(cmd: str) -> str:
     return texts().USAGE_PREFIX + texts().USAGE[cmd]
 
@@ -82,7 +80,7 @@ def say(text: str, user: int = OWNER, group: int = GROUP, **kw: Any) -> GroupMes
 @pytest.fixture(autouse=True)
 def _clean_counter() -> Iterator[None]:
     """Counts other test modules' messages left in memory must not reach this desk."""
-    from bot.plugins.activities.counter import COUNTER
+    from features.activities.counter import COUNTER
 
     COUNTER.clear()
     errors = handler_errors()
@@ -158,7 +156,7 @@ async def deliver(app: App, *events: Any) -> None:
 
 
 async def points_of(desk: Desk, qq: int) -> int:
-    from bot.points import balance, qq_user
+    from features.points import balance, qq_user
 
     return await desk.read(lambda uow: balance(uow, qq_user(qq)))
 
@@ -224,7 +222,7 @@ async def test_second_checkin_the_same_day_gives_nothing(app: App, desk: Desk) -
 
 
 async def test_the_same_message_twice_checks_in_once(app: App, desk: Desk) -> None:
-    from bot.points import PointsEntry
+    from features.points import PointsEntry
 
     event = say("签到", message_id=4242)
     async with app.test_matcher() as ctx:
@@ -312,7 +310,7 @@ async def test_points_before_any_checkin(app: App) -> None:
 async def test_leaderboard_best_first_with_names_or_masked_ids(
     app: App, desk: Desk, desk_clock: FrozenClock
 ) -> None:
-    from bot.points import award, qq_user
+    from features.points import award, qq_user
 
     def carded() -> GroupMessageEvent:
         event = say("签到", user=20002)
@@ -360,10 +358,10 @@ async def test_empty_leaderboard(app: App) -> None:
 async def test_default_topic_rotates_by_day(app: App, desk_clock: FrozenClock) -> None:
     from bot.plugins.activities import CONFIG
 
-    today = service().default_topic(CONFIG.topics, at(11, 27, 10).date())
+    today = default_topic(CONFIG.topics, at(11, 27, 10).date())
     assert await ask(app, say("话题")) == texts().TOPIC_TODAY.format(text=today)
     desk_clock.advance(days=1)
-    tomorrow = service().default_topic(CONFIG.topics, at(11, 28, 10).date())
+    tomorrow = default_topic(CONFIG.topics, at(11, 28, 10).date())
     assert tomorrow != today
     assert await ask(app, say("话题")) == texts().TOPIC_TODAY.format(text=tomorrow)
 
@@ -408,10 +406,10 @@ async def test_set_topic_message_twice_posts_once(app: App, desk: Desk) -> None:
 @pytest.mark.parametrize("cmd", MANAGER_COMMANDS)
 @pytest.mark.parametrize("user", [OWNER, CONSULTANT_QQ])
 async def test_manager_commands_refuse_others(app: App, desk: Desk, cmd: str, user: int) -> None:
-    from bot.plugins.activities.models import TopicSchedule
+    from features.activities.models import TopicSchedule
 
     args = {"设置话题": " 油耗 明天上午9点", "取消话题": " 1", "群统计": " 本周"}.get(cmd, "")
-    expected = texts().MANAGER_ONLY.format(cmd=cmd)
+    expected = ROLE_REFUSAL[MANAGER]
     assert await ask(app, say(cmd + args, user=user)) == expected
     assert await ask(app, private_event(cmd + args, user_id=user)) == expected
     assert await group_posts(desk) == []
@@ -438,12 +436,12 @@ async def test_group_commands_in_a_dm(app: App, cmd: str) -> None:
     ],
 )
 async def test_set_topic_wrong_input(app: App, desk: Desk, args: str, expected: str) -> None:
-    from bot.plugins.activities.models import Topic, TopicSchedule
+    from features.activities.models import Topic, TopicSchedule
 
     lines = {
         "usage": usage("设置话题"),
         "too_long": texts().TOPIC_TOO_LONG.format(max=200),
-        "past": texts().TOPIC_PAST.format(when="11月27日 09:00"),
+        "past": texts().TOPIC_PAST.format(when="11-27 周五 09:00"),
         "bad_time": texts().TOPIC_BAD_TIME.format(text=args.split()[-1] if args else ""),
         "too_far": texts().TOPIC_TOO_FAR.format(days=366),
     }
@@ -473,7 +471,7 @@ async def test_scheduled_topic_is_posted_at_its_time_once(
 ) -> None:
     reply = await ask(app, say("设置话题 冬季保养经验 明天上午9点", user=MANAGER_QQ))
     assert reply == texts().TOPIC_SCHEDULED.format(
-        id=1, when="11月28日 周六 09:00", text="冬季保养经验"
+        id=1, when="11-28 周六 09:00", text="冬季保养经验"
     )
     await desk.run_schedules()
     assert await group_posts(desk) == []
@@ -633,8 +631,8 @@ async def test_group_stats_counts_joins_leaves_speakers_messages_checkins(
 
 
 async def test_counts_flushed_by_the_minute_job_are_durable(app: App, desk: Desk) -> None:
-    from bot.plugins.activities.counter import COUNTER
-    from bot.plugins.activities.models import GroupActivity
+    from features.activities.counter import COUNTER
+    from features.activities.models import GroupActivity
 
     await deliver(app, say("早"), say("早", user=20002))
     assert COUNTER.pending() == 2
@@ -743,7 +741,7 @@ def test_help_lists_member_and_manager_commands() -> None:
 
 
 def test_the_shipped_config_is_valid() -> None:
-    cfg = service().load_config()
+    cfg = load_config()
     assert cfg.checkin.base_points == 5 and len(cfg.topics.defaults) >= 3
 
 
@@ -761,20 +759,20 @@ def test_a_bad_config_names_the_key(
 ) -> None:
     (tmp_path / "activities.toml").write_text(body, encoding="utf-8")
     monkeypatch.setenv("DESK_CONFIG_DIR", str(tmp_path))
-    with pytest.raises(service().ConfigError, match=names.replace(".", r"\.")):
-        service().load_config()
+    with pytest.raises(ConfigError, match=names.replace(".", r"\.")):
+        load_config()
 
 
 def test_config_dir_without_the_file_uses_the_default(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DESK_CONFIG_DIR", str(tmp_path))
-    cfg = service().load_config()  # config/activities.toml's values:
+    cfg = load_config()  # config/activities.toml's values:
     assert cfg.checkin.base_points == 5 and cfg.topics.max_chars == 200
     assert cfg.topics.defaults[0] == "用车心得：说说你的爱车最让你满意的一点"
     assert len(cfg.topics.defaults) == 7
     (tmp_path / "activities.toml").write_text(
         "[checkin]\nbase_points = 8\n[topics]\ndefaults = ['只有一个话题']\n", encoding="utf-8"
     )
-    cfg = service().load_config()  # the directory's own file, once it has one
+    cfg = load_config()  # the directory's own file, once it has one
     assert (cfg.checkin.base_points, cfg.topics.defaults) == (8, ["只有一个话题"])

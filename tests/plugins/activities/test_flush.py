@@ -19,7 +19,7 @@ OWNERS = 1000
 
 @pytest.fixture(autouse=True)
 def _clean_counter() -> Iterator[None]:
-    from bot.plugins.activities.counter import COUNTER
+    from features.activities.counter import COUNTER
 
     COUNTER.clear()
     yield
@@ -27,9 +27,9 @@ def _clean_counter() -> Iterator[None]:
 
 
 async def test_a_minute_of_counts_is_written_in_one_batch(desk: Desk) -> None:
-    from bot.plugins.activities.counter import COUNTER
-    from bot.plugins.activities.models import GroupActivity
-    from bot.plugins.activities.service import flush_counts
+    from features.activities.counter import COUNTER
+    from features.activities.counting import flush_counts
+    from features.activities.models import GroupActivity
 
     day = date(2026, 11, 27)
     statements: list[str] = []

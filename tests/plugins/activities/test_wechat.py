@@ -26,8 +26,11 @@ from bot.adapters.wechat import Bot as WeChatBot
 from bot.adapters.wechat import Event as WeChatEvent
 from bot.adapters.wechat import ExternalChatChangeEvent, Message, MessageSegment, OAMessageEvent
 from bot.adapters.wechat.event import MessageEvent as WeChatMessageEvent
-from desk import SYSTEM, Desk, FrozenClock, OutboxItem
+from bot.roles import MANAGER
+from bot.texts import ROLE_REFUSAL
+from desk import SYSTEM, ConfigError, Desk, FrozenClock, OutboxItem
 from desk.store import UnitOfWork
+from features.activities.config import WeComGroupLink, load_config, wecom_links
 from tests.support.chat import _Anything, _Expected, ask, database_locked, handler_errors
 from tests.support.nonebot_env import CONSULTANT_QQ, MANAGER_QQ, adapter, group_event
 
@@ -46,12 +49,6 @@ def texts() -> ModuleType:
     from bot.plugins.activities import texts
 
     return texts
-
-
-def service() -> ModuleType:
-    from bot.plugins.activities import service
-
-    return service
 
 
 def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -116,7 +113,7 @@ async def wechat_ask(
 
 
 async def changes(desk: Desk) -> list[tuple[str, str, str, str]]:
-    from bot.plugins.activities.models import MemberChange
+    from features.activities.models import MemberChange
 
     async def step(uow: UnitOfWork) -> list[tuple[str, str, str, str]]:
         rows = await uow.session.execute(
@@ -136,7 +133,7 @@ async def outbox(desk: Desk, channel: str) -> list[OutboxItem]:
 
 @pytest.fixture(autouse=True)
 def _clean() -> Iterator[None]:
-    from bot.plugins.activities.counter import COUNTER
+    from features.activities.counter import COUNTER
 
     COUNTER.clear()
     errors = handler_errors()
@@ -150,7 +147,7 @@ def linked(monkeypatch: pytest.MonkeyPatch) -> None:
     """QQ group 123456 linked to two customer groups; another QQ group to a third."""
     import bot.plugins.activities as activities
 
-    link = service().WeComGroupLink
+    link = WeComGroupLink
     links = [
         link(qq_group=str(GROUP), chat_id=CHAT, sender="zhangsan"),
         link(qq_group=str(GROUP), chat_id=OTHER_CHAT, sender="lisi"),
@@ -277,8 +274,7 @@ async def test_group_commands_in_an_oa_dm(app: App, command: str) -> None:
 
 @pytest.mark.parametrize("command", ["设置话题 冬季保养", "话题计划", "取消话题 1", "群统计"])
 async def test_manager_commands_refuse_followers(app: App, command: str) -> None:
-    word = command.split()[0]
-    assert await wechat_ask(app, oa_dm(command)) == texts().MANAGER_ONLY.format(cmd=word)
+    assert await wechat_ask(app, oa_dm(command)) == ROLE_REFUSAL[MANAGER]
 
 
 async def test_points_of_a_follower(app: App) -> None:
@@ -298,10 +294,10 @@ def test_links_in_the_config(tmp_path: Path) -> None:
         "[[wecom_groups]]\nqq_group = '123456'\nchat_id = 'wrB'\nsender = 'li.si'\n",
         encoding="utf-8",
     )
-    config = service().load_config(path)
-    assert service().wecom_links(config, "123456") == [("wrA", "zhangsan"), ("wrB", "li.si")]
-    assert service().wecom_links(config, "654321") == []
-    assert service().load_config().wecom_groups == []  # the shipped file links nothing
+    config = load_config(path)
+    assert wecom_links(config, "123456") == [("wrA", "zhangsan"), ("wrB", "li.si")]
+    assert wecom_links(config, "654321") == []
+    assert load_config().wecom_groups == []  # the shipped file links nothing
 
 
 @pytest.mark.parametrize(
@@ -322,8 +318,8 @@ def test_links_in_the_config(tmp_path: Path) -> None:
 def test_bad_links_name_the_key(tmp_path: Path, links: str, names: str) -> None:
     path = tmp_path / "activities.toml"
     path.write_text(TOPICS + "[[wecom_groups]]\n" + links, encoding="utf-8")
-    with pytest.raises(service().ConfigError, match=names.replace(".", r"\.")):
-        service().load_config(path)
+    with pytest.raises(ConfigError, match=names.replace(".", r"\.")):
+        load_config(path)
 
 
 async def test_a_wechat_message_on_a_locked_database_gets_the_busy_reply(

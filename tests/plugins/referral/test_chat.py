@@ -24,6 +24,7 @@ from nonebot.adapters.onebot.v11 import (
 from nonebug import App
 from sqlalchemy import select
 
+from bot.roles import MANAGER
 from desk import SYSTEM, Actor, Desk, FrozenClock
 from tests.support.chat import handler_errors, no_reply, reply_to
 from tests.support.nonebot_env import (
@@ -59,9 +60,7 @@ def texts() -> ModuleType:
 
 
 def usage(command: str) -> str:
-    from bot.plugins.referral import COMMANDS
-
-    return texts().USAGE_PREFIX + COMMANDS[command]
+    return texts().usage(command)
 
 
 def dm(user: int, text: str, message_id: int | None = None) -> MessageEvent:
@@ -138,7 +137,7 @@ def join_request(user: int, comment: str, flag: str = "flag-1") -> Event:
 
 
 async def referrals(desk: Desk) -> list[Any]:
-    from bot.plugins.referral.models import Referral
+    from features.referral.models import Referral
 
     async def step(uow: Any) -> list[Any]:
         return list(await uow.session.scalars(select(Referral).order_by(Referral.id)))
@@ -159,7 +158,7 @@ async def code_of(app: App, owner: int) -> str:
 
 
 async def points_of(desk: Desk, qq: int) -> int:
-    from bot import points
+    from features import points
 
     return await desk.read(lambda uow: points.balance(uow, f"qq:{qq}"))
 
@@ -493,7 +492,9 @@ async def test_rewards_follow_the_deal_and_the_ledger_settles_them(
 @pytest.mark.parametrize("who", [OWNER, CONSULTANT_QQ])
 @pytest.mark.parametrize("text", ["奖励台账", "奖励台账 全部", "奖励台账 发放 1"])
 async def test_the_ledger_is_for_managers(app: App, who: int, text: str) -> None:
-    assert (await said(app, group(who, text))).endswith(texts().LEDGER_MANAGERS_ONLY)
+    from bot.texts import ROLE_REFUSAL
+
+    assert (await said(app, group(who, text))).endswith(ROLE_REFUSAL[MANAGER])
 
 
 @pytest.mark.parametrize(

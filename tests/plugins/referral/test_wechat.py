@@ -29,6 +29,7 @@ from bot.adapters.wechat import (
 from bot.adapters.wechat.callback import parse_xml
 from bot.adapters.wechat.client import ApiError, NetworkError, WeChatError
 from bot.adapters.wechat.event import parse_event
+from bot.roles import MANAGER
 from desk import SYSTEM, Actor, Desk
 from desk.models import OutboxMessage
 from tests.support.chat import _Anything, handler_errors
@@ -55,10 +56,11 @@ def texts() -> ModuleType:
     return texts
 
 
-def service(desk: Desk) -> Any:
-    from bot.plugins.referral.service import service_for
+def referral(desk: Desk) -> Any:
+    """What the referral use cases run on, as the chat front builds it."""
+    import bot.plugins.referral as plugin
 
-    return service_for(desk)
+    return plugin._referrals(desk)
 
 
 @pytest.fixture
@@ -175,7 +177,7 @@ async def notice(app: App, event: Any, api: list[tuple[str, dict, Any]] | None =
 
 
 async def referrals(desk: Desk) -> list[Any]:
-    from bot.plugins.referral.models import Referral
+    from features.referral.models import Referral
 
     async def step(uow: Any) -> list[Any]:
         return list(await uow.session.scalars(select(Referral).order_by(Referral.id)))
@@ -184,7 +186,7 @@ async def referrals(desk: Desk) -> list[Any]:
 
 
 async def codes(desk: Desk) -> list[Any]:
-    from bot.plugins.referral.models import ReferralCode
+    from features.referral.models import ReferralCode
 
     async def step(uow: Any) -> list[Any]:
         return list(await uow.session.scalars(select(ReferralCode)))
@@ -193,7 +195,9 @@ async def codes(desk: Desk) -> list[Any]:
 
 
 async def owner_code(desk: Desk, owner: str = f"wechat:{OWNER}") -> str:
-    return (await service(desk).own_code(owner, None)).code
+    from features.referral.codes import own_code
+
+    return (await own_code(referral(desk), owner, None)).code
 
 
 def group_chat(*members: dict[str, Any]) -> dict[str, Any]:
@@ -402,7 +406,9 @@ async def test_wecom_staff_take_no_part_in_referrals(app: App, desk: Desk) -> No
 
 
 async def test_the_ledger_on_wecom_is_for_roster_managers(app: App, desk: Desk) -> None:
-    assert await ask(app, wecom("zhangsan", "奖励台账")) == texts().LEDGER_MANAGERS_ONLY
+    from bot.texts import ROLE_REFUSAL
+
+    assert await ask(app, wecom("zhangsan", "奖励台账")) == ROLE_REFUSAL[MANAGER]
     await desk.add_member(SYSTEM, name="赵经理", wecom_userid="zhaojl", role="manager",
                           dm_channel="wecom")  # fmt: skip
     assert await ask(app, wecom("zhaojl", "奖励台账")) == texts().LEDGER_EMPTY_PENDING

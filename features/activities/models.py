@@ -1,4 +1,4 @@
-"""Tables of the activities plugin (created by migration 0006). No NoneBot.
+"""Tables of the owner-group activities (created by migration 0006). No NoneBot.
 
 No message text is stored anywhere here except topics a manager typed: message
 counts are numbers, joins and leaves are ids and times.
@@ -21,7 +21,7 @@ class Checkin(PluginBase):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     group_id: Mapped[str] = mapped_column(String(64))
-    user_id: Mapped[str] = mapped_column(String(64))  # bot.points handle, "qq:20001"
+    user_id: Mapped[str] = mapped_column(String(64))  # features.points handle, "qq:20001"
     day: Mapped[date] = mapped_column(Date)  # the dealer's local date
     streak: Mapped[int] = mapped_column(
         Integer

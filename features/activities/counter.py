@@ -1,9 +1,11 @@
-"""Per-group message counts kept in memory between flushes. Pure: no NoneBot, no I/O.
+"""Per-group message counts kept in memory between flushes. No I/O.
 
 The bot's message observer adds one per group message (no text is kept); the
-minute job and 群统计 take the counts and add them to the database. A crash
-loses at most the counts since the last flush (about a minute): acceptable for
-activity statistics, and the price of costing plain chat no database write.
+minute job and 群统计 take the counts and add them to the database
+(features.activities.counting, which puts a batch back unless its transaction
+commits). A crash loses at most the counts since the last flush (about a
+minute): acceptable for activity statistics, and the price of costing plain
+chat no database write.
 """
 
 from __future__ import annotations
@@ -34,12 +36,13 @@ class MessageCounter:
         return True
 
     def take(self) -> dict[Key, int]:
-        """The counts so far; the counter starts again from zero."""
+        """The counts so far; the counter starts again from zero (a second flush
+        meanwhile takes only newer counts: nothing is written twice)."""
         batch, self._counts = self._counts, {}
         return batch
 
     def restore(self, batch: dict[Key, int]) -> None:
-        """Put back counts whose flush failed."""
+        """Put back counts whose flush did not commit."""
         for key, n in batch.items():
             self._counts[key] = self._counts.get(key, 0) + n
 

@@ -1,4 +1,4 @@
-"""The referral plugin's tables (荐友购车). No NoneBot.
+"""The referral tables (荐友购车, features/referral). No NoneBot.
 
 The database enforces the anti-fraud rules that must hold under concurrency:
 one referral per phone, per friend (their handle on any platform), per lead;
