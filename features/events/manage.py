@@ -2,7 +2,8 @@
 (关闭报名), cancel it (取消活动), mark who came (到场). One transaction each.
 
 A new event of a QQ group linked to WeCom customer groups (activities.toml
-`wecom_groups`) is also queued as a mass-send task for each of them.
+`wecom_groups`) is also queued as a mass-send task for each of them
+(features.activities.mass_send, the one place that queues them).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from desk.outbox import outbox_key
 from desk.roster import QQ_ID
 from desk.store import UnitOfWork
 from desk.text import checked_text
+from features.activities.mass_send import queue_mass_sends
 from features.events.config import EventsConfig
 from features.events.core import EventInfo, Events, reminder_key, tell, visible_event
 from features.events.errors import (
@@ -128,14 +129,11 @@ async def create(
         uow.session.add(event)
         await uow.session.flush()
         info = EventInfo.of(event)
-        announcement = ev.texts.wecom_announcement(info, ev.tz) if wecom_groups else ""
-        for chat_id, sender in wecom_groups:
-            await ev.desk.notify_in(
-                uow, key=outbox_key(f"event:{event.id}:wecom:{chat_id}"),
-                kind="wecom_mass_send", channel="wecom_group", address=chat_id,
-                payload={"text": announcement, "sender": sender}, any_hour=True,
-                not_before=uow.now,
-            )  # fmt: skip
+        if wecom_groups:
+            announcement = ev.texts.wecom_announcement(info, ev.tz)
+            await queue_mass_sends(
+                ev.desk, uow, f"event:{event.id}", announcement, wecom_groups, not_before=uow.now
+            )
         return Created(info, again=False)
 
     return await ev.desk.write(step)

@@ -35,6 +35,7 @@ from bot.timeparse import TimeParseError, parse_when
 from desk import Desk
 from desk.phone import mask_phones_in_text
 from desk.roster import QQ_ID
+from features.activities.members import recorded_member
 from features.events import jobs, manage, reports, signups
 from features.events.config import load_config
 from features.events.core import Events
@@ -53,7 +54,6 @@ from features.events.signups import SignupArgs, SignupRequest, check_signup_args
 # The WeCom customer groups linked to a QQ group are configured with the activities.
 require("bot.plugins.activities")
 from bot.plugins.activities import wecom_groups_of  # noqa: E402
-from bot.plugins.activities.service import recorded_member  # noqa: E402
 
 # Loaded at import: a broken config/events.toml stops the start (bot.loader).
 CONFIG = load_config()
@@ -365,7 +365,7 @@ def _published_to_oa(group_id: str) -> bool:
 
 async def _in_group(bot: Bot, desk: Desk, group_id: str, user_id: str) -> bool:
     """Whether a QQ user is a member of a QQ group: the QQ client knows; when it
-    cannot answer, the group's records do (bot.plugins.activities)."""
+    cannot answer, the group's records do (features.activities.members)."""
     try:
         await bot.call_api("get_group_member_info", group_id=int(group_id), user_id=int(user_id))
     except ActionFailed:  # the client's answer: no such member

@@ -368,7 +368,7 @@ async def test_a_new_event_is_queued_for_the_linked_customer_groups(
     app: App, desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import bot.plugins.activities as activities
-    from bot.plugins.activities.service import WeComGroupLink
+    from features.activities.config import WeComGroupLink
 
     links = [
         WeComGroupLink(qq_group=str(GROUP), chat_id="wrOgQhDgAAAa", sender="zhangsan"),
