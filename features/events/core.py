@@ -200,6 +200,16 @@ async def tell(ev: Events, uow: UnitOfWork, signup: Signup, key: str, kind: str,
     )  # fmt: skip
 
 
+async def group_post(
+    ev: Events, uow: UnitOfWork, key: str, event: Event, text: str, at: list[str]
+) -> None:
+    """A post in the event's QQ group @-ing the QQ people it is for."""
+    await ev.desk.notify_in(
+        uow, key=key, kind="group_post", channel="qq_group", address=event.group_id,
+        any_hour=True, payload={"text": text, "at": at},
+    )  # fmt: skip
+
+
 async def promote(
     ev: Events, uow: UnitOfWork, event: Event, skip: int | None = None
 ) -> list[Signup]:
@@ -233,10 +243,7 @@ async def promote(
         if entry.platform != QQ:
             await tell(ev, uow, entry, key, "event_promoted", text)
             continue
-        await ev.desk.notify_in(
-            uow, key=key, kind="group_post", channel="qq_group", address=event.group_id,
-            any_hour=True, payload={"text": text, "at": [entry.user_id]},
-        )  # fmt: skip
+        await group_post(ev, uow, key, event, text, [entry.user_id])
     await uow.session.flush()
     return promoted
 

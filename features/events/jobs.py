@@ -11,7 +11,15 @@ from sqlalchemy import or_, select, update
 
 from desk.privacy import Person
 from desk.store import UnitOfWork
-from features.events.core import EventInfo, Events, promote, reminder_key, tell, visible_event
+from features.events.core import (
+    EventInfo,
+    Events,
+    group_post,
+    promote,
+    reminder_key,
+    tell,
+    visible_event,
+)
 from features.events.models import (
     CANCELLED,
     NO_SHOW,
@@ -67,10 +75,7 @@ async def remind(ev: Events, uow: UnitOfWork) -> int:
         text = ev.texts.reminder(EventInfo.of(event), ev.tz)
         people = [s.user_id for s in signups if s.platform == QQ]
         if people:
-            await ev.desk.notify_in(
-                uow, key=f"event:{event.id}:reminder", kind="group_post", channel="qq_group",
-                address=event.group_id, any_hour=True, payload={"text": text, "at": people},
-            )  # fmt: skip
+            await group_post(ev, uow, f"event:{event.id}:reminder", event, text, people)
         for signup in signups:
             if signup.platform != QQ:
                 await tell(ev, uow, signup, reminder_key(event, signup), "event_reminder", text)

@@ -19,7 +19,14 @@ from desk.store import UnitOfWork
 from desk.text import checked_text
 from features.activities.mass_send import queue_mass_sends
 from features.events.config import EventsConfig
-from features.events.core import EventInfo, Events, reminder_key, tell, visible_event
+from features.events.core import (
+    EventInfo,
+    Events,
+    group_post,
+    reminder_key,
+    tell,
+    visible_event,
+)
 from features.events.errors import (
     AlreadyCancelled,
     AttendNobody,
@@ -190,10 +197,7 @@ async def cancel_event(ev: Events, event_id: int, group_id: str | None) -> Cance
         text = ev.texts.cancelled(info, ev.tz)
         await ev.desk.cancel_notification_in(uow, f"event:{event.id}:reminder")
         if told:
-            await ev.desk.notify_in(
-                uow, key=f"event:{event.id}:cancelled", kind="group_post", channel="qq_group",
-                address=event.group_id, any_hour=True, payload={"text": text, "at": told},
-            )  # fmt: skip
+            await group_post(ev, uow, f"event:{event.id}:cancelled", event, text, told)
         for signup in elsewhere:
             await ev.desk.cancel_notification_in(uow, reminder_key(event, signup))
             key = f"event:{event.id}:cancelled:{signup.id}"
