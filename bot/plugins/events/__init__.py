@@ -25,7 +25,7 @@ from nonebot.log import logger
 from nonebot.plugin import PluginMetadata
 
 from bot.desk_runtime import get_desk, when_desk_opens
-from bot.front import Call, CommandTable
+from bot.front import Call, CommandTable, Handler
 from bot.people import Origin, staff_member
 from bot.platform import origin_of
 from bot.plugins.events import texts
@@ -188,11 +188,11 @@ def _mentioned(bot: Bot, event: Event) -> list[str]:
 Reply = Callable[[Bot, Event, Call, Origin, Desk], Awaitable[str | None]]
 
 
-def _answering(*, at_asker: bool = False) -> Callable[[Reply], Callable]:
+def _answering(*, at_asker: bool = False) -> Callable[[Reply], Handler]:
     """A handler that answers with the text its use case's result (or refusal) is
     worded as; `at_asker`: in a group the reply @-s the asker."""
 
-    def wrap(produce: Reply) -> Callable:
+    def wrap(produce: Reply) -> Handler:
         async def handler(bot: Bot, event: Event, call: Call) -> None:
             origin, desk = origin_of(bot, event), get_desk()
             try:
