@@ -224,7 +224,7 @@ async def monday(week: Week) -> None:
     found = re.search(r"已发起活动 #(\d+)「试驾会」", created)
     assert found, created
     week.event_no = n = int(found.group(1))
-    assert f"时间：{md(thursday)}（周四）14:00" in created and "名额：2" in created, created
+    assert f"时间：{thursday:%m-%d} 周四 14:00" in created and "名额：2" in created, created
     await ask(week, 20002, f"报名 {n}", f"已报名活动 #{n}「试驾会」，1人")
     await ask(week, 20003, f"报名 {n}", f"已报名活动 #{n}「试驾会」，1人")
     await ask(week, 20004, f"报名 {n}", "名额已满", "候补第 1 位")
@@ -386,7 +386,7 @@ async def saturday(week: Week) -> None:
     sheet = book.active
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))
-    assert str(rows[0][0]).startswith(f"#{n} 试驾会 {md(week.day(4))}（周四）14:00 店里"), rows[0]
+    assert str(rows[0][0]).startswith(f"#{n} 试驾会 {week.day(4):%m-%d} 周四 14:00 店里"), rows[0]
     assert rows[1][:6] == ("序号", "昵称", "QQ", "人数", "车辆", "状态"), rows[1]
     people = [(r[1], str(r[2]), r[5]) for r in rows[2:]]
     assert people == [

@@ -268,12 +268,13 @@ async def test_an_oa_follower_signs_up_only_for_events_published_to_the_oa(
 
 
 def test_the_party_size_is_validated(tmp_path: Path) -> None:
-    from bot.plugins.events.service import EventsConfigError, load_config
+    from desk import ConfigError
+    from features.events.config import load_config
 
     shipped = load_config()
     assert shipped.max_party == 10
     for text in ("max_party = 0", "max_party = 1000", "max_party = 50\nmax_capacity = 20"):
         path = tmp_path / "events.toml"
         path.write_text(text + "\n", encoding="utf-8")
-        with pytest.raises(EventsConfigError, match="max_party"):
+        with pytest.raises(ConfigError, match="max_party"):
             load_config(path)

@@ -1,6 +1,19 @@
-"""Every user-facing line of the events plugin, in one place for review."""
+"""Every user-facing line of the events plugin, in one place for review, and the
+small functions that word the use cases' results (features.events) as replies.
+Times show in the one format of bot.formatting."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from bot.formatting import when
+from features.events import errors, models
+from features.events.core import EventInfo, Tally
+from features.events.export import Cell, SignupList
+from features.events.manage import Attendance, Cancellation, Closed, Created
+from features.events.reports import EventStats, OpenEvent
+from features.events.signups import MySignup, SignupCancelled, SignupOutcome
 
 USAGE = {
     "发起活动": "发起活动 <标题> <时间> <地点> <名额> [截止 <时间>] —— 例：发起活动 周末自驾游 周六上午10点 4S店门口 20人 8车 截止 周五18点",
@@ -28,7 +41,6 @@ DESCRIPTIONS = {
 }
 
 USAGE_PREFIX = "用法："
-NOT_MANAGER = "这个命令仅限销售经理使用。"
 GROUP_ONLY = "请在车主群里使用这个命令。"
 BAD_TIME = "没看懂时间「{text}」，可以写成：明天下午3点、周六上午10点、12月1号 14:00。"
 BAD_TITLE = "活动标题最多 {limit} 个字，且不能含特殊字符。"
@@ -144,6 +156,289 @@ PLATFORM_PERSON = {"wechat_oa": "公众号用户"}
 # The mass-send to the WeCom customer groups linked to the event's QQ group
 # (customers cannot type commands there: they sign up in a DM).
 WECOM_ANNOUNCEMENT = "【活动报名】#{id}「{title}」\n时间：{when}\n地点：{place}\n名额：{capacity}{cars}\n报名截止：{deadline}\n报名请在公众号发送「报名 {id}」，或私信群主。"
+# The first message of a lead captured by a sign-up (desk.capture).
+LEAD_MESSAGE = "报名活动 {title}"
+SHEET_TIME = "%Y-%m-%d %H:%M"
 
-WEEKDAYS = "一二三四五六日"
-WHEN = "{month}月{day}日（周{weekday}）{hour:02d}:{minute:02d}"
+
+# -- the use cases' results as replies --------------------------------------------------
+
+
+def usage(command: str) -> str:
+    return USAGE_PREFIX + USAGE[command]
+
+
+def error_text(exc: errors.EventError, tz: ZoneInfo) -> str:
+    """The reply to a refusal of the events feature."""
+    match exc:
+        case errors.UsageError(command=command):
+            return usage(command)
+        case errors.BadTime(text=text):
+            return BAD_TIME.format(text=text[:20])
+        case errors.EventNotFound(event_id=i):
+            return NO_EVENT.format(id=i)
+        case errors.NotYourGroup(event_id=i):
+            return NOT_YOUR_GROUP.format(id=i)
+        case errors.NotOnOA(event_id=i):
+            return NOT_ON_OA.format(id=i)
+        case errors.BadTitle(limit=limit):
+            return BAD_TITLE.format(limit=limit)
+        case errors.BadPlace(limit=limit):
+            return BAD_PLACE.format(limit=limit)
+        case errors.BadCapacity(limit=limit):
+            return BAD_CAPACITY.format(limit=limit)
+        case errors.BadCars():
+            return BAD_CARS
+        case errors.StartPast(starts_at=at):
+            return START_PAST.format(when=when(at, tz))
+        case errors.StartTooFar(days=days):
+            return START_TOO_FAR.format(days=days)
+        case errors.DeadlineAfterStart(deadline_at=deadline, starts_at=start):
+            return DEADLINE_AFTER_START.format(deadline=when(deadline, tz), start=when(start, tz))
+        case errors.DeadlinePast(deadline_at=deadline):
+            return DEADLINE_PAST.format(deadline=when(deadline, tz))
+        case errors.BadParty(limit=limit):
+            return BAD_PARTY.format(limit=limit)
+        case errors.CarsOverParty():
+            return CARS_OVER_PARTY
+        case errors.BadNote(limit=limit):
+            return BAD_NOTE.format(limit=limit)
+        case errors.PartyTooBig(event_id=i, capacity=capacity, party=party):
+            return PARTY_TOO_BIG.format(id=i, capacity=capacity, party=party)
+        case errors.CarsTooMany(event_id=i, limit=limit):
+            return CARS_TOO_MANY.format(id=i, limit=limit)
+        case errors.EventCancelled(event_id=i, title=title):
+            return EVENT_CANCELLED.format(id=i, title=title)
+        case errors.EventStarted(event_id=i, title=title):
+            return EVENT_STARTED.format(id=i, title=title)
+        case errors.SignupClosed(event_id=i, title=title):
+            return SIGNUP_CLOSED.format(id=i, title=title)
+        case errors.NotSignedUp(event_id=i):
+            return NOT_SIGNED_UP.format(id=i)
+        case errors.AttendNobody(event_id=i):
+            return ATTEND_NOBODY.format(id=i)
+        case errors.AttendTooEarly(event_id=i, starts_at=at):
+            return ATTEND_TOO_EARLY.format(id=i, when=when(at, tz))
+        case errors.AlreadyCancelled(event_id=i, title=title):
+            return ALREADY_CANCELLED.format(id=i, title=title)
+        case errors.CancelTooLate(event_id=i, title=title):
+            return CANCEL_STARTED.format(id=i, title=title)
+    raise TypeError(f"no reply for {exc!r}")  # a new error class needs its line here
+
+
+def _cars_suffix(event: EventInfo) -> str:
+    return CARS_SUFFIX.format(cars=event.car_capacity) if event.car_capacity else ""
+
+
+def created(result: Created, tz: ZoneInfo) -> str:
+    e = result.event
+    if result.again:
+        return CREATED_AGAIN.format(id=e.id, title=e.title)
+    return CREATED.format(
+        id=e.id, title=e.title, when=when(e.starts_at, tz), place=e.place,
+        capacity=e.capacity, cars=_cars_suffix(e), deadline=when(e.deadline_at, tz),
+    )  # fmt: skip
+
+
+def open_events(found: Sequence[OpenEvent], tz: ZoneInfo) -> str:
+    if not found:
+        return NO_OPEN_EVENTS
+    lines = [OPEN_EVENTS_HEADER]
+    for item in found:
+        e = item.event
+        seats = SEATS_LEFT.format(left=item.seats_left) if item.seats_left > 0 else SEATS_FULL
+        if item.cars_left is not None:
+            seats += CARS_LEFT.format(left=item.cars_left)
+        if item.waiting_parties:
+            seats += WAITLIST_SUFFIX.format(count=item.waiting_parties)
+        if item.signup_closed:
+            seats += SIGNUP_CLOSED_TAG
+        lines.append(
+            EVENT_LINE.format(
+                id=e.id, title=e.title, when=when(e.starts_at, tz), place=e.place, seats=seats
+            )
+        )
+    return "\n".join(lines)
+
+
+def _fill(event: EventInfo, party: int, cars: int) -> dict[str, object]:
+    return {
+        "id": event.id,
+        "title": event.title,
+        "party": party,
+        "cars": CARS_PART.format(cars=cars) if cars else "",
+    }
+
+
+def _promoted_suffix(names: Sequence[str]) -> str:
+    return PROMOTED_SUFFIX.format(names="、".join(names)) if names else ""
+
+
+def signup(outcome: SignupOutcome, tz: ZoneInfo) -> str:
+    e = outcome.event
+    fill = _fill(e, outcome.party, outcome.cars)
+    if outcome.kind == "signed":
+        return SIGNED.format(**fill, when=when(e.starts_at, tz), place=e.place)
+    if outcome.kind == "waitlisted":
+        return WAITLISTED.format(**fill, position=outcome.position)
+    if outcome.kind == "kept":
+        return UPDATE_DOES_NOT_FIT.format(**fill, old_party=outcome.old_party)
+    if outcome.kind == "updated":
+        return UPDATED.format(**fill) + _promoted_suffix(outcome.promoted)
+    if outcome.kind == "waitlist_updated":
+        return WAITLIST_UPDATED.format(**fill, position=outcome.position)
+    # "already": the status they hold
+    if outcome.status == models.ATTENDED:
+        return ALREADY_ATTENDED.format(**fill)
+    if outcome.status == models.NO_SHOW:
+        return ALREADY_DONE.format(**fill)
+    if outcome.status == models.WAITLISTED:
+        return ALREADY_WAITLISTED.format(**fill, position=outcome.position)
+    return ALREADY_SIGNED.format(**fill)
+
+
+def signup_cancelled(result: SignupCancelled) -> str:
+    done = WAITLIST_CANCELLED if result.was == models.WAITLISTED else SIGNUP_CANCELLED
+    return done.format(id=result.event.id, title=result.event.title) + _promoted_suffix(
+        result.promoted
+    )
+
+
+def _status(status: str, position: int | None) -> str:
+    if status == models.WAITLISTED:
+        return STATUS[models.WAITLISTED].format(position=position)
+    return STATUS[status]
+
+
+def my_signups(mine: Sequence[MySignup], tz: ZoneInfo) -> str:
+    if not mine:
+        return NO_SIGNUPS
+    lines = [MY_SIGNUPS_HEADER]
+    for item in mine:
+        e = item.event
+        status = (
+            EVENT_CANCELLED_STATUS
+            if e.status == models.CANCELLED
+            else _status(item.status, item.position)
+        )
+        lines.append(
+            MY_SIGNUP_LINE.format(
+                id=e.id, title=e.title, when=when(e.starts_at, tz), party=item.party, status=status
+            )
+        )
+    return "\n".join(lines)
+
+
+def attendance(result: Attendance) -> str:
+    if result.marked:
+        lines = [
+            ATTENDED.format(
+                id=result.event_id, count=len(result.marked), names="、".join(result.marked)
+            )
+        ]
+    else:
+        lines = [ATTEND_NONE_MARKED.format(id=result.event_id)]
+    if result.not_signed:
+        lines.append(ATTEND_NOT_SIGNED.format(names="、".join(result.not_signed)))
+    return "\n".join(lines)
+
+
+def closed(result: Closed) -> str:
+    template = ALREADY_CLOSED if result.already else CLOSED
+    return template.format(id=result.event.id, title=result.event.title)
+
+
+def cancelled(result: Cancellation) -> str:
+    group, dm = result.told_in_group, result.told_by_dm
+    if dm:
+        told = CANCELLED_TOLD_ALL.format(count=group + dm, group=group, dm=dm)
+    else:
+        told = CANCELLED_TOLD.format(count=group) if group else ""
+    return CANCELLED.format(id=result.event.id, title=result.event.title, told=told)
+
+
+def stats(result: EventStats, tz: ZoneInfo) -> str:
+    e, tally = result.event, result.tally
+    cars = (
+        STATS_CARS.format(cars=tally.seated_cars(), car_capacity=e.car_capacity)
+        if e.car_capacity is not None
+        else ""
+    )
+    return STATS.format(
+        id=e.id, title=e.title, state=STATE_TAGS.get(e.status, ""), when=when(e.starts_at, tz),
+        capacity=e.capacity, cars=cars,
+        signed_people=tally.seated_people(), signed_parties=tally.seated_parties(),
+        wait_people=tally.people.get(models.WAITLISTED, 0), wait_parties=tally.parties.get(models.WAITLISTED, 0),
+        cancelled=tally.parties.get(models.WITHDRAWN, 0),
+        attended_people=tally.people.get(models.ATTENDED, 0), attended_parties=tally.parties.get(models.ATTENDED, 0),
+        no_show_people=tally.people.get(models.NO_SHOW, 0), no_show_parties=tally.parties.get(models.NO_SHOW, 0),
+        leads=tally.leads,
+    )  # fmt: skip
+
+
+def _recent_line(e: EventInfo, tally: Tally, tz: ZoneInfo) -> str:
+    return RECENT_LINE.format(
+        id=e.id, title=e.title, when=when(e.starts_at, tz), signed=tally.seated_people(),
+        wait=tally.parties.get(models.WAITLISTED, 0), attended=tally.people.get(models.ATTENDED, 0),
+        leads=tally.leads, state=STATE_TAGS.get(e.status, ""),
+    )  # fmt: skip
+
+
+def recent(found: Sequence[EventStats], tz: ZoneInfo) -> str:
+    if not found:
+        return NO_RECENT
+    return "\n".join([RECENT_HEADER, *(_recent_line(s.event, s.tally, tz) for s in found)])
+
+
+def sheet_caption(e: EventInfo, tz: ZoneInfo) -> str:
+    return f"#{e.id} {e.title} {when(e.starts_at, tz)} {e.place}"
+
+
+def sheet_rows(found: SignupList) -> list[tuple[Cell, ...]]:
+    """The sign-up list's rows under SHEET_HEADER (an Official Account follower
+    shows as 公众号用户, with no QQ)."""
+    return [
+        (
+            row.number,
+            row.nickname or PLATFORM_PERSON.get(row.platform, ""),
+            row.qq_id or "",
+            row.party,
+            row.cars,
+            _status(row.status, row.position),
+            row.note,
+            row.signed_at.strftime(SHEET_TIME),
+        )  # fmt: skip
+        for row in found.rows
+    ]
+
+
+class Notices:
+    """The words the events use cases queue and store (features.events.core.EventTexts)."""
+
+    def promoted(self, event: EventInfo, party: int, tz: ZoneInfo) -> str:
+        return PROMOTED_POST.format(
+            id=event.id, title=event.title, party=party, when=when(event.starts_at, tz),
+            place=event.place,
+        )  # fmt: skip
+
+    def cancelled(self, event: EventInfo, tz: ZoneInfo) -> str:
+        return CANCEL_POST.format(
+            id=event.id, title=event.title, when=when(event.starts_at, tz), place=event.place
+        )
+
+    def reminder(self, event: EventInfo, tz: ZoneInfo) -> str:
+        return REMINDER_POST.format(
+            id=event.id, title=event.title, when=when(event.starts_at, tz), place=event.place
+        )
+
+    def wecom_announcement(self, event: EventInfo, tz: ZoneInfo) -> str:
+        return WECOM_ANNOUNCEMENT.format(
+            id=event.id, title=event.title, when=when(event.starts_at, tz), place=event.place,
+            capacity=event.capacity, cars=_cars_suffix(event), deadline=when(event.deadline_at, tz),
+        )  # fmt: skip
+
+    def lead_message(self, event: EventInfo) -> str:
+        return LEAD_MESSAGE.format(title=event.title)
+
+
+NOTICES = Notices()

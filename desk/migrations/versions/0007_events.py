@@ -1,4 +1,4 @@
-"""event sign-ups (bot.plugins.events)
+"""event sign-ups (features.events)
 
 Revision ID: 0007
 Revises: 0006

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from io import BytesIO
 from itertools import count
 from types import ModuleType
@@ -27,7 +28,10 @@ from openpyxl import load_workbook
 from bot.adapters.wechat import Bot as WeChatBot
 from bot.adapters.wechat import Message, MessageSegment, OAMessageEvent, WeComMessageEvent
 from bot.adapters.wechat.event import MessageEvent as WeChatMessageEvent
+from bot.roles import MANAGER
+from bot.texts import ROLE_REFUSAL
 from desk import SYSTEM, Desk, FrozenClock, OutboxItem
+from features.events import jobs
 from tests.support.chat import _Anything, ask, handler_errors, reply_to
 from tests.support.nonebot_env import MANAGER_QQ, SELF_ID, adapter, group_event, private_event
 
@@ -219,17 +223,16 @@ async def test_a_promoted_qq_owner_is_still_at_in_the_group(app: App, desk: Desk
 async def test_the_reminder_ats_qq_people_and_dms_each_follower_once(
     app: App, desk: Desk, desk_clock: FrozenClock
 ) -> None:
-    from bot.plugins.events import CONFIG
-    from bot.plugins.events.service import Events
+    from bot.plugins.events import events_for
 
     event_id = await create(app)
     await qq_says(app, f"报名 {event_id}")
     await wechat_ask(app, oa_dm(f"报名 {event_id}"))
     await wechat_ask(app, oa_dm(f"报名 {event_id}", OTHER_FOLLOWER))
     desk_clock.set(at(11, 27, 18, 5))
-    service = Events(desk, CONFIG)
-    assert await desk.write(service.remind) == 1
-    assert await desk.write(service.remind) == 0  # once per event
+    remind = partial(jobs.remind, events_for(desk))
+    assert await desk.write(remind) == 1
+    assert await desk.write(remind) == 0  # once per event
     [post] = await outbox(desk, "qq_group")
     assert post.payload["at"] == [str(OWNER)]
     dms = await outbox(desk, "wechat_oa")
@@ -280,7 +283,7 @@ async def test_the_export_shows_followers_without_a_qq(app: App, desk: Desk) -> 
 
 @pytest.mark.parametrize("command", ["发起活动 周末自驾游 周六上午10点 门口 20人", "到场 1", "关闭报名 1", "取消活动 1", "活动统计", "导出报名 1"])  # fmt: skip
 async def test_manager_commands_refuse_followers(app: App, desk: Desk, command: str) -> None:
-    assert await wechat_ask(app, oa_dm(command)) == texts().NOT_MANAGER
+    assert await wechat_ask(app, oa_dm(command)) == ROLE_REFUSAL[MANAGER]
 
 
 async def test_the_group_list_is_for_the_group(app: App) -> None:
@@ -341,7 +344,7 @@ async def test_the_export_is_only_on_qq(app: App, desk: Desk, wecom_manager: str
 
 
 async def test_wecom_staff_off_the_roster_are_no_managers(app: App, desk: Desk) -> None:
-    assert await wechat_ask(app, wecom_dm("活动统计", "stranger")) == texts().NOT_MANAGER
+    assert await wechat_ask(app, wecom_dm("活动统计", "stranger")) == ROLE_REFUSAL[MANAGER]
 
 
 async def test_a_wecom_staff_sign_up_is_no_lead(app: App, desk: Desk, wecom_manager: str) -> None:
@@ -365,7 +368,7 @@ async def test_a_new_event_is_queued_for_the_linked_customer_groups(
     app: App, desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import bot.plugins.activities as activities
-    from bot.plugins.activities.service import WeComGroupLink
+    from features.activities.config import WeComGroupLink
 
     links = [
         WeComGroupLink(qq_group=str(GROUP), chat_id="wrOgQhDgAAAa", sender="zhangsan"),

@@ -1,4 +1,4 @@
-"""Event sign-up tables (migration desk/migrations/versions/0007_events.py). No NoneBot."""
+"""Event sign-up tables (migration desk/migrations/versions/0007_events.py). NoneBot-free."""
 
 from __future__ import annotations
 

@@ -1,0 +1,84 @@
+"""What the group and the managers read: the open events (活动) and the
+numbers (活动统计). Read-only transactions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from desk.store import UnitOfWork
+from features.events.core import EventInfo, Events, Tally, tallies, visible_event
+from features.events.models import CANCELLED, CLOSED, WAITLISTED, Event
+
+
+@dataclass(frozen=True)
+class OpenEvent:
+    event: EventInfo
+    seats_left: int  # may be 0 (full)
+    cars_left: int | None  # None: cars not capped
+    waiting_parties: int
+    signup_closed: bool  # past the deadline or 关闭报名 (the event still happens)
+
+
+async def open_events(ev: Events, group_id: str) -> list[OpenEvent]:
+    """活动: this group's events that have not started, soonest first."""
+
+    async def step(uow: UnitOfWork) -> list[OpenEvent]:
+        events = list(
+            await uow.session.scalars(
+                select(Event)
+                .where(Event.group_id == group_id, Event.status != CANCELLED, Event.starts_at > uow.now)
+                .order_by(Event.starts_at, Event.id)
+                .limit(ev.config.list_limit)
+            )
+        )  # fmt: skip
+        counted = await tallies(uow, [e.id for e in events])
+        found = []
+        for event in events:
+            tally = counted[event.id]
+            cars_left = None
+            if event.car_capacity is not None:
+                cars_left = max(0, event.car_capacity - tally.seated_cars())
+            found.append(
+                OpenEvent(
+                    EventInfo.of(event),
+                    max(0, event.capacity - tally.seated_people()),
+                    cars_left,
+                    tally.parties.get(WAITLISTED, 0),
+                    event.status == CLOSED or uow.now >= event.deadline_at,
+                )  # fmt: skip
+            )
+        return found
+
+    return await ev.desk.read(step)
+
+
+@dataclass(frozen=True)
+class EventStats:
+    event: EventInfo
+    tally: Tally
+
+
+async def stats(ev: Events, event_id: int, group_id: str | None) -> EventStats:
+    """活动统计 <号>: one event's numbers (any group's in a DM)."""
+
+    async def step(uow: UnitOfWork) -> EventStats:
+        event = await visible_event(uow, event_id, group_id)
+        return EventStats(EventInfo.of(event), (await tallies(uow, [event.id]))[event.id])
+
+    return await ev.desk.read(step)
+
+
+async def recent(ev: Events, group_id: str | None) -> list[EventStats]:
+    """活动统计: the latest events of the group (of all groups in a DM), newest first."""
+
+    async def step(uow: UnitOfWork) -> list[EventStats]:
+        query = select(Event).order_by(Event.starts_at.desc(), Event.id.desc())
+        if group_id is not None:
+            query = query.where(Event.group_id == group_id)
+        events = list(await uow.session.scalars(query.limit(ev.config.recent_limit)))
+        counted = await tallies(uow, [e.id for e in events])
+        return [EventStats(EventInfo.of(e), counted[e.id]) for e in events]
+
+    return await ev.desk.read(step)
