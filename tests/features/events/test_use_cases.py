@@ -39,7 +39,8 @@ from features.events.export import build_signup_sheet, signup_list
 from features.events.manage import EventDraft, check_new_event
 from features.events.models import ATTENDED, NO_SHOW, SIGNED, WAITLISTED
 from features.events.signups import SignupRequest, check_signup_args, clean_nickname
-from tests.features.events.conftest import CONSULTANT_QQ, NOW, SH
+from tests.features.conftest import CONSULTANT_QQ
+from tests.features.events.conftest import NOW, SH
 
 GROUP = "123456"
 

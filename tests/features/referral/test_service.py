@@ -31,7 +31,7 @@ from features.referral.ledger import fulfil
 from features.referral.models import SOURCE_JOIN, Referral, ReferralReward
 from features.referral.people import Referrals
 from features.referral.rewards import Attached, joined, left_group
-from tests.features.referral.conftest import CONSULTANT_QQ
+from tests.features.conftest import CONSULTANT_QQ
 
 pytestmark = pytest.mark.usefixtures("attached")
 

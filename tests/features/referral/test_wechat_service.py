@@ -30,7 +30,7 @@ from features.referral.models import Referral
 from features.referral.people import Referrals, contact_fields, platform_key
 from features.referral.rewards import wecom_group_left
 from tests.desk.conftest import START
-from tests.features.referral.conftest import CONSULTANT_QQ
+from tests.features.conftest import CONSULTANT_QQ
 
 pytestmark = pytest.mark.usefixtures("attached")
 
