@@ -75,12 +75,15 @@ sys.path.insert(0, str(REPO))
 
 from bot.command_limit import LIMIT_OFF_ENV  # noqa: E402
 from bot.commands import split_command  # noqa: E402
-from bot.plugins.deskchat import texts as desk_texts  # noqa: E402
-from bot.plugins.deskchat.service import COMMANDS as DESK_COMMANDS  # noqa: E402
+from bot.plugins.deskchat import commands as desk_commands  # noqa: E402
 from bot.plugins.intent.service import detect_intent, load_vocabulary  # noqa: E402
 from bot.sim import launcher  # noqa: E402
 from bot.sim.client import ApiError, OneBotClient  # noqa: E402
 from bot.sim.launcher import free_port  # noqa: E402
+from bot.texts import ROLE_REFUSAL  # noqa: E402
+
+DESK_COMMANDS = frozenset(desk_commands.words())
+NOT_STAFF = ROLE_REFUSAL["consultant"]
 
 TARGET_RATIO = 0.8
 TARGET_P99_MS = 50.0
@@ -673,12 +676,12 @@ async def dm_reply(client: BenchClient, user: int, line: str, limit: float = 30.
 async def ensure_roster(client: BenchClient) -> str:
     """The consultants must be on the desk for 今日 to mean anything."""
     first = await dm_reply(client, CONSULTANTS[0][0], "今日")
-    if first != desk_texts.NOT_STAFF:
+    if first != NOT_STAFF:
         return "roster.toml in DESK_CONFIG_DIR loaded (consultants known at start)"
     for qq, name in CONSULTANTS:
         await dm_reply(client, MANAGER_QQ, f"添加顾问 {qq} {name}")
     again = await dm_reply(client, CONSULTANTS[0][0], "今日")
-    if again == desk_texts.NOT_STAFF:
+    if again == NOT_STAFF:
         raise RuntimeError("consultants unknown even after 添加顾问")
     return (
         "roster.toml in DESK_CONFIG_DIR NOT loaded (bot.settings BotSettings.roster_file reads "

@@ -24,14 +24,18 @@ the role each needs; roles are checked here, with one refusal text per role.
   up once per event (`Call.roles`), however many plugins look.
 - A handler that returns False did not take the message (e.g. "今日 有什么优惠吗"
   from an owner is chat): propagation goes on to lower priorities, the intent
-  plugin's included, even from a blocking table.
+  plugin's included, even from a blocking table. So does a word's `chat_for_others`
+  when it judges the message of someone below the word's role to be chat (an
+  owner's "到店 周六可以看车吗"): no refusal, the intent plugin reads it.
+- Other per-event results (the intent score the pre-filter and the intent plugin
+  both need) are kept once per event with `memo(key, compute)`.
 """
 
 # No `from __future__ import annotations`: NoneBot reads the handler's annotations.
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from nonebot import on_message
 from nonebot.adapters import Bot, Event
@@ -44,6 +48,7 @@ from bot.commands import MAX_COMMAND_TEXT, split_command
 from bot.roles import MEMBER, ROLES, asker_roles
 
 Where = Literal["any", "group", "private"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,9 @@ class Command:
     hidden: bool = False  # kept out of 帮助
     bare: bool = False  # only without arguments: "活动 有什么优惠吗" is chat, not the list
     long_ok: bool = False  # a text past MAX_COMMAND_TEXT still reaches it (args None)
+    # From an asker below `role`: True when the message is chat, not a command
+    # (passed on in silence, not refused). None: always refused.
+    chat_for_others: "ChatForOthers | None" = None
 
 
 @dataclass
@@ -71,6 +79,7 @@ class Call:
 
 # A handler returns None/True when it took the message, False when it did not.
 Handler = Callable[[Bot, Event, Call], Awaitable[bool | None]]
+ChatForOthers = Callable[[Bot, Event, Call], bool]
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,7 @@ class _Parsed:
 class _EventMemo:
     parsed: _Parsed | None = None
     roles: dict[int, set[str]] = field(default_factory=dict)  # id(event) -> roles
+    values: dict[Hashable, Any] = field(default_factory=dict)  # memo()
 
 
 # Set by the pre-filter (an event preprocessor) in the event's own context, which
@@ -167,6 +177,21 @@ async def roles_of(bot: Bot, event: Event) -> set[str]:
     return roles
 
 
+def memo(key: Hashable, compute: Callable[[], T]) -> T:
+    """compute() once per event and key. The key must name everything the value
+    depends on (e.g. ("intent", text)): outside a pre-filtered event the memo
+    may be an earlier event's."""
+    current = _memo.get()
+    if current is None:
+        current = _EventMemo()
+        _memo.set(current)
+    try:
+        return current.values[key]
+    except KeyError:
+        value = current.values[key] = compute()
+        return value
+
+
 def start_event() -> None:
     """A fresh memo for the event now being handled (called by the pre-filter)."""
     _memo.set(_EventMemo())
@@ -195,13 +220,17 @@ class CommandTable:
         hidden: bool = False,
         bare: bool = False,
         long_ok: bool = False,
+        chat_for_others: ChatForOthers | None = None,
     ) -> Callable[[Handler], Handler]:
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r} for {word!r}")
 
         def register(handler: Handler) -> Handler:
             for i, w in enumerate((word, *aliases)):
-                self._add(Command(w, role, desc, where, hidden or i > 0, bare, long_ok), handler)
+                command = Command(
+                    w, role, desc, where, hidden or i > 0, bare, long_ok, chat_for_others
+                )
+                self._add(command, handler)
             return handler
 
         return register
@@ -246,12 +275,17 @@ class CommandTable:
             word, args, too_long = state["_bot_front_call"]
             command = commands[word]
             roles = await roles_of(bot, event)
+            call = Call(word, args, roles, too_long)
             if command.role not in roles:
+                chat = command.chat_for_others
+                if chat is not None and chat(bot, event, call):
+                    matcher.block = False  # someone else's chat: lower priorities see it
+                    return
                 from bot.sending import reply  # bot.sending imports NoneBot's drivers
 
                 await reply(bot, event, refusal(command.role))
                 return
-            took = await handlers[word](bot, event, Call(word, args, roles, too_long))
+            took = await handlers[word](bot, event, call)
             if took is False:
                 matcher.block = False  # not ours after all: lower priorities see it (this run)
 

@@ -43,6 +43,7 @@ class _State:
     interests: list[Interest] = []
     observers: list[Observer] = []
     limiter: CommandLimiter | None = None
+    legacy_words: tuple[int, frozenset[str]] | None = None  # (plugins loaded, words)
 
 
 def register_interest(interest: Interest) -> None:
@@ -74,17 +75,28 @@ def is_command(text: str) -> bool:
 def _legacy_command(text: str) -> bool:
     """TRANSITION (issue #10): words of plugins not yet on bot.front, from their
     metadata. Deleted once every plugin declares its words in a CommandTable."""
-    from nonebot import get_loaded_plugins
-
     from bot.commands import MAX_COMMAND_TEXT, split_command
 
+    return split_command(text[:MAX_COMMAND_TEXT], _legacy_words()) is not None
+
+
+def _legacy_words() -> frozenset[str]:
+    """The metadata's words, read again only when the loaded plugins change: this
+    runs for every chat message."""
+    from nonebot import get_loaded_plugins
+
+    plugins = get_loaded_plugins()
+    cached = _State.legacy_words
+    if cached is not None and cached[0] == len(plugins):
+        return cached[1]
     words = set()
-    for plugin in get_loaded_plugins():
+    for plugin in plugins:
         extra = plugin.metadata.extra if plugin.metadata else {}
         for entry in extra.get("commands", []) if isinstance(extra, dict) else []:
             if isinstance(entry, dict) and isinstance(entry.get("cmd"), str):
                 words.add(entry["cmd"].strip().lstrip("/"))
-    return split_command(text[:MAX_COMMAND_TEXT], words) is not None
+    _State.legacy_words = (len(plugins), frozenset(words))
+    return _State.legacy_words[1]
 
 
 def wanted(text: str) -> bool:

@@ -226,6 +226,9 @@ def refusals() -> list[re.Pattern[str]]:
                 continue
             values = value.values() if isinstance(value, dict) else [value]
             found += [_template(v) for v in values if isinstance(v, str) and v.strip()]
+    from bot.texts import ROLE_REFUSAL  # the command tables' refusals (bot.front)
+
+    found += [_template(v) for v in ROLE_REFUSAL.values()]
     return found
 
 

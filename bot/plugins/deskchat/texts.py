@@ -1,8 +1,28 @@
-"""Every reply of the desk-in-chat plugin, in one place for review."""
+"""Every reply of the desk-in-chat plugin, in one place for review, and the small
+functions that turn the desk's answers (desk.Desk's views) into replies."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
 from bot.commands import MAX_COMMAND_TEXT
+from bot.formatting import lead_ref, shorten, stage_name, when, who
+from bot.notify_texts import channel_name
+from desk import (
+    DeskError,
+    DuplicateMember,
+    Forbidden,
+    FunnelRow,
+    InvalidInput,
+    InvalidTransition,
+    LeadDetail,
+    LeadNotFound,
+    LeadView,
+    MemberNotFound,
+    MemberView,
+    TaskList,
+)
 
 USAGE = {
     "今日": "今日 —— 查看今天的任务",
@@ -26,8 +46,6 @@ USAGE = {
 }
 
 USAGE_PREFIX = "用法："
-NOT_STAFF = "这个命令仅限本店顾问使用，如需帮助请联系销售经理。"
-NOT_MANAGER = "这个命令仅限销售经理使用。"
 DM_ONLY = "客户信息请私聊我查看，群里不展示。"
 STAFF_LIST_DM_ONLY = "顾问名单请私聊我查看，群里不展示。"
 LEAD_LIST_DM_ONLY = "待分配线索请私聊我查看，群里不展示。"
@@ -65,3 +83,124 @@ MEMBER_ADDED = "已添加顾问 {name}（QQ {qq}），默认在班。"
 NO_MEMBERS = "顾问名单是空的，发送「添加顾问 <QQ号> <姓名>」添加。"
 NO_UNASSIGNED = "没有待分配的线索。"
 TODAY_EMPTY = "今天没有到期任务 👍"
+
+STATS_EMPTY = "【线索统计 {label}】暂无新线索"
+ACTION_LABELS = {
+    "created": "新建", "seen_again": "撞单", "reopened": "回流", "follow_up": "跟进", "set_level": "改级别",
+    "invite": "邀约", "confirm": "确认", "visit": "到店", "no_show": "未到店", "order": "下订", "deal": "成交",
+    "defeat_request": "申请战败", "defeat_approved": "战败批准", "defeat_rejected": "战败驳回", "assign": "分配",
+}  # fmt: skip
+
+
+def tasks_list(tasks: TaskList, tz: ZoneInfo) -> str:
+    """今日: short lines, most urgent first, readable on a phone."""
+    if tasks.total == 0:
+        return TODAY_EMPTY
+    lines = [f"【今日任务 {tasks.day}】共 {tasks.total} 项"]
+    sections = [
+        ("⚠ 首次联系", tasks.first_contacts), ("⚠ 逾期回访", tasks.overdue), ("今日到店", tasks.visits_today),
+        ("明日到店待确认", tasks.visits_to_confirm), ("今日回访", tasks.follow_ups),
+        ("战败回访", tasks.revisits),
+    ]  # fmt: skip
+    for title, items in sections:
+        if not items:
+            continue
+        lines.append(f"{title}（{len(items)}）")
+        for t in items[:10]:
+            lines.append(f"· {lead_ref(t.lead_id)} {who(t.name)} {t.level}级 {when(t.due_at, tz)}")
+        if len(items) > 10:
+            lines.append(f"· …还有 {len(items) - 10} 条")
+    return "\n".join(lines)
+
+
+def lead_detail(detail: LeadDetail, tz: ZoneInfo) -> str:
+    """线索 <号>: the lead and its last ten steps."""
+    lead = detail.lead
+    lines = [
+        f"{lead.ref} {who(lead.name)} {lead.phone or ''}".rstrip(),
+        f"{stage_name(lead.stage)} · {lead.level}级 · 来源 {lead.source or lead.channel}",
+        f"意向 {lead.car_model or '—'} · 预计购车 {when(lead.expected_purchase_at, tz)}",
+        f"下次跟进 {when(lead.next_follow_up_at, tz)}",
+    ]
+    if lead.expected_visit_at:
+        lines.append(f"预计到店 {when(lead.expected_visit_at, tz)}")
+    lines.append("—— 记录 ——")
+    for e in detail.timeline[-10:]:
+        label = ACTION_LABELS.get(e.action, e.action)
+        lines.append(f"{when(e.at, tz)} {label} {shorten(e.note, 40)}".rstrip())
+    return "\n".join(lines)
+
+
+def funnel_stats(
+    label: str,
+    t: FunnelRow,
+    by_channel: Sequence[FunnelRow],
+    by_consultant: Sequence[FunnelRow],
+    reasons: Sequence[tuple[str, int]],
+) -> str:
+    """线索统计: the funnel of the period (`t`, all leads), by channel, by consultant,
+    and why leads were lost."""
+    lines = [
+        f"【线索统计 {label}】",
+        f"线索 {t.leads} → 联系 {t.contacted} → 邀约 {t.invited} → 到店 {t.visited} → 下订 {t.ordered} → 成交 {t.won}",
+        f"邀约率 {t.invite_rate:.0%} · 到店率 {t.visit_rate:.0%} · 成交率 {t.win_rate:.0%}",
+    ]
+    if t.first_response_minutes is not None:
+        lines.append(f"平均首次响应 {t.first_response_minutes:.0f} 分钟")
+    lines.append("渠道：" + "、".join(f"{channel_name(r.key)}{r.leads}" for r in by_channel[:6]))
+    lines.append(
+        "顾问：" + "、".join(f"{r.key or '未分配'}{r.leads}/成交{r.won}" for r in by_consultant[:8])
+    )
+    if reasons:
+        lines.append("战败原因：" + "、".join(f"{c}{n}" for c, n in reasons[:6]))
+    return "\n".join(lines)
+
+
+def accounts(member: MemberView) -> str:
+    """What a manager may type to 分配 to them: "QQ10001", "企微wangwu" or both."""
+    ids = []
+    if member.qq_id:
+        ids.append(f"QQ{member.qq_id}")
+    if member.wecom_userid:
+        ids.append(f"企微{member.wecom_userid}")
+    return " ".join(ids) or "QQ—"
+
+
+def member_list(members: Sequence[MemberView]) -> str:
+    if not members:
+        return NO_MEMBERS
+    lines = ["【顾问列表】"]
+    for m in members:
+        role = "经理" if m.role == "manager" else ("在班" if m.on_duty else "下班")
+        lines.append(f"· {m.name} {accounts(m)} {role}")
+    return "\n".join(lines)
+
+
+def unassigned_list(leads: Sequence[LeadView], tz: ZoneInfo) -> str:
+    if not leads:
+        return NO_UNASSIGNED
+    lines = [f"【待分配 {len(leads)}】"]
+    for lead in leads:
+        lines.append(
+            f"· {lead.ref} {who(lead.name)} {channel_name(lead.channel)} {when(lead.created_at, tz)}"
+        )
+    lines.append("发送「分配 <号> <顾问>」指派")
+    return "\n".join(lines)
+
+
+def desk_error(exc: DeskError) -> str:
+    """The Chinese line for a desk error; every one has a line, none crashes."""
+    if isinstance(exc, LeadNotFound):
+        return LEAD_NOT_FOUND.format(lead_id=exc.lead_id)
+    if isinstance(exc, InvalidTransition):
+        action = ACTION_NAMES.get(exc.action, exc.action)
+        return TRANSITION.format(lead_id=exc.lead_id, stage=stage_name(exc.stage), action=action)
+    if isinstance(exc, Forbidden):
+        return FORBIDDEN_GENERIC.format(message=str(exc))
+    if isinstance(exc, MemberNotFound):
+        return MEMBER_NOT_FOUND.format(name=exc.ref)
+    if isinstance(exc, DuplicateMember):
+        return DUPLICATE_MEMBER
+    if isinstance(exc, InvalidInput):
+        return INVALID.format(message=exc.message)
+    return INVALID.format(message="请检查后重试")

@@ -9,12 +9,13 @@ from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 from nonebot.typing import T_State
 
+from bot import front
 from bot.desk_runtime import DeskDep
 from bot.platform import is_message, origin_of
 from bot.plugins.intent.capture import capture_intent
-from bot.plugins.intent.service import detect_intent, load_vocabulary
+from bot.plugins.intent.service import IntentMatch, detect_intent, load_vocabulary
 from bot.prefilter import register_interest
-from bot.roles import is_superuser
+from bot.roles import CONSULTANT
 from bot.sending import reply
 
 __plugin_meta__ = PluginMetadata(
@@ -26,7 +27,17 @@ __plugin_meta__ = PluginMetadata(
 
 # Loaded at import: a broken config/intent.toml stops the start (bot.loader).
 VOCABULARY = load_vocabulary()
-register_interest(lambda text: detect_intent(text, VOCABULARY) is not None)
+
+
+def intent_of(text: str) -> IntentMatch | None:
+    """The message's intent, scored once per event: the pre-filter asks first,
+    the matcher's rule gets the same answer."""
+    vocabulary = VOCABULARY
+    key = ("intent", id(vocabulary), text)
+    return front.memo(key, lambda: detect_intent(text, vocabulary))
+
+
+register_interest(lambda text: intent_of(text) is not None)
 
 
 _MATCH_KEY = "intent_match"
@@ -36,7 +47,7 @@ async def _reads_as_intent(event: Event, state: T_State) -> bool:
     # The cheap pre-filter: most chat stops here without touching the desk.
     if not is_message(event):
         return False
-    match = detect_intent(event.get_plaintext(), VOCABULARY)
+    match = intent_of(event.get_plaintext())
     state[_MATCH_KEY] = match
     return match is not None
 
@@ -46,8 +57,8 @@ intent = on_message(rule=Rule(_reads_as_intent), priority=50, block=False)
 
 @intent.handle()
 async def _capture(bot: Bot, event: Event, state: T_State, desk: DeskDep) -> None:
-    if await is_superuser(bot, event):
-        return  # a manager (SUPERUSERS are managers, spec §3.5), not a prospect
+    if CONSULTANT in await front.roles_of(bot, event):
+        return  # staff talking shop (SUPERUSERS are managers, spec §3.5), not a prospect
     origin = origin_of(bot, event)
     outcome = await capture_intent(desk, state[_MATCH_KEY], origin, event.get_plaintext())
     if outcome is None or outcome.reply is None:

@@ -1,6 +1,7 @@
 """From a message that reads as intent to a lead on the desk, and the reply.
 
-Pure: no NoneBot. Staff talking shop are not leads; the same platform
+Pure: no NoneBot. The front has made sure the sender is not staff (staff
+talking shop are not leads: bot.front.roles_of); the same platform
 message twice is one capture (the desk's event key); the asker gets at most
 one acknowledgement a day per chat, remembered by the desk across restarts.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.people import Origin, staff_member
+from bot.people import Origin
 from bot.plugins.intent import texts
 from bot.plugins.intent.service import IntentMatch
 from desk import Desk, DeskError, mask_phone
@@ -41,10 +42,11 @@ def _channel_and_handle(msg: Origin) -> tuple[str, dict[str, str | None]] | None
 async def capture_intent(
     desk: Desk, match: IntentMatch, msg: Origin, text: str
 ) -> IntentOutcome | None:
-    """`match` is detect_intent's verdict on `text` (the front's pre-filter)."""
+    """`match` is detect_intent's verdict on `text` (the front's pre-filter);
+    `msg` is from someone off the staff."""
     where = _channel_and_handle(msg)
-    if where is None or await staff_member(desk, msg.platform, msg.user_id) is not None:
-        return None  # a consultant or manager, not a prospect
+    if where is None:
+        return None  # the WeCom app: staff only
     channel, handle = where
     phone = match.phones[0] if match.phones else None
     # A nickname the database cannot keep (half an emoji a client cut off) is mended:

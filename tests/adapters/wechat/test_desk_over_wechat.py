@@ -204,7 +204,7 @@ async def test_a_wecom_user_off_the_roster_is_refused(
     bot: BotProcess, fake_server: FakeWeChat
 ) -> None:
     assert await ask(fake_server, bot, "stranger01", "今日") == NOT_STAFF
-    assert await ask(fake_server, bot, "stranger01", "线索统计 今日") == NOT_STAFF
+    assert await ask(fake_server, bot, "stranger01", "线索统计 今日") == NOT_MANAGER
     assert await ask(fake_server, bot, CONSULTANT, "线索统计 今日") == NOT_MANAGER
     help_text = await ask(fake_server, bot, "stranger01", "帮助")
     assert "今日" not in help_text and "跟进" not in help_text, help_text
@@ -268,7 +268,7 @@ async def test_a_wecom_user_named_like_a_qq_superuser_is_no_manager(
 ) -> None:
     # SUPERUSERS lists QQ ids: a WeCom account whose userid happens to be the same
     # digits (an employee number) is someone else.
-    assert await ask(fake_server, bot, QQ_SUPERUSER, "线索统计 今日") == NOT_STAFF
+    assert await ask(fake_server, bot, QQ_SUPERUSER, "线索统计 今日") == NOT_MANAGER
     help_text = await ask(fake_server, bot, QQ_SUPERUSER, "帮助")
     assert "线索统计" not in help_text, help_text
 

@@ -18,6 +18,8 @@ from nonebot.adapters.onebot.v11 import Bot, GroupMessageEvent, MessageEvent, Pr
 from nonebug import App
 from sqlalchemy.exc import OperationalError
 
+from bot.roles import CONSULTANT, MANAGER
+from bot.texts import ROLE_REFUSAL
 from desk import SYSTEM, Actor, Desk, FrozenClock, LeadView, MemberView
 from tests.desk.conftest import database_url
 from tests.support.chat import ask, database_locked, handler_errors, no_reply, reply_to
@@ -332,7 +334,7 @@ async def test_on_and_off_duty(app: App, desk: Desk) -> None:
 
 
 async def test_superuser_off_the_roster_cannot_go_on_duty(app: App) -> None:
-    assert await ask(app, dm(MANAGER_QQ, "上班")) == texts().NOT_STAFF
+    assert await ask(app, dm(MANAGER_QQ, "上班")) == ROLE_REFUSAL[CONSULTANT]
 
 
 # --- manager commands: the happy path ------------------------------------------------------
@@ -493,16 +495,18 @@ async def test_an_owners_question_starting_with_a_command_word_reaches_intent(
     """ "到店 …" from a customer in a DM is a question, not a staff command: no
     "staff only" line, and the intent plugin makes it a lead."""
     reply = await ask(app, dm(OWNER_QQ, "到店 周六上午可以看车吗？落地多少钱"))
-    assert reply != texts().NOT_STAFF
+    assert reply != ROLE_REFUSAL[CONSULTANT]
     lead = await desk.find_lead(qq_id=str(OWNER_QQ))
     assert lead is not None and lead.channel == "qq_dm"
 
 
 @pytest.mark.parametrize("command", ALL_COMMANDS)
 async def test_owner_in_dm_is_told_it_is_for_staff(app: App, desk: Desk, command: str) -> None:
+    """The one refusal of the word's role (bot.texts): a manager's word is for managers."""
     await new_lead(desk)
     before = await snapshot(desk)
-    assert await ask(app, dm(OWNER_QQ, example(command))) == texts().NOT_STAFF
+    role = MANAGER if command in MANAGER_COMMANDS else CONSULTANT
+    assert await ask(app, dm(OWNER_QQ, example(command))) == ROLE_REFUSAL[role]
     assert await snapshot(desk) == before
 
 
@@ -533,7 +537,7 @@ async def test_consultant_cannot_use_manager_commands(
     lead_id = await new_lead(desk)
     await desk.request_defeat(await member_actor(desk, CONSULTANT_QQ), lead_id, "价格")
     before = await snapshot(desk)
-    assert await ask(app, where(CONSULTANT_QQ, example(command))) == texts().NOT_MANAGER
+    assert await ask(app, where(CONSULTANT_QQ, example(command))) == ROLE_REFUSAL[MANAGER]
     assert await snapshot(desk) == before
 
 

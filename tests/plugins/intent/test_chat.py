@@ -197,6 +197,34 @@ async def test_a_consultants_command_about_prices_is_not_a_lead(app: App, desk: 
     assert len(await all_leads(desk)) == 1
 
 
+async def test_intent_is_scored_and_the_roster_read_once_per_message(
+    app: App, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pre-filter's interest and the plugin's rule share one score; the staff
+    check is the front's roles lookup, shared with every command table."""
+    import bot.plugins.intent as intent_plugin
+    import bot.roles
+
+    scored: list[str] = []
+    looked_up: list[str] = []
+    detect, staff_member = intent_plugin.detect_intent, bot.roles.staff_member
+
+    def counting_detect(text: str, vocabulary: object) -> object:
+        scored.append(text)
+        return detect(text, vocabulary)  # type: ignore[arg-type]
+
+    async def counting_staff_member(*args: object) -> object:
+        looked_up.append(str(args[-1]))
+        return await staff_member(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(intent_plugin, "detect_intent", counting_detect)
+    monkeypatch.setattr(bot.roles, "staff_member", counting_staff_member)
+    event = group_event("这车落地多少钱？", user_id=PROSPECT, group_id=GROUP)
+    assert await reply_to(app, event) == at_reply(PROSPECT, texts().GROUP_ACK)
+    assert scored == ["这车落地多少钱？"]
+    assert looked_up == [str(PROSPECT)]
+
+
 # --- the same message twice --------------------------------------------------------------------------
 
 
