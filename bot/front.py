@@ -20,22 +20,20 @@ the role each needs; roles are checked here, with one refusal text per role.
 - The words of every table are what bot.prefilter lets through: a command cannot
   be declared for 帮助 and forgotten by the filter, or the other way round.
 - The message is split into word and arguments once per event (the pre-filter's
-  parse is handed on through a context variable), and the asker's roles are looked
-  up once per event (`Call.roles`), however many plugins look.
+  parse is kept with the event object), and the asker's roles are looked up once
+  per event (`Call.roles`), however many plugins look.
 - A handler that returns False did not take the message (e.g. "今日 有什么优惠吗"
   from an owner is chat): propagation goes on to lower priorities, the intent
   plugin's included, even from a blocking table. So does a word's `chat_for_others`
   when it judges the message of someone below the word's role to be chat (an
   owner's "到店 周六可以看车吗"): no refusal, the intent plugin reads it.
-- Other per-event results (the intent score the pre-filter and the intent plugin
-  both need) are kept once per event with `memo(key, compute)`.
 """
 
 # No `from __future__ import annotations`: NoneBot reads the handler's annotations.
-from collections.abc import Awaitable, Callable, Collection, Hashable
-from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+import weakref
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from nonebot import on_message
 from nonebot.adapters import Bot, Event
@@ -48,7 +46,6 @@ from bot.commands import MAX_COMMAND_TEXT, split_command
 from bot.roles import MEMBER, ROLES, asker_roles
 
 Where = Literal["any", "group", "private"]
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -82,24 +79,33 @@ Handler = Callable[[Bot, Event, Call], Awaitable[bool | None]]
 ChatForOthers = Callable[[Bot, Event, Call], bool]
 
 
-@dataclass(frozen=True)
-class _Parsed:
-    event_id: int  # id() of the event it was made for
-    word: str | None
-    args: str
-    too_long: bool
-
-
 @dataclass
 class _EventMemo:
-    parsed: _Parsed | None = None
-    roles: dict[int, set[str]] = field(default_factory=dict)  # id(event) -> roles
-    values: dict[Hashable, Any] = field(default_factory=dict)  # memo()
+    parsed: tuple[str, str, bool] | None = None
+    parsed_done: bool = False
+    roles: set[str] | None = None
 
 
-# Set by the pre-filter (an event preprocessor) in the event's own context, which
-# the matchers' tasks inherit: one parse and one roles lookup per event.
-_memo: ContextVar[_EventMemo | None] = ContextVar("bot_front_memo", default=None)
+# One memo per event object, held as long as the event lives: NoneBot runs the
+# pre-processors and each matcher's rule in task groups of their own, so a
+# context variable set in one is not seen by the others, and an id() alone can
+# name a later event once the first is freed.
+_memos: dict[int, tuple[weakref.ref[Event], _EventMemo]] = {}
+
+
+def _memo_of(event: Event) -> _EventMemo:
+    key = id(event)
+    entry = _memos.get(key)
+    if entry is not None and entry[0]() is event:
+        return entry[1]
+    memo = _EventMemo()
+
+    def forget(ref: weakref.ref[Event]) -> None:
+        if (current := _memos.get(key)) is not None and current[0] is ref:
+            del _memos[key]
+
+    _memos[key] = (weakref.ref(event, forget), memo)
+    return memo
 
 
 class _Registry:
@@ -120,30 +126,21 @@ def declared(word: str) -> Command | None:
 def parse(event: Event, text: str | None = None) -> tuple[str, str, bool] | None:
     """(word, args, too_long) of a message that starts with a command word of some
     table, or None. Computed once per event: later calls return the first answer."""
-    memo = _memo.get()
-    if memo is not None and memo.parsed is not None and memo.parsed.event_id == id(event):
-        parsed = memo.parsed
-    else:
-        parsed = _parse(event, text)
-        if memo is None:
-            memo = _EventMemo()
-            _memo.set(memo)
-        memo.parsed = parsed
-    return None if parsed.word is None else (parsed.word, parsed.args, parsed.too_long)
+    memo = _memo_of(event)
+    if not memo.parsed_done:
+        memo.parsed, memo.parsed_done = _parse(event, text), True
+    return memo.parsed
 
 
-def _parse(event: Event, text: str | None) -> _Parsed:
+def _parse(event: Event, text: str | None) -> tuple[str, str, bool] | None:
     if text is None:
         if event.get_type() != "message":
-            return _Parsed(id(event), None, "", False)
+            return None
         try:
             text = event.get_plaintext()
         except Exception:
-            return _Parsed(id(event), None, "", False)
-    found = parse_text(text)
-    if found is None:
-        return _Parsed(id(event), None, "", False)
-    return _Parsed(id(event), *found)
+            return None
+    return parse_text(text)
 
 
 def parse_text(text: str) -> tuple[str, str, bool] | None:
@@ -167,34 +164,10 @@ def parse_text(text: str) -> tuple[str, str, bool] | None:
 
 async def roles_of(bot: Bot, event: Event) -> set[str]:
     """The asker's roles (bot.roles.asker_roles), looked up once per event."""
-    memo = _memo.get()
-    if memo is None:
-        memo = _EventMemo()
-        _memo.set(memo)
-    roles = memo.roles.get(id(event))
-    if roles is None:
-        roles = memo.roles[id(event)] = await asker_roles(bot, event)
-    return roles
-
-
-def memo(key: Hashable, compute: Callable[[], T]) -> T:
-    """compute() once per event and key. The key must name everything the value
-    depends on (e.g. ("intent", text)): outside a pre-filtered event the memo
-    may be an earlier event's."""
-    current = _memo.get()
-    if current is None:
-        current = _EventMemo()
-        _memo.set(current)
-    try:
-        return current.values[key]
-    except KeyError:
-        value = current.values[key] = compute()
-        return value
-
-
-def start_event() -> None:
-    """A fresh memo for the event now being handled (called by the pre-filter)."""
-    _memo.set(_EventMemo())
+    memo = _memo_of(event)
+    if memo.roles is None:
+        memo.roles = await asker_roles(bot, event)
+    return memo.roles
 
 
 def refusal(role: str) -> str:

@@ -43,7 +43,6 @@ class _State:
     interests: list[Interest] = []
     observers: list[Observer] = []
     limiter: CommandLimiter | None = None
-    legacy_words: tuple[int, frozenset[str]] | None = None  # (plugins loaded, words)
 
 
 def register_interest(interest: Interest) -> None:
@@ -69,34 +68,7 @@ def _observe(event: Event) -> None:
 
 def is_command(text: str) -> bool:
     """Whether a text would be taken as a command (the tables' words, bot.front)."""
-    return front.parse_text(text) is not None or _legacy_command(text)
-
-
-def _legacy_command(text: str) -> bool:
-    """TRANSITION (issue #10): words of plugins not yet on bot.front, from their
-    metadata. Deleted once every plugin declares its words in a CommandTable."""
-    from bot.commands import MAX_COMMAND_TEXT, split_command
-
-    return split_command(text[:MAX_COMMAND_TEXT], _legacy_words()) is not None
-
-
-def _legacy_words() -> frozenset[str]:
-    """The metadata's words, read again only when the loaded plugins change: this
-    runs for every chat message."""
-    from nonebot import get_loaded_plugins
-
-    plugins = get_loaded_plugins()
-    cached = _State.legacy_words
-    if cached is not None and cached[0] == len(plugins):
-        return cached[1]
-    words = set()
-    for plugin in plugins:
-        extra = plugin.metadata.extra if plugin.metadata else {}
-        for entry in extra.get("commands", []) if isinstance(extra, dict) else []:
-            if isinstance(entry, dict) and isinstance(entry.get("cmd"), str):
-                words.add(entry["cmd"].strip().lstrip("/"))
-    _State.legacy_words = (len(plugins), frozenset(words))
-    return _State.legacy_words[1]
+    return front.parse_text(text) is not None
 
 
 def wanted(text: str) -> bool:
@@ -137,7 +109,6 @@ async def _limit_commands(bot: Bot, event: Event, limiter: CommandLimiter) -> No
 async def _skip_plain_chat(bot: Bot, event: Event) -> None:
     if event.get_type() != "message":
         return
-    front.start_event()
     if _State.observers:
         _observe(event)
     limiter = _State.limiter
@@ -145,7 +116,7 @@ async def _skip_plain_chat(bot: Bot, event: Event) -> None:
         return
     try:
         text = event.get_plaintext()
-        command = front.parse(event, text) is not None or _legacy_command(text)
+        command = front.parse(event, text) is not None
         to_me = event.is_tome()
         event.get_user_id()
     except Exception:  # an event without text, target or sender: let the matchers judge

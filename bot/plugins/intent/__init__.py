@@ -29,12 +29,22 @@ __plugin_meta__ = PluginMetadata(
 VOCABULARY = load_vocabulary()
 
 
+_scored: dict[tuple[int, str], IntentMatch | None] = {}
+_SCORED_MAX = 512  # recent texts; the score depends on nothing but text and vocabulary
+
+
 def intent_of(text: str) -> IntentMatch | None:
-    """The message's intent, scored once per event: the pre-filter asks first,
-    the matcher's rule gets the same answer."""
+    """The message's intent, scored once: the pre-filter asks first (it has only
+    the text), the matcher's rule gets the same answer."""
     vocabulary = VOCABULARY
-    key = ("intent", id(vocabulary), text)
-    return front.memo(key, lambda: detect_intent(text, vocabulary))
+    key = (id(vocabulary), text)
+    try:
+        return _scored[key]
+    except KeyError:
+        if len(_scored) >= _SCORED_MAX:
+            _scored.clear()
+        match = _scored[key] = detect_intent(text, vocabulary)
+        return match
 
 
 register_interest(lambda text: intent_of(text) is not None)

@@ -218,6 +218,7 @@ async def test_intent_is_scored_and_the_roster_read_once_per_message(
         return await staff_member(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(intent_plugin, "detect_intent", counting_detect)
+    monkeypatch.setattr(intent_plugin, "_scored", {})  # no score kept from earlier tests
     monkeypatch.setattr(bot.roles, "staff_member", counting_staff_member)
     event = group_event("这车落地多少钱？", user_id=PROSPECT, group_id=GROUP)
     assert await reply_to(app, event) == at_reply(PROSPECT, texts().GROUP_ACK)
