@@ -85,7 +85,7 @@ from bot.texts import ROLE_REFUSAL  # noqa: E402
 DESK_COMMANDS = frozenset(desk_commands.words())
 NOT_STAFF = ROLE_REFUSAL["consultant"]
 
-TARGET_RATIO = 0.8
+TARGET_RATIO = 1.0  # issue #10: at or above a bare NoneBot bot in the same run
 TARGET_P99_MS = 50.0
 TOKEN = "bench-token"
 SELF_ID = 3_456_789_012

@@ -46,6 +46,9 @@ CONFIGS = {
     "full-logwarn": "full bot, LOG_LEVEL=WARNING",
     "full-onepri": "full bot with its 3 matchers moved to one priority (chat: fewer task groups)",
     "full-helponly": "full bot with only the 帮助 matcher (+ dedupe)",
+    "full-alconna": "full bot + deskchat's 18 words again as on_alconna matchers (no-op"
+    " handlers; needs nonebot-plugin-alconna, not a project dependency): what one plugin"
+    " on alconna would add",
 }
 
 
@@ -83,6 +86,26 @@ def write_frames(path: Path, n: int, seed: int, passes: int) -> None:
         "warm": [f.data for f in warm], "by_kind": split, "self_id": bb.SELF_ID,
         "manager": bb.MANAGER_QQ, "consultants": bb.CONSULTANTS, "env": bb.OPEN_SEND_QUEUE,
     }, ensure_ascii=False))  # fmt: skip
+
+
+def add_alconna_matchers() -> None:
+    """deskchat's words as the ecosystem would declare them: one on_alconna each."""
+    import nonebot  # noqa: PLC0415
+
+    nonebot.require("nonebot_plugin_alconna")
+    from arclet.alconna import Alconna, AllParam, Args  # noqa: PLC0415
+    from nonebot_plugin_alconna import on_alconna  # noqa: PLC0415
+
+    words = "今日 线索 跟进 邀约 确认 到店 未到店 下订 成交 战败 上班 下班 线索统计 审核 分配 添加顾问 顾问列表 待分配"
+    for word in words.split():
+        matcher = on_alconna(
+            Alconna(word, Args["rest?", AllParam]), use_cmd_start=True, priority=10
+        )
+
+        async def nothing() -> None:
+            return None
+
+        matcher.handle()(nothing)
 
 
 def child(config: str, frames_path: Path, out: Path, profile: list[str]) -> None:
@@ -138,6 +161,8 @@ def child(config: str, frames_path: Path, out: Path, profile: list[str]) -> None
                     matcher.destroy()
                     matcher.priority = 1
                     matchers[1].append(matcher)
+        if config == "full-alconna":
+            add_alconna_matchers()
         if config == "full-helponly":
             from nonebot.matcher import matchers  # noqa: PLC0415
 

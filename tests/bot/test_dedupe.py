@@ -62,6 +62,19 @@ def test_notice_key_uses_every_field_and_time() -> None:
     assert event_key(notice) != event_key({**notice, "user_id": 9})
 
 
+def test_the_preprocessor_keys_an_event_as_its_whole_dump_would() -> None:
+    from nonebot.adapters.onebot.v11.event import GroupIncreaseNoticeEvent
+
+    from bot.hooks import _identity  # pyright: ignore[reportPrivateUsage]
+
+    notice = GroupIncreaseNoticeEvent.model_validate(
+        {"time": 1, "self_id": SELF_ID, "post_type": "notice", "notice_type": "group_increase",
+         "sub_type": "approve", "group_id": 5, "operator_id": 6, "user_id": 7}
+    )  # fmt: skip
+    for event in (group_event("你好", message_id=42), notice):
+        assert event_key(_identity(event)) == event_key(event.model_dump()) is not None
+
+
 def test_requests_and_meta_events() -> None:
     request = {
         "post_type": "request",
