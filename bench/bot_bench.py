@@ -76,11 +76,11 @@ sys.path.insert(0, str(REPO))
 from bot.command_limit import LIMIT_OFF_ENV  # noqa: E402
 from bot.commands import split_command  # noqa: E402
 from bot.plugins.deskchat import commands as desk_commands  # noqa: E402
-from bot.plugins.intent.service import detect_intent, load_vocabulary  # noqa: E402
 from bot.sim import launcher  # noqa: E402
 from bot.sim.client import ApiError, OneBotClient  # noqa: E402
 from bot.sim.launcher import free_port  # noqa: E402
 from bot.texts import ROLE_REFUSAL  # noqa: E402
+from features.intent.detect import detect_intent, load_vocabulary  # noqa: E402
 
 DESK_COMMANDS = frozenset(desk_commands.words())
 NOT_STAFF = ROLE_REFUSAL["consultant"]

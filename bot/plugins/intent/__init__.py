@@ -13,10 +13,10 @@ from bot import front
 from bot.desk_runtime import DeskDep
 from bot.platform import is_message, origin_of
 from bot.plugins.intent.capture import capture_intent
-from bot.plugins.intent.service import IntentMatch, detect_intent, load_vocabulary
 from bot.prefilter import register_interest
 from bot.roles import CONSULTANT
 from bot.sending import reply
+from features.intent.detect import IntentMatch, detect_intent, load_vocabulary
 
 __plugin_meta__ = PluginMetadata(
     name="购车意向",

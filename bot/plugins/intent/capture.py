@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from bot.people import Origin
 from bot.plugins.intent import texts
-from bot.plugins.intent.service import IntentMatch
 from desk import Desk, DeskError, mask_phone
 from desk.capture import mended_text
+from features.intent.detect import IntentMatch
 
 log = logging.getLogger(__name__)
 MAX_NOTE = 500  # the desk keeps the first words; the whole chat log is not a note

@@ -515,7 +515,7 @@ async def test_owner_in_group_gets_no_desk_reply(app: App, desk: Desk, command: 
     """The desk stays silent; the words go on to the intent plugin, which may
     judge them purchase intent (下订 …) and acknowledge the owner as a prospect."""
     from bot.plugins.intent import VOCABULARY
-    from bot.plugins.intent.service import detect_intent
+    from features.intent.detect import detect_intent
 
     await new_lead(desk)
     before = await snapshot(desk)

@@ -1,4 +1,4 @@
-"""The intent service: the labelled sample, phones and masking, bad input, the vocabulary file."""
+"""The intent detector: the labelled sample, phones and masking, bad input, the vocabulary file."""
 
 from __future__ import annotations
 
@@ -6,39 +6,20 @@ import dataclasses
 import random
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-if TYPE_CHECKING:
-    from bot.plugins.intent.service import IntentVocabulary
-
-# The service lives in the plugin package, and importing a plugin package before
-# NoneBot loads it would make it no plugin: bind the names once the session's
-# plugins are loaded (tests/support/nonebot_env.py), not at collection.
-_NAMES = (
-    "DEFAULT_VOCABULARY_PATH", "IntentMatch", "detect_intent", "extract_phones",
-    "load_vocabulary", "mask_phone", "mask_phones_in_text",
-)  # fmt: skip
-
-
-DEFAULT_VOCABULARY_PATH: Any = None
-IntentMatch: Any = None
-detect_intent: Any = None
-extract_phones: Any = None
-load_vocabulary: Any = None
-mask_phone: Any = None
-mask_phones_in_text: Any = None
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _service() -> None:
-    from bot.plugins.intent import service
-
-    globals().update({name: getattr(service, name) for name in _NAMES})
-
+from desk import ConfigError
+from desk.phone import extract_phones, mask_phone, mask_phones_in_text
+from features.intent.detect import (
+    DEFAULT_VOCABULARY_PATH,
+    IntentMatch,
+    IntentVocabulary,
+    detect_intent,
+    load_vocabulary,
+)
 
 SAMPLE = Path(__file__).parent / "data" / "intent_sample.tsv"
 MIN_PRECISION = 0.9
@@ -233,7 +214,7 @@ def test_any_text_never_raises(vocab: IntentVocabulary, text: str) -> None:
 
 def test_default_vocabulary_loads() -> None:
     vocab = load_vocabulary()
-    assert DEFAULT_VOCABULARY_PATH.name == "intent.toml"
+    assert DEFAULT_VOCABULARY_PATH.is_file()  # the shipped file, where the loader falls back to
     assert {"试驾", "置换", "落地价", "首付", "现车"} <= set(vocab.intent)
     assert {"多少钱", "价格", "优惠"} <= set(vocab.price)
     assert {"油价", "停车", "过路费"} <= set(vocab.price_contexts)
@@ -259,12 +240,12 @@ def write(tmp_path: Path, text: str) -> Path:
     ],
 )
 def test_broken_vocabulary_names_the_key(tmp_path: Path, text: str, key: str) -> None:
-    with pytest.raises(ValueError, match=re.escape(key)):
+    with pytest.raises(ConfigError, match=re.escape(key)):
         load_vocabulary(write(tmp_path, text))
 
 
-def test_unreadable_vocabulary_is_a_value_error(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="intent.toml"):
+def test_unreadable_vocabulary_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="intent.toml"):
         load_vocabulary(write(tmp_path, "threshold = = 3"))
-    with pytest.raises(ValueError, match="missing.toml"):
+    with pytest.raises(ConfigError, match="missing.toml"):
         load_vocabulary(tmp_path / "missing.toml")

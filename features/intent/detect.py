@@ -1,6 +1,5 @@
-"""Purchase-intent detection and phone handling for the intent plugin.
+"""Purchase-intent detection and phone handling (the chat front: bot/plugins/intent).
 
-Pure: imports nothing from NoneBot, so the rules are testable on their own.
 The vocabulary and the scoring rule are data in config/intent.toml.
 """
 
@@ -23,12 +22,12 @@ from pydantic import (
 
 from desk.config_file import config_path, load_toml
 from desk.phone import extract_phones, mask_phone, mask_phones_in_text
+from desk.settings import DEFAULT_CONFIG_DIR
 
 __all__ = [
     "DEFAULT_VOCABULARY_PATH",
     "IntentMatch",
     "IntentVocabulary",
-    "VocabularyError",
     "detect_intent",
     "extract_phones",
     "load_vocabulary",
@@ -36,17 +35,13 @@ __all__ = [
     "mask_phones_in_text",
 ]
 
-DEFAULT_VOCABULARY_PATH = Path(__file__).resolve().parents[3] / "config" / "intent.toml"
+DEFAULT_VOCABULARY_PATH = DEFAULT_CONFIG_DIR / "intent.toml"
 
 _CLAUSE_END = r"(?=[\s,.!?;:~。、…]|$)"
 # 收不收, 贵不贵, 有没有: a yes-no question (anchored on 不/没 so the prefilter applies)
 _A_NOT_A = r"[不没](?<=(?P<a>\w)[不没])(?P=a)"
 
 Word = Annotated[str, Field(min_length=1, max_length=20)]
-
-
-class VocabularyError(ValueError):
-    """config/intent.toml is unreadable or invalid; the message names the key."""
 
 
 def _normalize(text: str) -> str:
@@ -212,7 +207,5 @@ def _corroborated(intent: list[tuple[str, int, int]]) -> bool:
 
 
 def load_vocabulary(path: Path | None = None) -> IntentVocabulary:
-    """Read and validate config/intent.toml; a bad file raises VocabularyError naming the key."""
-    return load_toml(
-        IntentVocabulary, path or config_path("intent.toml"), "intent vocabulary", VocabularyError
-    )
+    """Read and validate config/intent.toml; a bad file raises desk.ConfigError naming the key."""
+    return load_toml(IntentVocabulary, path or config_path("intent.toml"), "intent vocabulary")
