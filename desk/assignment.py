@@ -9,7 +9,6 @@ from sqlalchemy import Table, bindparam, func, select, update
 from desk.models import Lead, LeadContact, Member
 from desk.outbox import Recipient
 from desk.uow import UnitOfWork
-from desk.views import CLOSED_STAGES
 
 # PostgreSQL transaction-level advisory lock key (any constant bigint) under which picks take turns.
 ASSIGNMENT_LOCK = 0x6465736B_61737369  # "deskassi"
@@ -111,7 +110,3 @@ def _expire_member(uow: UnitOfWork, member_id: int) -> None:
     member = uow.session.identity_map.get(uow.session.sync_session.identity_key(Member, member_id))
     if member is not None:
         uow.session.expire(member, ["open_load", "last_assigned_at"])
-
-
-def is_open(lead: Lead) -> bool:
-    return lead.stage not in CLOSED_STAGES

@@ -9,7 +9,6 @@ from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from desk import assignment, notify, outbox
 from desk.errors import InvalidInput
@@ -17,6 +16,8 @@ from desk.events import LeadCaptured
 from desk.models import Lead, LeadContact, Member, ProcessedEvent, TimelineEntry
 from desk.phone import normalize_phone
 from desk.scheduling import first_contact_due, level_for_purchase
+from desk.settings import FOLLOW_UP_LEVELS
+from desk.store import ignoring_insert, insert_ignore
 from desk.uow import UnitOfWork
 from desk.views import Actor, CaptureResult, LeadView
 
@@ -177,14 +178,7 @@ def _lookup(n: int) -> Any:
 
 async def claim_event(uow: UnitOfWork, key: str) -> bool:
     """Record the event key; False when it was processed before."""
-    insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(ProcessedEvent)
-        .values(key=key, at=uow.now)
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    result = await uow.session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await insert_ignore(uow, ProcessedEvent, ["key"], key=key, at=uow.now)
 
 
 async def purge_processed(uow: UnitOfWork) -> int:
@@ -206,8 +200,7 @@ async def _add_contacts(uow: UnitOfWork, lead_id: int, handles: list[tuple[str, 
         return
     # executemany with one cached statement, whatever the number of handles
     rows = [{"kind": k, "value": v, "lead_id": lead_id} for k, v in handles]
-    dialect_insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
-    await uow.session.execute(dialect_insert(LeadContact).on_conflict_do_nothing(), rows)
+    await uow.session.execute(ignoring_insert(uow, LeadContact), rows)
 
 
 async def capture(uow: UnitOfWork, c: Capture, actor: Actor) -> CaptureResult:
@@ -344,7 +337,7 @@ async def _seen_again(
     elif (
         lead.stage != "won"
         and c.expected_purchase_at is not None
-        and lead.level in ("H", "A", "B", "C")
+        and lead.level in FOLLOW_UP_LEVELS
     ):
         values["level"] = level_for_purchase(uow.settings, uow.now, c.expected_purchase_at)
     consultant = await uow.session.get(Member, lead.consultant_id) if lead.consultant_id else None
