@@ -114,7 +114,7 @@ RAW_LOOKUP = (
     "JOIN lead_contacts ON lead_contacts.lead_id = leads.id WHERE "
 )  # + one "lead_contacts.kind = ? AND lead_contacts.value = ?" per handle, joined by OR
 RAW_ASSIGN = (  # the pick and its bookkeeping in one statement (desk/assignment.py)
-    "UPDATE roster_members SET last_assigned_at = ? "
+    "UPDATE roster_members SET last_assigned_at = ?, open_load = (open_load + ?) "
     "WHERE id = (SELECT id FROM roster_members WHERE role = ? AND active IS 1 AND on_duty IS 1 "
     "ORDER BY open_load, last_assigned_at IS NOT NULL, last_assigned_at, id LIMIT ?) "
     "RETURNING id, qq_id, wecom_userid, dm_channel"
@@ -122,7 +122,6 @@ RAW_ASSIGN = (  # the pick and its bookkeeping in one statement (desk/assignment
 RAW_INSERT_LEAD = (
     f"INSERT INTO leads ({', '.join(LEAD_FIELDS)}) VALUES ({', '.join('?' * len(LEAD_FIELDS))})"
 )
-RAW_BUMP_LOAD = "UPDATE roster_members SET open_load = (open_load + ?) WHERE id = ?"  # desk/uow.py
 RAW_INSERT_CONTACT = "INSERT INTO lead_contacts (kind, value, lead_id) VALUES (?, ?, ?)"
 RAW_INSERT_TIMELINE = (
     "INSERT INTO timeline (lead_id, at, actor, action, changes, note) VALUES (?, ?, ?, ?, ?, ?)"
@@ -471,7 +470,7 @@ def raw_capture(conn: sqlite3.Connection | Traced, now: datetime, due: datetime,
         ).fetchall()
         if found:
             raise RuntimeError("baseline phones must be new")
-        member = conn.execute(RAW_ASSIGN, (nows, "consultant", 1)).fetchone()
+        member = conn.execute(RAW_ASSIGN, (nows, 1, "consultant", 1)).fetchone()
         lead = dict.fromkeys(LEAD_FIELDS)
         lead.update(
             phone=f["phone"], channel=f["channel"], source=f["channel"], first_message=f["message"],
@@ -479,7 +478,6 @@ def raw_capture(conn: sqlite3.Connection | Traced, now: datetime, due: datetime,
             first_contact_due_at=dues, visit_count=0, created_at=nows, updated_at=nows,
         )  # fmt: skip
         lead_id = conn.execute(RAW_INSERT_LEAD, tuple(lead.values())).lastrowid
-        conn.execute(RAW_BUMP_LOAD, (1, member[0]))
         changes = {"stage": [None, "new"], "channel": [None, f["channel"]],
                    "consultant_id": [None, member[0]]}  # fmt: skip
         conn.execute(

@@ -10,7 +10,7 @@ from sqlalchemy import Table, bindparam, select, update
 from desk.models import Lead, LeadContact, Member
 from desk.outbox import Recipient
 from desk.store import serialize_on
-from desk.uow import UnitOfWork
+from desk.uow import ADD_LOAD, UnitOfWork, load_of
 
 # A referrer is written as "<contact kind>:<value>", e.g. "qq:10001".
 REFERRER_KINDS = {
@@ -25,15 +25,15 @@ _RECIPIENT = (_ROSTER.c.id, _ROSTER.c.qq_id, _ROSTER.c.wecom_userid, _ROSTER.c.d
 
 
 async def consultant_for(
-    uow: UnitOfWork, current: int | None, referrer: str | None
+    uow: UnitOfWork, current: int | None, referrer: str | None, stage: str
 ) -> Recipient | None:
-    """The lead's consultant while active; else the referrer's consultant (sticky);
-    else the pick. None: nobody can take it (the managers are told)."""
+    """The consultant of a lead in `stage`: its own while active; else the referrer's
+    consultant (sticky); else the pick. None: nobody can take it (managers are told)."""
     if current is not None:
         row = (await uow.session.execute(_ACTIVE, {"member_id": current})).first()
         if row is not None:
             return Recipient(*row)
-    return await _referrers_consultant(uow, referrer) or await pick(uow)
+    return await _referrers_consultant(uow, referrer) or await pick(uow, stage)
 
 
 _ACTIVE = select(*_RECIPIENT).where(
@@ -60,19 +60,22 @@ async def _referrers_consultant(uow: UnitOfWork, referrer: str | None) -> Recipi
     return Recipient(*row) if row is not None else None
 
 
-async def pick(uow: UnitOfWork) -> Recipient | None:
+async def pick(uow: UnitOfWork, stage: str) -> Recipient | None:
     """Round-robin weighted by open load: fewest open leads first, then the one who
-    waited longest since their last assignment; the cap skips the full. The pick's
-    last_assigned_at is written in the same statement; its load is kept by
-    UnitOfWork (add_lead, change) when the lead is written."""
+    waited longest since their last assignment; the cap skips the full. The same
+    statement writes the pick's last_assigned_at and the load a lead in `stage`
+    adds (UnitOfWork's rule and expression, told with took_load)."""
     # SQLite has one writer at a time; PostgreSQL runs captures side by side, so
     # picks take turns (until commit) and each sees the load the last one added.
     await serialize_on(uow, "assignment")
     stmt = _pick_statement(uow.settings.assignment.cap_per_consultant)
-    row = (await uow.session.execute(stmt, {"assigned_at": uow.now})).first()
+    delta = load_of(stage)
+    row = (await uow.session.execute(stmt, {"assigned_at": uow.now, "delta": delta})).first()
     if row is None:
         return None
-    uow.expire_member(row.id, "last_assigned_at")
+    if delta:
+        uow.took_load(row.id)
+    uow.expire_member(row.id, "last_assigned_at", "open_load")
     return Recipient(*row)
 
 
@@ -95,7 +98,9 @@ def _pick_statement(cap: int) -> Any:
     stmt = _PICKS[cap] = (
         update(_ROSTER)
         .where(r.id == choice.scalar_subquery())
-        .values(last_assigned_at=bindparam("assigned_at", type_=r.last_assigned_at.type))
+        .values(
+            last_assigned_at=bindparam("assigned_at", type_=r.last_assigned_at.type), **ADD_LOAD
+        )
         .returning(*_RECIPIENT)
     )
     return stmt

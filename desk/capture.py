@@ -13,7 +13,7 @@ from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, upda
 from desk import assignment, notify, outbox
 from desk.errors import InvalidInput
 from desk.events import LeadCaptured
-from desk.models import Lead, LeadContact, ProcessedEvent
+from desk.models import Lead, LeadContact, Member, ProcessedEvent
 from desk.phone import normalize_phone
 from desk.scheduling import first_contact_due, level_for_purchase
 from desk.settings import FOLLOW_UP_LEVELS
@@ -195,24 +195,46 @@ async def purge_processed(uow: UnitOfWork) -> int:
 
 
 async def capture(uow: UnitOfWork, c: Capture, actor: Actor) -> CaptureResult:
+    result = await _capture(uow, c, actor, prospect=False)
+    assert result is not None  # only a prospect's capture declines
+    return result
+
+
+async def capture_prospect(uow: UnitOfWork, c: Capture, actor: Actor) -> CaptureResult | None:
+    """`capture` unless the person is staff (an active roster member's QQ id) or a
+    customer already (a won lead): then None, and nothing is written. Decided in
+    this transaction, on the locked lead, so no capture slips in between."""
+    return await _capture(uow, c, actor, prospect=True)
+
+
+async def _capture(
+    uow: UnitOfWork, c: Capture, actor: Actor, *, prospect: bool
+) -> CaptureResult | None:
     message = check_note(uow, "message", c.message)
     if c.expected_purchase_at is not None:
         if c.expected_purchase_at < uow.now - timedelta(days=1):
             raise InvalidInput("expected_purchase_at", "预计购车时间已经过去了")
         if c.expected_purchase_at > uow.now + MAX_AHEAD:
             raise InvalidInput("expected_purchase_at", "预计购车时间太远了")
+    if prospect and c.qq_id and await uow.session.scalar(_STAFF, {"qq_id": c.qq_id}):
+        return None
     handles = c.handles()
+    lead = await existing_lead(uow, handles)
+    if prospect and lead is not None and lead.stage == "won":
+        return None
     if c.event_key and not await claim_event(uow, c.event_key):
         # A replay: the lead it made, even one erased since (desk.privacy), which the
         # handles no longer find; an old message must not bring the person back.
-        lead = await existing_lead(uow, handles) or await _lead_of_event(uow, c.event_key)
+        lead = lead or await _lead_of_event(uow, c.event_key)
         if lead is not None:
             return CaptureResult(LeadView.of(lead), created=False, duplicate=False, reopened=False)
-    lead = await existing_lead(uow, handles)
     result = await _record(uow, lead, c, message, actor)
     if c.once_key and await claim_event(uow, c.once_key):
         result = dataclasses.replace(result, first_time=True)
     return result
+
+
+_STAFF = select(Member.id).where(Member.qq_id == bindparam("qq_id"), Member.active.is_(True))
 
 
 # What a sign tells about the person: a field we did not know yet is filled
@@ -247,7 +269,8 @@ async def _record(
         values["level"] = level_for_purchase(uow.settings, uow.now, c.expected_purchase_at)
     current = lead.consultant_id if lead is not None else None
     referrer = (lead.referrer if lead is not None else None) or c.referrer
-    consultant = await assignment.consultant_for(uow, current, referrer)
+    stage = values.get("stage", lead.stage if lead is not None else None)
+    consultant = await assignment.consultant_for(uow, current, referrer, stage)
     if consultant is not None and consultant.id != current:
         values["consultant_id"] = consultant.id
 

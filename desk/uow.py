@@ -34,6 +34,9 @@ class UnitOfWork:
     # Managers by the front's configuration (NoneBot's SUPERUSERS), as QQ ids: told
     # what roster managers are told, without being on the roster.
     superusers: tuple[str, ...] = ()
+    # Members whose load a pick already added for the lead being written (see
+    # took_load): writing that lead does not add it again.
+    _prepaid: list[int] = field(default_factory=list)
 
     @property
     def dialect(self) -> str:
@@ -100,10 +103,19 @@ class UnitOfWork:
         """A consultant's open load counts their leads not won or lost."""
         if old_owner == new_owner:
             return
+        if new_owner in self._prepaid:
+            self._prepaid.remove(new_owner)
+            new_owner = None
         for member_id, delta in ((old_owner, -1), (new_owner, +1)):
             if member_id is not None:
                 await self.session.execute(_BUMP_LOAD, {"member_id": member_id, "delta": delta})
                 self.expire_member(member_id, "open_load")
+
+    def took_load(self, member_id: int) -> None:
+        """A statement picked `member_id` and added load_of(stage) for the lead being
+        written (assignment.pick: one round trip, not two): its write (add_lead,
+        change) does not add it again."""
+        self._prepaid.append(member_id)
 
     def expire_member(self, member_id: int, *columns: str) -> None:
         """A Member this transaction loaded reads `columns` again (after a Core UPDATE)."""
@@ -114,9 +126,14 @@ class UnitOfWork:
             self.session.expire(member, list(columns))
 
 
+def load_of(stage: str | None) -> int:
+    """What a lead adds to its consultant's open load: 1 until it is won or lost."""
+    return 0 if stage in CLOSED_STAGES else 1
+
+
 def _owner(consultant_id: int | None, stage: str | None) -> int | None:
     """Whose open load a lead adds to."""
-    return consultant_id if stage not in CLOSED_STAGES else None
+    return consultant_id if load_of(stage) else None
 
 
 _LEADS, _ROSTER, _TIMELINE = (
@@ -125,11 +142,9 @@ _LEADS, _ROSTER, _TIMELINE = (
 _LEAD_COLUMNS = tuple(c.name for c in _LEADS.columns if c.name != "id")
 _INSERT_LEAD = insert(_LEADS)
 _INSERT_TIMELINE = insert(_TIMELINE)
-_BUMP_LOAD = (
-    update(_ROSTER)
-    .where(_ROSTER.c.id == bindparam("member_id"))
-    .values(open_load=_ROSTER.c.open_load + bindparam("delta"))
-)
+# The one expression that changes open_load (assignment.pick's UPDATE uses it too).
+ADD_LOAD = {"open_load": _ROSTER.c.open_load + bindparam("delta")}
+_BUMP_LOAD = update(_ROSTER).where(_ROSTER.c.id == bindparam("member_id")).values(**ADD_LOAD)
 
 
 def _jsonable(value: Any) -> Any:
