@@ -457,7 +457,8 @@ async def aiosqlite_round_trip(path: Path, n: int = 1000) -> float:
 
 
 def raw_capture(conn: sqlite3.Connection | Traced, now: datetime, due: datetime, f: dict) -> None:
-    """What Desk.capture does for a new lead (capture._create), hand-written on sqlite3."""
+    """What Desk.capture does for a new lead (capture._create, UnitOfWork.add_lead),
+    hand-written on sqlite3."""
     nows, dues = ts_dt(now), ts_dt(due)
     handles = [(k, f[n]) for k, n in (("phone", "phone"), ("qq", "qq_id")) if f.get(n)]
     conn.execute("BEGIN IMMEDIATE")
@@ -477,12 +478,12 @@ def raw_capture(conn: sqlite3.Connection | Traced, now: datetime, due: datetime,
             first_contact_due_at=dues, visit_count=0, created_at=nows, updated_at=nows,
         )  # fmt: skip
         lead_id = conn.execute(RAW_INSERT_LEAD, tuple(lead.values())).lastrowid
-        conn.executemany(RAW_INSERT_CONTACT, [(k, v, lead_id) for k, v in handles])
         changes = {"stage": [None, "new"], "channel": [None, f["channel"]],
                    "consultant_id": [None, member[0]]}  # fmt: skip
         conn.execute(
             RAW_INSERT_TIMELINE, (lead_id, nows, "system", "created", dumps(changes), f["message"])
         )
+        conn.executemany(RAW_INSERT_CONTACT, [(k, v, lead_id) for k, v in handles])
         payload = {
             "lead_id": lead_id, "name": None, "phone": f["phone"], "car_model": None,
             "channel": f["channel"], "source": f["channel"], "group_id": None, "level": "N",

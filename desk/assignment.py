@@ -1,18 +1,16 @@
-"""Who gets a new lead: sticky first, then the least-loaded consultant on duty."""
+"""Who gets a lead without an active consultant: sticky first (the referring
+owner's consultant), then the least-loaded consultant on duty."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from desk.models import Lead, LeadContact, Member
 from desk.outbox import Recipient
-from desk.uow import UnitOfWork
-from desk.views import CLOSED_STAGES
-
-# PostgreSQL transaction-level advisory lock key (any constant bigint) under which picks take turns.
-ASSIGNMENT_LOCK = 0x6465736B_61737369  # "deskassi"
+from desk.store import serialize_on
+from desk.uow import ADD_LOAD, UnitOfWork, load_of
 
 # A referrer is written as "<contact kind>:<value>", e.g. "qq:10001".
 REFERRER_KINDS = {
@@ -22,8 +20,28 @@ REFERRER_KINDS = {
     "wecom": "wecom_external",
 }
 
+_ROSTER = cast(Table, Member.__table__)
+_RECIPIENT = (_ROSTER.c.id, _ROSTER.c.qq_id, _ROSTER.c.wecom_userid, _ROSTER.c.dm_channel)
 
-async def referrer_consultant(uow: UnitOfWork, referrer: str | None) -> int | None:
+
+async def consultant_for(
+    uow: UnitOfWork, current: int | None, referrer: str | None, stage: str
+) -> Recipient | None:
+    """The consultant of a lead in `stage`: its own while active; else the referrer's
+    consultant (sticky); else the pick. None: nobody can take it (managers are told)."""
+    if current is not None:
+        row = (await uow.session.execute(_ACTIVE, {"member_id": current})).first()
+        if row is not None:
+            return Recipient(*row)
+    return await _referrers_consultant(uow, referrer) or await pick(uow, stage)
+
+
+_ACTIVE = select(*_RECIPIENT).where(
+    _ROSTER.c.id == bindparam("member_id"), _ROSTER.c.active.is_(True)
+)
+
+
+async def _referrers_consultant(uow: UnitOfWork, referrer: str | None) -> Recipient | None:
     """The consultant of the referring owner's own lead record, if active."""
     if not referrer or ":" not in referrer:
         return None
@@ -32,86 +50,57 @@ async def referrer_consultant(uow: UnitOfWork, referrer: str | None) -> int | No
     if kind is None:
         return None
     query = (
-        select(Lead.consultant_id)
+        select(*_RECIPIENT)
+        .join(Lead, Lead.consultant_id == _ROSTER.c.id)
         .join(LeadContact, LeadContact.lead_id == Lead.id)
-        .join(Member, Member.id == Lead.consultant_id)
-        .where(LeadContact.kind == kind, LeadContact.value == value, Member.active.is_(True))
+        .where(LeadContact.kind == kind, LeadContact.value == value, _ROSTER.c.active.is_(True))
         .limit(1)
     )
-    return (await uow.session.execute(query)).scalar_one_or_none()
+    row = (await uow.session.execute(query)).first()
+    return Recipient(*row) if row is not None else None
 
 
-async def pick_consultant(uow: UnitOfWork) -> Member | None:
-    """Round-robin weighted by open load: fewest open leads first, then the
-    one who waited longest since their last assignment; the cap skips the full."""
-    if uow.dialect == "postgresql":
-        # SQLite has one writer at a time; PostgreSQL runs captures side by side, so
-        # picks take turns (until commit) and each sees the load the last one added.
-        await uow.session.execute(select(func.pg_advisory_xact_lock(ASSIGNMENT_LOCK)))
-    cap = uow.settings.assignment.cap_per_consultant
-    query = select(Member).where(
-        Member.role == "consultant", Member.active.is_(True), Member.on_duty.is_(True)
-    )
-    if cap:
-        query = query.where(Member.open_load < cap)
-    query = query.order_by(
-        Member.open_load, Member.last_assigned_at.is_not(None), Member.last_assigned_at, Member.id
-    )
-    member = (
-        await uow.session.scalars(query.limit(1).execution_options(populate_existing=True))
-    ).first()
-    if member is not None:
-        member.last_assigned_at = uow.now
-    return member
+async def pick(uow: UnitOfWork, stage: str) -> Recipient | None:
+    """Round-robin weighted by open load: fewest open leads first, then the one who
+    waited longest since their last assignment; the cap skips the full. The same
+    statement writes the pick's last_assigned_at and the load a lead in `stage`
+    adds (UnitOfWork's rule and expression, told with took_load)."""
+    # SQLite has one writer at a time; PostgreSQL runs captures side by side, so
+    # picks take turns (until commit) and each sees the load the last one added.
+    await serialize_on(uow, "assignment")
+    stmt = _pick_statement(uow.settings.assignment.cap_per_consultant)
+    delta = load_of(stage)
+    row = (await uow.session.execute(stmt, {"assigned_at": uow.now, "delta": delta})).first()
+    if row is None:
+        return None
+    if delta:
+        uow.took_load(row.id)
+    uow.expire_member(row.id, "last_assigned_at", "open_load")
+    return Recipient(*row)
 
 
-_ROSTER = cast(Table, Member.__table__)
-_ASSIGN_CACHE: dict[int, Any] = {}
+_PICKS: dict[int, Any] = {}
 
 
-def _assign_statement(cap: int) -> Any:
+def _pick_statement(cap: int) -> Any:
     """UPDATE … WHERE id = (the pick) RETURNING: the pick and its bookkeeping in one
     statement (one round trip); built once per cap, so its compiled form is reused."""
-    stmt = _ASSIGN_CACHE.get(cap)
+    stmt = _PICKS.get(cap)
     if stmt is not None:
         return stmt
     r = _ROSTER.c
-    pick = select(r.id).where(r.role == "consultant", r.active.is_(True), r.on_duty.is_(True))
+    choice = select(r.id).where(r.role == "consultant", r.active.is_(True), r.on_duty.is_(True))
     if cap:
-        pick = pick.where(r.open_load < cap)
-    pick = pick.order_by(r.open_load, r.last_assigned_at.is_not(None), r.last_assigned_at, r.id)
-    stmt = (
+        choice = choice.where(r.open_load < cap)
+    choice = choice.order_by(
+        r.open_load, r.last_assigned_at.is_not(None), r.last_assigned_at, r.id
+    ).limit(1)
+    stmt = _PICKS[cap] = (
         update(_ROSTER)
-        .where(r.id == pick.limit(1).scalar_subquery())
+        .where(r.id == choice.scalar_subquery())
         .values(
-            last_assigned_at=bindparam("assigned_at", type_=r.last_assigned_at.type),
-            open_load=r.open_load + 1,
+            last_assigned_at=bindparam("assigned_at", type_=r.last_assigned_at.type), **ADD_LOAD
         )
-        .returning(r.id, r.qq_id, r.wecom_userid, r.dm_channel)
+        .returning(*_RECIPIENT)
     )
-    _ASSIGN_CACHE[cap] = stmt
     return stmt
-
-
-async def assign_new_lead(uow: UnitOfWork) -> Recipient | None:
-    """pick_consultant for a new lead, with the load it adds: same order and cap,
-    the pick's last_assigned_at and open_load + 1 written in the same statement."""
-    if uow.dialect == "postgresql":
-        await uow.session.execute(select(func.pg_advisory_xact_lock(ASSIGNMENT_LOCK)))
-    stmt = _assign_statement(uow.settings.assignment.cap_per_consultant)
-    row = (await uow.session.execute(stmt, {"assigned_at": uow.now})).first()
-    if row is None:
-        return None
-    _expire_member(uow, row.id)
-    return Recipient(row.id, row.qq_id, row.wecom_userid, row.dm_channel)
-
-
-def _expire_member(uow: UnitOfWork, member_id: int) -> None:
-    """A Member this transaction already loaded reloads the columns just written."""
-    member = uow.session.identity_map.get(uow.session.sync_session.identity_key(Member, member_id))
-    if member is not None:
-        uow.session.expire(member, ["open_load", "last_assigned_at"])
-
-
-def is_open(lead: Lead) -> bool:
-    return lead.stage not in CLOSED_STAGES

@@ -9,14 +9,15 @@ from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from desk import assignment, notify, outbox
 from desk.errors import InvalidInput
 from desk.events import LeadCaptured
-from desk.models import Lead, LeadContact, Member, ProcessedEvent, TimelineEntry
+from desk.models import Lead, LeadContact, Member, ProcessedEvent
 from desk.phone import normalize_phone
 from desk.scheduling import first_contact_due, level_for_purchase
+from desk.settings import FOLLOW_UP_LEVELS
+from desk.store import ignoring_insert, insert_ignore
 from desk.uow import UnitOfWork
 from desk.views import Actor, CaptureResult, LeadView
 
@@ -177,14 +178,7 @@ def _lookup(n: int) -> Any:
 
 async def claim_event(uow: UnitOfWork, key: str) -> bool:
     """Record the event key; False when it was processed before."""
-    insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(ProcessedEvent)
-        .values(key=key, at=uow.now)
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    result = await uow.session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await insert_ignore(uow, ProcessedEvent, ["key"], key=key, at=uow.now)
 
 
 async def purge_processed(uow: UnitOfWork) -> int:
@@ -200,107 +194,134 @@ async def purge_processed(uow: UnitOfWork) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def _add_contacts(uow: UnitOfWork, lead_id: int, handles: list[tuple[str, str]]) -> None:
-    """An existing lead only gains the handles nobody holds yet."""
-    if not handles:
-        return
-    # executemany with one cached statement, whatever the number of handles
-    rows = [{"kind": k, "value": v, "lead_id": lead_id} for k, v in handles]
-    dialect_insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
-    await uow.session.execute(dialect_insert(LeadContact).on_conflict_do_nothing(), rows)
-
-
 async def capture(uow: UnitOfWork, c: Capture, actor: Actor) -> CaptureResult:
+    result = await _capture(uow, c, actor, prospect=False)
+    assert result is not None  # only a prospect's capture declines
+    return result
+
+
+async def capture_prospect(uow: UnitOfWork, c: Capture, actor: Actor) -> CaptureResult | None:
+    """`capture` unless the person is staff (an active roster member's QQ id) or a
+    customer already (a won lead): then None, and nothing is written. Decided in
+    this transaction, on the locked lead, so no capture slips in between."""
+    return await _capture(uow, c, actor, prospect=True)
+
+
+async def _capture(
+    uow: UnitOfWork, c: Capture, actor: Actor, *, prospect: bool
+) -> CaptureResult | None:
     message = check_note(uow, "message", c.message)
     if c.expected_purchase_at is not None:
         if c.expected_purchase_at < uow.now - timedelta(days=1):
             raise InvalidInput("expected_purchase_at", "预计购车时间已经过去了")
         if c.expected_purchase_at > uow.now + MAX_AHEAD:
             raise InvalidInput("expected_purchase_at", "预计购车时间太远了")
+    if prospect and c.qq_id and await uow.session.scalar(_STAFF, {"qq_id": c.qq_id}):
+        return None
     handles = c.handles()
+    lead = await existing_lead(uow, handles)
+    if prospect and lead is not None and lead.stage == "won":
+        return None
     if c.event_key and not await claim_event(uow, c.event_key):
         # A replay: the lead it made, even one erased since (desk.privacy), which the
         # handles no longer find; an old message must not bring the person back.
-        lead = await existing_lead(uow, handles) or await _lead_of_event(uow, c.event_key)
+        lead = lead or await _lead_of_event(uow, c.event_key)
         if lead is not None:
             return CaptureResult(LeadView.of(lead), created=False, duplicate=False, reopened=False)
-    lead = await existing_lead(uow, handles)
-    if lead is None:
-        result = await _create(uow, c, message, actor)
-    else:
-        result = await _seen_again(uow, lead, c, message, actor)
+    result = await _record(uow, lead, c, message, actor)
     if c.once_key and await claim_event(uow, c.once_key):
         result = dataclasses.replace(result, first_time=True)
     return result
 
 
-# The new-lead path in Core statements built once (their compiled forms are cached):
-# no ORM flush or identity map for rows this transaction never reads back.
-_LEADS, _CONTACTS, _TIMELINE = (
-    cast(Table, Lead.__table__),
-    cast(Table, LeadContact.__table__),
-    cast(Table, TimelineEntry.__table__),
-)
-_INSERT_LEAD = insert(_LEADS)
-_INSERT_CONTACTS = insert(_CONTACTS)
-_INSERT_TIMELINE = insert(_TIMELINE)
-_LEAD_COLUMNS = tuple(c.name for c in _LEADS.columns if c.name != "id")
+_STAFF = select(Member.id).where(Member.qq_id == bindparam("qq_id"), Member.active.is_(True))
 
 
-async def _create(uow: UnitOfWork, c: Capture, message: str | None, actor: Actor) -> CaptureResult:
-    settings, now = uow.settings, uow.now
-    consultant: Member | outbox.Recipient | None = None
-    sticky = await assignment.referrer_consultant(uow, c.referrer)
-    if sticky:
-        consultant = await uow.session.get(Member, sticky)
-        if consultant is not None:
-            await uow.bump_load(consultant.id, +1)
-    if consultant is None:
-        consultant = await assignment.assign_new_lead(uow)
-    due = first_contact_due(settings, uow.calendar, now)
-    row: dict[str, Any] = dict.fromkeys(_LEAD_COLUMNS)
-    row.update(
-        name=c.name, phone=c.phone, car_model=c.car_model, budget=c.budget,
-        channel=c.channel.split(":", 1)[0], source=c.channel, group_id=c.group_id,
-        first_message=message, referrer=c.referrer,
-        consultant_id=consultant.id if consultant else None, level="N", stage="new",
-        expected_purchase_at=c.expected_purchase_at, next_follow_up_at=due, first_contact_due_at=due,
-        visit_count=0, created_at=now, updated_at=now,
+# What a sign tells about the person: a field we did not know yet is filled
+# (a new lead knows nothing yet, so it takes them all).
+_FILLED = ("name", "car_model", "budget", "phone", "group_id", "referrer")
+
+
+async def _record(
+    uow: UnitOfWork, lead: Lead | None, c: Capture, message: str | None, actor: Actor
+) -> CaptureResult:
+    """One set of rules for a new lead and a returning one (撞单): fill what we did
+    not know; a new or lost lead starts afresh (新线索, first contact due); a lead
+    without an active consultant gets one; record it, tell the consultant."""
+    values: dict[str, Any] = {
+        name: new for name in _FILLED
+        if (new := getattr(c, name)) and not (lead is not None and getattr(lead, name))
+    }  # fmt: skip
+    if c.expected_purchase_at is not None:
+        values["expected_purchase_at"] = c.expected_purchase_at
+    reopened = lead is not None and lead.stage == "lost"
+    if lead is None or reopened:
+        due = first_contact_due(uow.settings, uow.calendar, uow.now)
+        values.update(
+            stage="new", level="N", next_follow_up_at=due, first_contact_due_at=due,
+            lost_at=None, first_contact_escalated_at=None,
+        )  # fmt: skip
+    elif (
+        lead.stage != "won"
+        and c.expected_purchase_at is not None
+        and lead.level in FOLLOW_UP_LEVELS
+    ):
+        values["level"] = level_for_purchase(uow.settings, uow.now, c.expected_purchase_at)
+    current = lead.consultant_id if lead is not None else None
+    referrer = (lead.referrer if lead is not None else None) or c.referrer
+    stage = values.get("stage", lead.stage if lead is not None else None)
+    consultant = await assignment.consultant_for(uow, current, referrer, stage)
+    if consultant is not None and consultant.id != current:
+        values["consultant_id"] = consultant.id
+
+    if lead is None:
+        view = await _create(uow, c, message, actor, values)
+        await notify.new_lead(uow, view, consultant)
+    else:
+        await _add_contacts(uow, lead.id, c.handles())
+        action = "reopened" if reopened else "seen_again"
+        entry = await uow.change(
+            lead, actor, action, message, context={"seen_via": c.channel}, **values
+        )
+        view = LeadView.of(lead)
+        await notify.seen_again(uow, lead, consultant, entry.id, c.channel, message, reopened)
+    if c.event_key:
+        await uow.session.execute(_LINK_EVENT, {"event_key": c.event_key, "lead_id": view.id})
+    uow.events.append(
+        LeadCaptured(
+            view.id, uow.now, actor.label, c.channel, view.referrer,
+            created=lead is None, reopened=reopened,
+        )
     )  # fmt: skip
-    inserted = await uow.session.execute(_INSERT_LEAD, row)
-    lead_id: int = inserted.inserted_primary_key[0]  # type: ignore[attr-defined]
-    lead = LeadView(id=lead_id, **{f: row[f] for f in _VIEW_FIELDS})
+    return CaptureResult(view, created=lead is None, duplicate=lead is not None, reopened=reopened)
+
+
+async def _create(
+    uow: UnitOfWork, c: Capture, message: str | None, actor: Actor, values: dict[str, Any]
+) -> LeadView:
+    values |= {
+        "channel": c.channel.split(":", 1)[0], "source": c.channel, "first_message": message,
+        "visit_count": 0,
+    }  # fmt: skip
+    changes: dict[str, object] = {"stage": [None, "new"], "channel": [None, c.channel]}
+    if "consultant_id" in values:
+        changes["consultant_id"] = [None, values["consultant_id"]]
+    if c.expected_purchase_at:
+        changes["expected_purchase_at"] = [None, c.expected_purchase_at.isoformat()]
+    row = await uow.add_lead(actor, values, changes, message)
     # A new lead's handles must be free: a concurrent writer that took one first raises
     # IntegrityError, and the use case is retried (it then finds that lead). executemany.
     await uow.session.execute(
-        _INSERT_CONTACTS, [{"kind": k, "value": v, "lead_id": lead_id} for k, v in c.handles()]
+        _INSERT_CONTACTS, [{"kind": k, "value": v, "lead_id": row["id"]} for k, v in c.handles()]
     )
-    changes: dict[str, object] = {"stage": [None, "new"], "channel": [None, lead.source]}
-    if consultant is not None:
-        changes["consultant_id"] = [None, consultant.id]
-    if c.expected_purchase_at:
-        changes["expected_purchase_at"] = [None, c.expected_purchase_at.isoformat()]
-    await uow.session.execute(
-        _INSERT_TIMELINE,
-        {"lead_id": lead_id, "at": now, "actor": actor.label, "action": "created",
-         "changes": changes, "note": message},
-    )  # fmt: skip
-    if c.event_key:
-        await _link_event(uow, c.event_key, lead_id)
-    await notify.new_lead(uow, lead, consultant)
-    uow.events.append(
-        LeadCaptured(
-            lead_id, now, actor.label, lead.channel, c.referrer, created=True, reopened=False
-        )
-    )
-    return CaptureResult(lead, created=True, duplicate=False, reopened=False)
+    return LeadView(**{f: row[f] for f in LeadView.__dataclass_fields__})
 
 
-_VIEW_FIELDS = tuple(f for f in LeadView.__dataclass_fields__ if f != "id")
-
-
-async def _link_event(uow: UnitOfWork, key: str, lead_id: int) -> None:
-    await uow.session.execute(_LINK_EVENT, {"event_key": key, "lead_id": lead_id})
+async def _add_contacts(uow: UnitOfWork, lead_id: int, handles: list[tuple[str, str]]) -> None:
+    """An existing lead only gains the handles nobody holds yet (executemany with one
+    cached statement, whatever the number of handles)."""
+    rows = [{"kind": k, "value": v, "lead_id": lead_id} for k, v in handles]
+    await uow.session.execute(ignoring_insert(uow, LeadContact), rows)
 
 
 async def _lead_of_event(uow: UnitOfWork, key: str) -> Lead | None:
@@ -310,58 +331,10 @@ async def _lead_of_event(uow: UnitOfWork, key: str) -> Lead | None:
     return await uow.session.get(Lead, lead_id) if lead_id is not None else None
 
 
+_INSERT_CONTACTS = insert(cast(Table, LeadContact.__table__))
 _EVENTS = cast(Table, ProcessedEvent.__table__)
 _LINK_EVENT = (
     update(_EVENTS)
     .where(_EVENTS.c.key == bindparam("event_key"))
     .values(lead_id=bindparam("lead_id"))
 )
-
-
-async def _seen_again(
-    uow: UnitOfWork, lead: Lead, c: Capture, message: str | None, actor: Actor
-) -> CaptureResult:
-    """撞单: fill what we did not know, record it, tell the consultant; a lost lead reopens."""
-    await _add_contacts(uow, lead.id, c.handles())
-    values: dict[str, object] = {}
-    for name in ("name", "car_model", "budget", "phone", "group_id", "referrer"):
-        new = getattr(c, name)
-        if new and not getattr(lead, name):
-            values[name] = new
-    if c.expected_purchase_at is not None:
-        values["expected_purchase_at"] = c.expected_purchase_at
-    reopened = lead.stage == "lost"
-    if reopened:
-        due = first_contact_due(uow.settings, uow.calendar, uow.now)
-        values.update(
-            stage="new",
-            level="N",
-            next_follow_up_at=due,
-            first_contact_due_at=due,
-            lost_at=None,
-            first_contact_escalated_at=None,
-        )
-    elif (
-        lead.stage != "won"
-        and c.expected_purchase_at is not None
-        and lead.level in ("H", "A", "B", "C")
-    ):
-        values["level"] = level_for_purchase(uow.settings, uow.now, c.expected_purchase_at)
-    consultant = await uow.session.get(Member, lead.consultant_id) if lead.consultant_id else None
-    if consultant is None or not consultant.active:
-        consultant = await assignment.pick_consultant(uow)
-        if consultant is not None:
-            values["consultant_id"] = consultant.id
-    action = "reopened" if reopened else "seen_again"
-    entry = await uow.change(
-        lead, actor, action, message, context={"seen_via": c.channel}, **values
-    )
-    if c.event_key:
-        await _link_event(uow, c.event_key, lead.id)
-    await notify.seen_again(uow, lead, consultant, entry.id, c.channel, message, reopened)
-    uow.events.append(
-        LeadCaptured(
-            lead.id, uow.now, actor.label, c.channel, c.referrer, created=False, reopened=reopened
-        )
-    )
-    return CaptureResult(LeadView.of(lead), created=False, duplicate=True, reopened=reopened)

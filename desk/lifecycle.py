@@ -23,6 +23,7 @@ from desk.errors import (
 from desk.events import StageChanged
 from desk.models import Lead, Member, TimelineEntry
 from desk.scheduling import confirmation_due, follow_up_due, level_for_purchase
+from desk.settings import FOLLOW_UP_LEVELS
 from desk.uow import UnitOfWork
 from desk.views import Actor, LeadView
 
@@ -38,11 +39,6 @@ async def load(uow: UnitOfWork, actor: Actor, lead_id: int) -> Lead:
     if not actor.is_manager and lead.consultant_id != actor.member_id:
         raise Forbidden("只能操作自己的线索")
     return lead
-
-
-def _require_stage(lead: Lead, action: str, allowed: tuple[str, ...]) -> None:
-    if lead.stage not in allowed:
-        raise InvalidTransition(lead.id, lead.stage, action)
 
 
 def _future(
@@ -61,12 +57,15 @@ def _future(
     return at
 
 
+LEVEL_REFUSAL = f"级别只能是 {'/'.join(FOLLOW_UP_LEVELS)}"
+
+
 def _level(level: str | None) -> str | None:
     if level is None:
         return None
     code = level.strip().upper()
-    if code not in ("H", "A", "B", "C"):
-        raise InvalidInput("level", "级别只能是 H/A/B/C")
+    if code not in FOLLOW_UP_LEVELS:
+        raise InvalidInput("level", LEVEL_REFUSAL)
     return code
 
 
@@ -173,7 +172,7 @@ async def set_level(
         return out
 
     if not code:
-        raise InvalidInput("level", "级别只能是 H/A/B/C")
+        raise InvalidInput("level", LEVEL_REFUSAL)
     lead, _ = await _step(
         uow, actor, lead_id, "set_level", ("new", "following", "visited"), note, values
     )
@@ -329,7 +328,7 @@ async def review_defeat(
             return {"stage": "lost", "level": "F", "lost_at": uow.now, "next_follow_up_at": due}
         level = (
             lead.level
-            if lead.level in ("H", "A", "B", "C")
+            if lead.level in FOLLOW_UP_LEVELS
             else uow.settings.lifecycle.default_level_after_contact
         )
         return {

@@ -60,7 +60,7 @@ async def new_lead(
 
 
 async def seen_again(
-    uow: UnitOfWork, lead: Lead, consultant: Member | None, entry_id: int,
+    uow: UnitOfWork, lead: Lead, consultant: Member | outbox.Recipient | None, entry_id: int,
     via: str, message: str | None, reopened: bool,
 ) -> None:  # fmt: skip
     payload = {

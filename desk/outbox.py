@@ -12,14 +12,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, select
 
 from desk.errors import InvalidInput, valid_id
 from desk.models import Member, OutboxMessage
 from desk.phone import mask_phone, mask_phones_in_text
+from desk.store import ignoring_insert
 from desk.uow import UnitOfWork
 from desk.views import OutboxItem
 
@@ -83,17 +83,7 @@ async def enqueue(
         "next_attempt_at": max(uow.now, not_before) if not_before else uow.now,
         "created_at": uow.now,
     }
-    dialect = "postgresql" if uow.dialect == "postgresql" else "sqlite"
-    await uow.session.execute(_INSERT[dialect], values)
-
-
-# INSERT … ON CONFLICT (key) DO NOTHING per dialect, built once: its compiled form is
-# cached, where a statement built per call with .values() is analysed every time.
-_OUTBOX = cast(Table, OutboxMessage.__table__)
-_INSERT = {
-    "postgresql": postgresql.insert(_OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
-    "sqlite": sqlite.insert(_OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
-}
+    await uow.session.execute(ignoring_insert(uow, OutboxMessage, ["key"]), values)
 
 
 PURGE_BATCH = 5000  # rows per schedule run: keeps the write lock short

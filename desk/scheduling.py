@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from desk.calendar import WorkCalendar
-from desk.settings import DeskSettings
+from desk.settings import FOLLOW_UP_LEVELS, DeskSettings
 
 
 def level_for_purchase(settings: DeskSettings, now: datetime, purchase_at: datetime) -> str:
     """H within 7 days, A within 30, B within 90, else C (bounds from config)."""
     days = (purchase_at - now).total_seconds() / 86400
     levels = settings.levels
-    for code in ("H", "A", "B"):
+    for code in FOLLOW_UP_LEVELS:  # the last has no bound: it takes the rest
         bound = getattr(levels, code).purchase_within_days
-        if bound is not None and days <= bound:
+        if bound is None or days <= bound:
             return code
-    return "C"
+    return FOLLOW_UP_LEVELS[-1]
 
 
 def first_contact_due(settings: DeskSettings, calendar: WorkCalendar, now: datetime) -> datetime:

@@ -141,6 +141,14 @@ class Desk:
         """`capture` inside a feature's own transaction (e.g. with its sign-up row)."""
         return await capture_mod.capture(uow, capture_mod.parse_capture(**fields), actor)
 
+    async def capture_prospect_in(
+        self, uow: UnitOfWork, actor: Actor = SYSTEM, **fields: Any
+    ) -> CaptureResult | None:
+        """`capture_in` for a prospect: None, and nothing written, when the person
+        is staff (on the roster) or a customer already (a won lead), decided in the
+        same transaction as the capture (e.g. a sign-up to an event)."""
+        return await capture_mod.capture_prospect(uow, capture_mod.parse_capture(**fields), actor)
+
     async def notify_in(
         self, uow: UnitOfWork, *, key: str, kind: str, channel: str, address: str,
         payload: dict[str, Any], any_hour: bool = False, lead_id: int | None = None,

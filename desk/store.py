@@ -38,14 +38,33 @@ class PluginBase(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
 
 
-def _insert(uow: UnitOfWork, table: Any) -> Any:
+def dialect_insert(uow: UnitOfWork, table: Any) -> Any:
+    """INSERT for this database's dialect (the one place the desk tells SQLite
+    from PostgreSQL for an ON CONFLICT clause)."""
     return (postgresql.insert if uow.dialect == "postgresql" else sqlite.insert)(table)
+
+
+_IGNORING: dict[tuple[str, Any, tuple[str, ...] | None], Any] = {}
+
+
+def ignoring_insert(uow: UnitOfWork, table: Any, keys: list[str] | None = None) -> Any:
+    """INSERT … ON CONFLICT (keys) DO NOTHING (any unique key when `keys` is None),
+    values given at execute (one dict, or a list for executemany). Built once per
+    dialect, table and keys: its compiled form is cached, where a statement built
+    per call with .values() is analysed every time."""
+    table = getattr(table, "__table__", table)  # Core, not the ORM's bulk insert
+    cache_key = (uow.dialect, table, tuple(keys) if keys is not None else None)
+    stmt = _IGNORING.get(cache_key)
+    if stmt is None:
+        stmt = _IGNORING[cache_key] = dialect_insert(uow, table).on_conflict_do_nothing(
+            index_elements=keys
+        )
+    return stmt
 
 
 async def insert_ignore(uow: UnitOfWork, table: Any, keys: list[str], **values: Any) -> bool:
     """INSERT … ON CONFLICT (keys) DO NOTHING; True when the row was new."""
-    stmt = _insert(uow, table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    result = await uow.session.execute(stmt)
+    result = await uow.session.execute(ignoring_insert(uow, table, keys), values)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -54,7 +73,7 @@ async def upsert(
 ) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE SET update (expressions may use
     the table's columns, e.g. {"messages": Table.messages + 3})."""
-    stmt = _insert(uow, table).values(**values)
+    stmt = dialect_insert(uow, table).values(**values)
     await uow.session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
 
 
@@ -66,7 +85,7 @@ async def upsert_adding(
     writer is held meanwhile, and every other write waits)."""
     if not rows:
         return
-    stmt = _insert(uow, table)
+    stmt = dialect_insert(uow, table)
     target = getattr(table, "__table__", table).c[column]
     stmt = stmt.on_conflict_do_update(
         index_elements=keys, set_={column: target + getattr(stmt.excluded, column)}

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, select, text
+from sqlalchemy import Row, select, text
 
 from desk import capture, notify, outbox, reports, roster
 from desk.models import OPEN_DUE_SQL, Lead, Member
 from desk.uow import UnitOfWork
-from desk.views import SYSTEM, TaskItem, TaskList
+from desk.views import CLOSED_STAGES, SYSTEM, TaskItem, TaskList
 
 TASK_LIMIT = 50  # per list: a phone screen shows ten; the digest eight
 ESCALATION_WINDOW = timedelta(days=7)
@@ -179,17 +179,8 @@ async def escalate_overdue_first_contacts(uow: UnitOfWork) -> int:
 async def unassigned(uow: UnitOfWork, limit: int = 100) -> list[Lead]:
     query = (
         select(Lead)
-        .where(Lead.consultant_id.is_(None), Lead.stage.not_in(("won", "lost")))
+        .where(Lead.consultant_id.is_(None), Lead.stage.not_in(CLOSED_STAGES))
         .order_by(Lead.created_at, Lead.id)
         .limit(limit)
     )
     return list((await uow.session.scalars(query)).all())
-
-
-async def count_unassigned(uow: UnitOfWork) -> int:
-    query = (
-        select(func.count())
-        .select_from(Lead)
-        .where(Lead.consultant_id.is_(None), Lead.stage.not_in(("won", "lost")))
-    )
-    return int((await uow.session.execute(query)).scalar_one())

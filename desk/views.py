@@ -10,19 +10,7 @@ from desk.models import Lead, Member, OutboxMessage, TimelineEntry
 
 Role = Literal["consultant", "manager", "system"]
 
-STAGES = (
-    "new",
-    "following",
-    "invited",
-    "confirmed",
-    "visited",
-    "ordered",
-    "won",
-    "defeat_requested",
-    "lost",
-)
 CLOSED_STAGES = ("won", "lost")
-OPEN_STAGES = tuple(s for s in STAGES if s not in CLOSED_STAGES)
 STAGE_NAMES = {
     "new": "新线索",
     "following": "跟进中",
@@ -34,7 +22,6 @@ STAGE_NAMES = {
     "defeat_requested": "申请战败",
     "lost": "战败",
 }
-LEVELS = ("N", "H", "A", "B", "C", "O", "F")
 
 
 @dataclass(frozen=True)
@@ -106,10 +93,6 @@ class LeadView:
     @property
     def ref(self) -> str:
         return f"#{self.id}"
-
-    @property
-    def stage_name(self) -> str:
-        return STAGE_NAMES[self.stage]
 
 
 @dataclass(frozen=True)

@@ -179,3 +179,27 @@ async def test_a_wecom_customer_is_found_by_external_userid(desk: Desk, team: Te
     found = await desk.find_lead(wecom_external_userid="wmABC123")
     assert found is not None and found.id == lead.id
     assert await desk.find_lead(wecom_external_userid="wmOTHER") is None
+
+
+async def test_capture_prospect_in_leaves_staff_and_customers_out(desk: Desk, team: Team) -> None:
+    """A sign-up captures prospects only, decided in the sign-up's own transaction:
+    staff (on the roster) and customers (a won lead) are not made leads again."""
+    customer = (await desk.capture(channel="walk_in", qq_id="20002")).lead
+    await desk.follow_up(team.wang.actor(), customer.id, "谈妥了", level="H")
+    await desk.record_order(team.wang.actor(), customer.id)
+    await desk.record_deal(team.wang.actor(), customer.id)
+    leads, entries = await count_rows(desk, "leads"), await count_rows(desk, "timeline")
+
+    async def sign_up(qq_id: str):
+        return await desk.write(
+            lambda uow: desk.capture_prospect_in(
+                uow, channel="event:7", qq_id=qq_id, event_key=f"m:{qq_id}"
+            )
+        )
+
+    assert await sign_up(team.wang.qq_id or "") is None  # staff
+    assert await sign_up("20002") is None  # a customer already
+    assert await sign_up("20002") is None  # the same message again
+    assert (await count_rows(desk, "leads"), await count_rows(desk, "timeline")) == (leads, entries)
+    prospect = await sign_up("20003")
+    assert prospect is not None and prospect.created and prospect.lead.source == "event:7"
