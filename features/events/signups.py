@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from desk.capture import existing_lead
 from desk.phone import mask_phones_in_text
 from desk.roster import QQ_ID
 from desk.store import UnitOfWork
@@ -147,13 +146,6 @@ async def _prospect_handle(ev: Events, req: SignupRequest) -> tuple[str, str] | 
     return ("qq", req.user_id)
 
 
-async def _is_customer(uow: UnitOfWork, handle: tuple[str, str]) -> bool:
-    """A customer already (a won lead) is not captured again: decided inside the
-    sign-up's transaction, with the seat."""
-    lead = await existing_lead(uow, [handle])
-    return lead is not None and lead.stage == "won"
-
-
 def _capture_fields(ev: Events, req: SignupRequest, event: Event, nickname: str) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "channel": f"event:{event.id}", "message": ev.texts.lead_message(EventInfo.of(event)),
@@ -210,9 +202,11 @@ async def sign_up(ev: Events, req: SignupRequest) -> SignupOutcome:
         signup.nickname, signup.party, signup.cars, signup.note = nickname, party, cars, req.note
         signup.status, signup.seq = status, int(last or 0) + 1
         signup.created_at = signup.updated_at = uow.now
-        if handle and signup.lead_id is None and not await _is_customer(uow, handle):
-            result = await ev.desk.capture_in(uow, **_capture_fields(ev, req, event, nickname))
-            signup.lead_id, signup.lead_created = result.lead.id, result.created
+        if handle and signup.lead_id is None:
+            # None for staff and customers already (a won lead): decided in this transaction.
+            fields = _capture_fields(ev, req, event, nickname)
+            if (result := await ev.desk.capture_prospect_in(uow, **fields)) is not None:
+                signup.lead_id, signup.lead_created = result.lead.id, result.created
         await uow.session.flush()
         position = None if status == SIGNED else await waitlist_position(uow, signup)
         return SignupOutcome(
