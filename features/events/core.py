@@ -159,6 +159,17 @@ async def seats_taken(uow: UnitOfWork, event_id: int) -> tuple[int, int]:
     return int(people), int(cars)
 
 
+async def signups_in(uow: UnitOfWork, event_id: int, *statuses: str) -> list[Signup]:
+    """The event's sign-ups in these states, in sign-up order."""
+    return list(
+        await uow.session.scalars(
+            select(Signup)
+            .where(Signup.event_id == event_id, Signup.status.in_(statuses))
+            .order_by(Signup.seq)
+        )
+    )
+
+
 def fits(event: Event, taken: tuple[int, int], party: int, cars: int) -> bool:
     if taken[0] + party > event.capacity:
         return False
@@ -218,13 +229,7 @@ async def promote(
     answered directly)."""
     if event.status == CANCELLED or uow.now >= event.starts_at:
         return []
-    waiting = list(
-        await uow.session.scalars(
-            select(Signup)
-            .where(Signup.event_id == event.id, Signup.status == WAITLISTED)
-            .order_by(Signup.seq)
-        )
-    )
+    waiting = await signups_in(uow, event.id, WAITLISTED)
     if not waiting:
         return []
     taken = await seats_taken(uow, event.id)

@@ -26,43 +26,56 @@ class BadTime(EventError):
     text: str  # what could not be read as a time
 
 
+# Bases by the data a refusal carries; a refusal subclasses the one it needs.
+
+
 @dataclass(eq=False)
-class EventNotFound(EventError):
+class EventRefusal(EventError):
+    """About one event."""
+
+    event_id: int
+
+
+@dataclass(eq=False)
+class TitledRefusal(EventError):
+    """About one event, named by its title in the reply."""
+
+    event_id: int
+    title: str
+
+
+@dataclass(eq=False)
+class OverLimit(EventError):
+    """An input over (or outside) a configured limit."""
+
+    limit: int
+
+
+class EventNotFound(EventRefusal):
     """No such event, or not one the asker can see from where they ask."""
 
-    event_id: int
 
-
-@dataclass(eq=False)
-class NotYourGroup(EventError):
+class NotYourGroup(EventRefusal):
     """A DM sign-up for an event of a group the asker is not in (nothing else told)."""
 
-    event_id: int
 
-
-@dataclass(eq=False)
-class NotOnOA(EventError):
+class NotOnOA(EventRefusal):
     """An Official Account follower asked for an event not published there."""
-
-    event_id: int
 
 
 # -- creating an event -------------------------------------------------------------
 
 
-@dataclass(eq=False)
-class BadTitle(EventError):
-    limit: int
+class BadTitle(OverLimit):
+    """Too long, or unfit characters."""
 
 
-@dataclass(eq=False)
-class BadPlace(EventError):
-    limit: int
+class BadPlace(OverLimit):
+    """Too long, or unfit characters."""
 
 
-@dataclass(eq=False)
-class BadCapacity(EventError):
-    limit: int
+class BadCapacity(OverLimit):
+    """Not between 1 and the limit."""
 
 
 class BadCars(EventError):
@@ -93,18 +106,16 @@ class DeadlinePast(EventError):
 # -- signing up ----------------------------------------------------------------------
 
 
-@dataclass(eq=False)
-class BadParty(EventError):
-    limit: int
+class BadParty(OverLimit):
+    """Not between 1 and the limit."""
 
 
 class CarsOverParty(EventError):
     """More cars than people."""
 
 
-@dataclass(eq=False)
-class BadNote(EventError):
-    limit: int
+class BadNote(OverLimit):
+    """Too long, or unfit characters."""
 
 
 @dataclass(eq=False)
@@ -120,39 +131,27 @@ class CarsTooMany(EventError):
     limit: int
 
 
-@dataclass(eq=False)
-class EventCancelled(EventError):
-    event_id: int
-    title: str
+class EventCancelled(TitledRefusal):
+    """Signing up for, or managing, a cancelled event."""
 
 
-@dataclass(eq=False)
-class EventStarted(EventError):
-    event_id: int
-    title: str
+class EventStarted(TitledRefusal):
+    """Signing up for, or withdrawing from, a started event."""
 
 
-@dataclass(eq=False)
-class SignupClosed(EventError):
+class SignupClosed(TitledRefusal):
     """Past the deadline, or 关闭报名."""
 
-    event_id: int
-    title: str
 
-
-@dataclass(eq=False)
-class NotSignedUp(EventError):
-    event_id: int
+class NotSignedUp(EventRefusal):
+    """Withdrawing without a sign-up."""
 
 
 # -- managing ------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
-class AttendNobody(EventError):
+class AttendNobody(EventRefusal):
     """到场 with nobody @-ed or named by QQ id."""
-
-    event_id: int
 
 
 @dataclass(eq=False)
@@ -161,15 +160,9 @@ class AttendTooEarly(EventError):
     starts_at: datetime
 
 
-@dataclass(eq=False)
-class AlreadyCancelled(EventError):
-    event_id: int
-    title: str
+class AlreadyCancelled(TitledRefusal):
+    """取消活动 a second time."""
 
 
-@dataclass(eq=False)
-class CancelTooLate(EventError):
+class CancelTooLate(TitledRefusal):
     """取消活动 after the event started."""
-
-    event_id: int
-    title: str

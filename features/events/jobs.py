@@ -17,6 +17,7 @@ from features.events.core import (
     group_post,
     promote,
     reminder_key,
+    signups_in,
     tell,
     visible_event,
 )
@@ -63,13 +64,7 @@ async def remind(ev: Events, uow: UnitOfWork) -> int:
     queued = 0
     for event in events:
         event.reminded_at = uow.now
-        signups = list(
-            await uow.session.scalars(
-                select(Signup)
-                .where(Signup.event_id == event.id, Signup.status == SIGNED)
-                .order_by(Signup.seq)
-            )
-        )
+        signups = await signups_in(uow, event.id, SIGNED)
         if not signups:
             continue
         text = ev.texts.reminder(EventInfo.of(event), ev.tz)

@@ -24,6 +24,7 @@ from features.events.core import (
     Events,
     group_post,
     reminder_key,
+    signups_in,
     tell,
     visible_event,
 )
@@ -184,13 +185,7 @@ async def cancel_event(ev: Events, event_id: int, group_id: str | None) -> Cance
         if uow.now >= event.starts_at:
             raise CancelTooLate(event.id, event.title)
         event.status = CANCELLED
-        signups = list(
-            await uow.session.scalars(
-                select(Signup)
-                .where(Signup.event_id == event.id, Signup.status.in_((SIGNED, WAITLISTED)))
-                .order_by(Signup.seq)
-            )
-        )
+        signups = await signups_in(uow, event.id, SIGNED, WAITLISTED)
         told = [s.user_id for s in signups if s.platform == QQ]
         elsewhere = [s for s in signups if s.platform != QQ]
         info = EventInfo.of(event)

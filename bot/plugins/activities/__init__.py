@@ -116,12 +116,19 @@ def _at(event: GroupMessageEvent, text: str) -> Message:
     return MessageSegment.at(event.user_id) + MessageSegment.text(text)
 
 
-async def _in_group(bot: Bot, event: Event) -> bool:
-    """Group commands in a (QQ) group; elsewhere say so (the table checked the role)."""
-    if in_group(event):
-        return True
-    await reply(bot, event, texts.GROUP_ONLY)
-    return False
+async def _group_event(
+    bot: Bot, event: Event, call: Call | None = None
+) -> GroupMessageEvent | None:
+    """The QQ group message behind a group command, or None once answered: a word
+    taking no arguments (`call` given) gets its usage line first, then outside a
+    group the group-only line (the table checked the role)."""
+    if call is not None and call.args:
+        await reply(bot, event, texts.usage(call.word))
+        return None
+    if not in_group(event):
+        await reply(bot, event, texts.GROUP_ONLY)
+        return None
+    return event if isinstance(event, GroupMessageEvent) else None
 
 
 commands = CommandTable()  # one matcher for every command word below
@@ -133,16 +140,16 @@ commands = CommandTable()  # one matcher for every command word below
 @commands.word("签到", desc=texts.USAGE["签到"], where="group")
 async def _checkin(bot: Bot, event: Event, call: Call) -> None:
     # Words after 签到 ("签到 今天好冷") are a greeting, not a wrong argument.
-    if not await _in_group(bot, event) or not isinstance(event, GroupMessageEvent):
+    if (group := await _group_event(bot, event)) is None:
         return
-    name = (event.sender.card or event.sender.nickname) if event.sender else None
+    name = (group.sender.card or group.sender.nickname) if group.sender else None
     result = await checkin.check_in(
-        get_desk(), CONFIG.checkin, group_id=str(event.group_id), qq=str(event.user_id),
-        name=name, message_key=_message_key(bot, event),
+        get_desk(), CONFIG.checkin, group_id=str(group.group_id), qq=str(group.user_id),
+        name=name, message_key=_message_key(bot, group),
     )  # fmt: skip
     if result.status == "duplicate":
         return  # the same message again: it had its answer
-    await reply(bot, event, _at(event, texts.checkin(result)))
+    await reply(bot, event, _at(group, texts.checkin(result)))
 
 
 @commands.word("积分", desc=texts.USAGE["积分"])
@@ -162,12 +169,9 @@ async def _points(bot: Bot, event: Event, call: Call) -> None:
 
 @commands.word("积分榜", desc=texts.USAGE["积分榜"], where="group")
 async def _board(bot: Bot, event: Event, call: Call) -> None:
-    if call.args:
-        await reply(bot, event, texts.usage(call.word))
+    if (group := await _group_event(bot, event, call)) is None:
         return
-    if not await _in_group(bot, event) or not isinstance(event, GroupMessageEvent):
-        return
-    rows = await checkin.leaderboard(get_desk(), str(event.group_id), CONFIG.leaderboard.size)
+    rows = await checkin.leaderboard(get_desk(), str(group.group_id), CONFIG.leaderboard.size)
     await reply(bot, event, texts.board(rows))
 
 
@@ -176,32 +180,29 @@ async def _board(bot: Bot, event: Event, call: Call) -> None:
 
 @commands.word("话题", desc=texts.USAGE["话题"], where="group")
 async def _topic(bot: Bot, event: Event, call: Call) -> None:
-    if call.args:
-        await reply(bot, event, texts.usage(call.word))
+    if (group := await _group_event(bot, event, call)) is None:
         return
-    if not await _in_group(bot, event) or not isinstance(event, GroupMessageEvent):
-        return
-    text = await topics.todays_topic(get_desk(), CONFIG.topics, str(event.group_id))
+    text = await topics.todays_topic(get_desk(), CONFIG.topics, str(group.group_id))
     await reply(bot, event, texts.TOPIC_TODAY.format(text=text))
 
 
 @commands.word("设置话题", role=MANAGER, desc=texts.USAGE["设置话题"], where="group")
 async def _set_topic(bot: Bot, event: Event, call: Call) -> None:
-    if not await _in_group(bot, event) or not isinstance(event, GroupMessageEvent):
+    if (group := await _group_event(bot, event)) is None:
         return
-    desk, group_id, by = get_desk(), str(event.group_id), f"qq:{event.user_id}"
+    desk, group_id, by = get_desk(), str(group.group_id), f"qq:{group.user_id}"
     tz = desk.settings.tz
     try:
         text, plan = parse_topic_args(call.args, desk.clock.now(), tz, CONFIG.topics)
         if plan is None:
             if await topics.post_topic_now(
-                desk, group_id, text, by=by, message_key=_message_key(bot, event),
+                desk, group_id, text, by=by, message_key=_message_key(bot, group),
                 render=texts.topic_post, links=wecom_groups_of(group_id),
             ):  # fmt: skip
                 await reply(bot, event, texts.TOPIC_POSTED.format(text=text))
             return
         view = await topics.schedule_topic(
-            desk, CONFIG.topics, group_id, text, plan, by=by, message_key=_message_key(bot, event)
+            desk, CONFIG.topics, group_id, text, plan, by=by, message_key=_message_key(bot, group)
         )
     except TopicError as exc:
         await reply(bot, event, texts.topic_error(exc, tz))
@@ -212,25 +213,25 @@ async def _set_topic(bot: Bot, event: Event, call: Call) -> None:
 
 @commands.word("话题计划", role=MANAGER, desc=texts.USAGE["话题计划"], where="group")
 async def _plans(bot: Bot, event: Event, call: Call) -> None:
-    if not await _in_group(bot, event) or not isinstance(event, GroupMessageEvent):
+    if (group := await _group_event(bot, event)) is None:
         return
     if call.args:
         await reply(bot, event, texts.usage(call.word))
         return
     desk = get_desk()
-    views = await topics.list_schedules(desk, str(event.group_id))
+    views = await topics.list_schedules(desk, str(group.group_id))
     await reply(bot, event, texts.plans(views, desk.settings.tz))
 
 
 @commands.word("取消话题", role=MANAGER, desc=texts.USAGE["取消话题"], where="group")
 async def _cancel_plan(bot: Bot, event: Event, call: Call) -> None:
-    if not await _in_group(bot, event) or not isinstance(event, GroupMessageEvent):
+    if (group := await _group_event(bot, event)) is None:
         return
     number = call.args.lstrip("#＃")
     if not number.isascii() or not number.isdigit() or not 0 < int(number) < 2**31:
         await reply(bot, event, texts.usage(call.word))
         return
-    if await topics.cancel_schedule(get_desk(), str(event.group_id), int(number)):
+    if await topics.cancel_schedule(get_desk(), str(group.group_id), int(number)):
         await reply(bot, event, texts.PLAN_CANCELLED.format(id=int(number)))
     else:
         await reply(bot, event, texts.PLAN_NOT_FOUND.format(id=int(number)))
@@ -252,7 +253,7 @@ async def _member_count(bot: Bot, group_id: int) -> int | None:
 
 @commands.word("群统计", role=MANAGER, desc=texts.USAGE["群统计"], where="group")
 async def _stats(bot: Bot, event: Event, call: Call) -> None:
-    if not await _in_group(bot, event) or not isinstance(event, GroupMessageEvent):
+    if (group := await _group_event(bot, event)) is None:
         return
     name = _PERIODS.get(call.args)
     if name is None:
@@ -260,8 +261,8 @@ async def _stats(bot: Bot, event: Event, call: Call) -> None:
         return
     desk = get_desk()
     period = desk.period(name)
-    figures = await stats.group_stats(desk, str(event.group_id), period)
-    count = await _member_count(bot, event.group_id)
+    figures = await stats.group_stats(desk, str(group.group_id), period)
+    count = await _member_count(bot, group.group_id)
     await reply(bot, event, texts.stats(period.label, count, figures))
 
 

@@ -18,7 +18,7 @@ from bot.plugins.deskchat import parse, texts
 from bot.plugins.deskchat.parse import UsageError
 from bot.roles import CONSULTANT, MANAGER
 from bot.sending import reply
-from desk import Actor, Desk, DeskError, MemberView
+from desk import Actor, Desk, DeskError, LeadView, MemberView
 
 # Manager words whose replies may go to a group: they carry no phone numbers and
 # list nobody. Everything else is answered in DMs only (the lists with a line of
@@ -100,6 +100,13 @@ async def _answer(bot: Bot, event: Event, call: Call, step: Step) -> str:
         return texts.desk_error(exc)
 
 
+def _with_due(template: str, lead: LeadView, desk: Desk, **more: object) -> str:
+    """A step's reply naming the lead and its next follow-up."""
+    return template.format(
+        lead_id=lead.id, due=when(lead.next_follow_up_at, desk.settings.tz), **more
+    )
+
+
 # -- consultant words ------------------------------------------------------------------
 
 
@@ -134,8 +141,7 @@ async def _follow_up(desk: Desk, asker: Asker, args: list[str]) -> str:
         level=parse.level(options),
         purchase_at=parse.option_time(desk, options, "购车"),
     )
-    due = when(lead.next_follow_up_at, desk.settings.tz)
-    return texts.FOLLOWED.format(lead_id=lead.id, level=lead.level, due=due)
+    return _with_due(texts.FOLLOWED, lead, desk, level=lead.level)
 
 
 @_word("邀约", CONSULTANT)
@@ -171,22 +177,19 @@ async def _visit(desk: Desk, asker: Asker, args: list[str]) -> str:
         next_at=parse.option_time(desk, options, "下次"),
         level=parse.level(options),
     )
-    due = when(lead.next_follow_up_at, desk.settings.tz)
-    return texts.VISITED.format(lead_id=lead.id, count=lead.visit_count, due=due)
+    return _with_due(texts.VISITED, lead, desk, count=lead.visit_count)
 
 
 @_word("未到店", CONSULTANT)
 async def _no_show(desk: Desk, asker: Asker, args: list[str]) -> str:
     lead = await desk.record_no_show(asker.actor, *parse.lead_and_note(args))
-    due = when(lead.next_follow_up_at, desk.settings.tz)
-    return texts.NO_SHOW.format(lead_id=lead.id, due=due)
+    return _with_due(texts.NO_SHOW, lead, desk)
 
 
 @_word("下订", CONSULTANT)
 async def _order(desk: Desk, asker: Asker, args: list[str]) -> str:
     lead = await desk.record_order(asker.actor, *parse.lead_and_note(args))
-    due = when(lead.next_follow_up_at, desk.settings.tz)
-    return texts.ORDERED.format(lead_id=lead.id, due=due)
+    return _with_due(texts.ORDERED, lead, desk)
 
 
 @_word("成交", CONSULTANT)
@@ -244,8 +247,7 @@ async def _review(desk: Desk, asker: Asker, args: list[str]) -> str:
     revisit = parse.option_time(desk, options, "回访")
     approve = args[1] == "同意"
     lead = await desk.review_defeat(asker.actor, lead_id, approve, revisit_at=revisit)
-    template = texts.APPROVED if approve else texts.REJECTED
-    return template.format(lead_id=lead.id, due=when(lead.next_follow_up_at, desk.settings.tz))
+    return _with_due(texts.APPROVED if approve else texts.REJECTED, lead, desk)
 
 
 @_word("分配", MANAGER)

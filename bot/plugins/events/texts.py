@@ -168,61 +168,50 @@ def usage(command: str) -> str:
     return USAGE_PREFIX + USAGE[command]
 
 
+# Refusals worded by their own fields alone (`event_id` fills {id}); the rest,
+# which need a time shown or a text cut, are in error_text's match.
+_REFUSALS: dict[type[errors.EventError], str] = {
+    errors.EventNotFound: NO_EVENT,
+    errors.NotYourGroup: NOT_YOUR_GROUP,
+    errors.NotOnOA: NOT_ON_OA,
+    errors.BadTitle: BAD_TITLE,
+    errors.BadPlace: BAD_PLACE,
+    errors.BadCapacity: BAD_CAPACITY,
+    errors.BadCars: BAD_CARS,
+    errors.StartTooFar: START_TOO_FAR,
+    errors.BadParty: BAD_PARTY,
+    errors.CarsOverParty: CARS_OVER_PARTY,
+    errors.BadNote: BAD_NOTE,
+    errors.PartyTooBig: PARTY_TOO_BIG,
+    errors.CarsTooMany: CARS_TOO_MANY,
+    errors.EventCancelled: EVENT_CANCELLED,
+    errors.EventStarted: EVENT_STARTED,
+    errors.SignupClosed: SIGNUP_CLOSED,
+    errors.NotSignedUp: NOT_SIGNED_UP,
+    errors.AttendNobody: ATTEND_NOBODY,
+    errors.AlreadyCancelled: ALREADY_CANCELLED,
+    errors.CancelTooLate: CANCEL_STARTED,
+}
+
+
 def error_text(exc: errors.EventError, tz: ZoneInfo) -> str:
     """The reply to a refusal of the events feature."""
+    if (text := _REFUSALS.get(type(exc))) is not None:
+        fields = {"id" if k == "event_id" else k: v for k, v in vars(exc).items()}
+        return text.format(**fields)
     match exc:
         case errors.UsageError(command=command):
             return usage(command)
         case errors.BadTime(text=text):
             return BAD_TIME.format(text=text[:20])
-        case errors.EventNotFound(event_id=i):
-            return NO_EVENT.format(id=i)
-        case errors.NotYourGroup(event_id=i):
-            return NOT_YOUR_GROUP.format(id=i)
-        case errors.NotOnOA(event_id=i):
-            return NOT_ON_OA.format(id=i)
-        case errors.BadTitle(limit=limit):
-            return BAD_TITLE.format(limit=limit)
-        case errors.BadPlace(limit=limit):
-            return BAD_PLACE.format(limit=limit)
-        case errors.BadCapacity(limit=limit):
-            return BAD_CAPACITY.format(limit=limit)
-        case errors.BadCars():
-            return BAD_CARS
         case errors.StartPast(starts_at=at):
             return START_PAST.format(when=when(at, tz))
-        case errors.StartTooFar(days=days):
-            return START_TOO_FAR.format(days=days)
         case errors.DeadlineAfterStart(deadline_at=deadline, starts_at=start):
             return DEADLINE_AFTER_START.format(deadline=when(deadline, tz), start=when(start, tz))
         case errors.DeadlinePast(deadline_at=deadline):
             return DEADLINE_PAST.format(deadline=when(deadline, tz))
-        case errors.BadParty(limit=limit):
-            return BAD_PARTY.format(limit=limit)
-        case errors.CarsOverParty():
-            return CARS_OVER_PARTY
-        case errors.BadNote(limit=limit):
-            return BAD_NOTE.format(limit=limit)
-        case errors.PartyTooBig(event_id=i, capacity=capacity, party=party):
-            return PARTY_TOO_BIG.format(id=i, capacity=capacity, party=party)
-        case errors.CarsTooMany(event_id=i, limit=limit):
-            return CARS_TOO_MANY.format(id=i, limit=limit)
-        case errors.EventCancelled(event_id=i, title=title):
-            return EVENT_CANCELLED.format(id=i, title=title)
-        case errors.EventStarted(event_id=i, title=title):
-            return EVENT_STARTED.format(id=i, title=title)
-        case errors.SignupClosed(event_id=i, title=title):
-            return SIGNUP_CLOSED.format(id=i, title=title)
-        case errors.NotSignedUp(event_id=i):
-            return NOT_SIGNED_UP.format(id=i)
-        case errors.AttendNobody(event_id=i):
-            return ATTEND_NOBODY.format(id=i)
         case errors.AttendTooEarly(event_id=i, starts_at=at):
             return ATTEND_TOO_EARLY.format(id=i, when=when(at, tz))
-        case errors.AlreadyCancelled(event_id=i, title=title):
-            return ALREADY_CANCELLED.format(id=i, title=title)
-        case errors.CancelTooLate(event_id=i, title=title):
-            return CANCEL_STARTED.format(id=i, title=title)
     raise TypeError(f"no reply for {exc!r}")  # a new error class needs its line here
 
 

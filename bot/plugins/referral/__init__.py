@@ -102,9 +102,14 @@ async def _answer(bot: Bot, event: Event, origin: Origin, text: str, *, at: bool
         await reply(bot, event, text)
 
 
-def _is_staff(origin: Origin, call: Call) -> bool:
-    """Staff take no part in referrals: the WeCom app's users, consultants, managers."""
-    return origin.platform == "wecom" or CONSULTANT in call.roles
+async def _customer(bot: Bot, event: Event, call: Call, refusal: str) -> Origin | None:
+    """Who asks, or None once refused: staff take no part in referrals (the WeCom
+    app's users, consultants, managers)."""
+    origin = origin_of(bot, event)
+    if origin.platform == "wecom" or CONSULTANT in call.roles:
+        await _answer(bot, event, origin, refusal)
+        return None
+    return origin
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -114,9 +119,7 @@ commands = CommandTable()  # one matcher for every command word below
 
 @commands.word("推荐", desc=texts.USAGE["推荐"])
 async def _refer(bot: Bot, event: Event, call: Call) -> None:
-    origin = origin_of(bot, event)
-    if _is_staff(origin, call):
-        await _answer(bot, event, origin, texts.STAFF_CANNOT_REFER)
+    if (origin := await _customer(bot, event, call, texts.STAFF_CANNOT_REFER)) is None:
         return
     try:
         request = attribution.parse_refer_args(call.args)
@@ -135,9 +138,7 @@ async def _refer(bot: Bot, event: Event, call: Call) -> None:
 
 @commands.word("推荐码", desc=texts.USAGE["推荐码"])
 async def _code(bot: Bot, event: Event, call: Call) -> None:
-    origin = origin_of(bot, event)
-    if _is_staff(origin, call):
-        await _answer(bot, event, origin, texts.STAFF_NO_CODE)
+    if (origin := await _customer(bot, event, call, texts.STAFF_NO_CODE)) is None:
         return
     r = _referrals(get_desk())
     own = await codes.own_code(r, origin.handle, origin.nickname)
