@@ -27,6 +27,7 @@ from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 from nonebot.typing import T_State
 
+from bot import front
 from bot.adapters.wechat import ExternalChatChangeEvent, ExternalContactChangeEvent
 from bot.adapters.wechat.client import WeChatError
 from bot.commands import split_command
@@ -36,7 +37,7 @@ from bot.people import Origin, staff_member
 from bot.platform import is_message, origin_of
 from bot.plugins.referral import texts
 from bot.prefilter import register_interest
-from bot.roles import CONSULTANT, MANAGER, is_superuser
+from bot.roles import CONSULTANT, MANAGER
 from bot.sending import reply
 from desk import Desk
 from desk.errors import valid_id
@@ -80,14 +81,10 @@ async def _is_staff_qq(desk: Desk, qq: str) -> bool:
     return qq in get_driver().config.superusers or await desk.member_by(qq_id=qq) is not None
 
 
-async def _sender_is_staff(bot: Bot, event: Event, desk: Desk, origin: Origin) -> bool:
-    """The WeCom app's users are all staff; on QQ the roster and SUPERUSERS (QQ ids:
-    an openid that spells the same digits is nobody special)."""
-    if origin.platform == "wecom":
-        return True
-    if await is_superuser(bot, event):
-        return True
-    return await staff_member(desk, origin.platform, origin.user_id) is not None
+async def _sender_is_staff(bot: Bot, event: Event, origin: Origin) -> bool:
+    """The WeCom app's users are all staff; elsewhere the roles of bot.front (the
+    roster, and SUPERUSERS on QQ only)."""
+    return origin.platform == "wecom" or CONSULTANT in await front.roles_of(bot, event)
 
 
 def _event_key(origin: Origin) -> str:
@@ -269,7 +266,7 @@ code_quoted = on_message(rule=Rule(_quotes_code), priority=1, block=False)
 @code_quoted.handle()
 async def _attribute(bot: Bot, event: Event, state: T_State, desk: DeskDep) -> None:
     origin = origin_of(bot, event)
-    if await _sender_is_staff(bot, event, desk, origin):
+    if await _sender_is_staff(bot, event, origin):
         return
     outcome = await attribution.attribute_code(
         _referrals(desk), state[_CODE_KEY], friend=origin.handle, friend_name=origin.nickname,
