@@ -7,10 +7,9 @@ owner (no roster, no superuser); 90001 a SUPERUSER manager, 90002 a roster manag
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from types import ModuleType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from nonebot.adapters.onebot.v11 import (
@@ -33,6 +32,7 @@ from desk.store import UnitOfWork
 from features.activities.config import load_config
 from features.activities.topics import default_topic
 from tests.support.chat import ask, database_locked, handler_errors, no_reply, reply_to
+from tests.support.clock import at
 from tests.support.nonebot_env import (
     CONSULTANT_QQ,
     MANAGER_QQ,
@@ -45,7 +45,6 @@ from tests.support.nonebot_env import (
 
 pytestmark = pytest.mark.usefixtures("desk")
 
-SH = ZoneInfo("Asia/Shanghai")
 GROUP = 123456
 OTHER_GROUP = 654321
 OWNER = 20001
@@ -63,10 +62,6 @@ def texts() -> ModuleType:
 
 def usage(cmd: str) -> str:
     return texts().USAGE_PREFIX + texts().USAGE[cmd]
-
-
-def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=SH)
 
 
 def at_reply(user: int, text: str) -> Message:

@@ -11,11 +11,8 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -25,8 +22,7 @@ from bot.adapters.wechat import Adapter, Bot
 from bot.adapters.wechat.config import WeChatSettings
 from bot.dispatch import deliver_one, wechat
 from bot.settings import wechat_settings
-from desk import SYSTEM, Desk, FrozenClock
-from desk.settings import build_settings
+from desk import SYSTEM, Desk
 from desk.store import UnitOfWork
 from tests.e2e.conftest import (
     BotProcess,
@@ -35,10 +31,10 @@ from tests.e2e.conftest import (
     running_bot,
 )
 from tests.support.fake_wechat import AGENT_ID, CORP_ID, Call, FakeWeChat
+from tests.support.outbox import outbox_status, sqlite_desk
 from tests.support.wechat_callbacks import external_chat_change, settings_env, wecom_post
 from tests.support.wechat_live import calls_to, linked_groups_env, outbox_marker, post, wait_for
 
-START = datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 CHAT = "wrOgQhDgAAAcwMTB7KRzUTDbfbBRAAAA"
 TEMPLATE = "/cgi-bin/externalcontact/add_msg_template"
 WECOM_SEND = "/cgi-bin/message/send"
@@ -61,22 +57,8 @@ def wecom_bot(wechat_settings: WeChatSettings) -> Bot:
 
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
-    d = await Desk.open(
-        build_settings({"database_url": f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"}),
-        FrozenClock(START),
-    )
-    try:
+    async with sqlite_desk(tmp_path) as d:
         yield d
-    finally:
-        await d.close()
-
-
-def status(desk: Desk, key: str) -> tuple[str, int]:
-    path = desk.settings.database_url.split("///", 1)[1]
-    with sqlite3.connect(path) as db:
-        row = db.execute("select status, attempts from outbox where key = ?", (key,)).fetchone()
-    assert row is not None, key
-    return row[0], row[1]
 
 
 async def queue(desk: Desk, key: str, text: str = "【今日话题】冬季保养", **payload: str) -> None:
@@ -106,7 +88,7 @@ async def test_a_mass_send_task_in_the_owners_name(
         "chat_id_list": [CHAT],
     }
     assert call.query["access_token"].startswith("wecom_contact-token-")  # the contact secret
-    assert status(desk, "k-topic") == ("sent", 1)
+    assert outbox_status(desk, "k-topic") == ("sent", 1)
     assert await deliver_all(desk, wecom_bot) == 0  # created once
     assert fake_wechat.requests_to(WECOM_SEND) == []  # no app message instead
 
@@ -142,7 +124,7 @@ async def test_refused_tasks(
         await deliver_all(desk, wecom_bot)
     finally:
         undo()
-    assert status(desk, "k-refused") == expected
+    assert outbox_status(desk, "k-refused") == expected
 
 
 async def test_a_timeout_is_uncertain_and_never_resent(
@@ -151,7 +133,7 @@ async def test_a_timeout_is_uncertain_and_never_resent(
     fake_wechat.delays[TEMPLATE] = 2.5  # WECHAT_TIMEOUT is 1 s here
     await queue(desk, "k-slow")
     await deliver_all(desk, wecom_bot)
-    assert status(desk, "k-slow")[0] == "uncertain"
+    assert outbox_status(desk, "k-slow")[0] == "uncertain"
     fake_wechat.delays.clear()
     assert await deliver_all(desk, wecom_bot) == 0
     assert len(fake_wechat.requests_to(TEMPLATE)) == 1
@@ -162,7 +144,7 @@ async def test_no_contact_secret_no_task(desk: Desk, fake_wechat: FakeWeChat) ->
     bot = Bot(Adapter(_driver(), settings=settings), f"wecom:{CORP_ID}:{AGENT_ID}", "wecom")
     await queue(desk, "k-no-secret")
     await deliver_all(desk, bot)
-    assert status(desk, "k-no-secret")[0] == "dead"
+    assert outbox_status(desk, "k-no-secret")[0] == "dead"
     assert fake_wechat.requests_to(TEMPLATE) == []
 
 
@@ -174,7 +156,7 @@ async def test_what_cannot_be_a_task_is_not_sent(
 ) -> None:
     await queue(desk, "k-bad", **payload)
     await deliver_all(desk, wecom_bot)
-    assert status(desk, "k-bad")[0] == "dead"
+    assert outbox_status(desk, "k-bad")[0] == "dead"
     assert fake_wechat.requests_to(TEMPLATE) == []
 
 

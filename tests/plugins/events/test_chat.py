@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from datetime import datetime
 from io import BytesIO
 from itertools import count
 from types import ModuleType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from nonebot.adapters.onebot.v11 import (
@@ -32,6 +30,7 @@ from bot.roles import MANAGER
 from bot.texts import ROLE_REFUSAL
 from desk import SYSTEM, Desk, FrozenClock, OutboxItem
 from tests.support.chat import _Anything, ask, handler_errors, no_reply, reply_to
+from tests.support.clock import at
 from tests.support.nonebot_env import (
     CONSULTANT_QQ,
     MANAGER_QQ,
@@ -43,17 +42,12 @@ from tests.support.nonebot_env import (
 
 pytestmark = pytest.mark.usefixtures("desk")
 
-SH = ZoneInfo("Asia/Shanghai")
 GROUP = 123456
 OTHER_GROUP = 654321
 OWNER = 20001
 _ids = count(50_000)
 CREATE_TRIP = "发起活动 周末自驾游 周六上午10点 4S店门口 20人 8车 截止 周五18点"
 MANAGER_COMMANDS = ("发起活动", "到场", "关闭报名", "取消活动", "活动统计", "导出报名")
-
-
-def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=SH)
 
 
 def texts() -> ModuleType:
