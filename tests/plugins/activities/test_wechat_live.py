@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -28,12 +28,18 @@ from tests.e2e.conftest import (
     BotProcess,
     connected,
     desk_settings,
-    running_bot,
 )
 from tests.support.fake_wechat import AGENT_ID, CORP_ID, Call, FakeWeChat
 from tests.support.outbox import outbox_status, sqlite_desk
 from tests.support.wechat_callbacks import external_chat_change, settings_env, wecom_post
-from tests.support.wechat_live import calls_to, linked_groups_env, outbox_marker, post, wait_for
+from tests.support.wechat_live import (
+    QQ_MANAGER,
+    calls_to,
+    linked_groups_env,
+    outbox_marker,
+    post,
+    wait_for,
+)
 
 CHAT = "wrOgQhDgAAAcwMTB7KRzUTDbfbBRAAAA"
 TEMPLATE = "/cgi-bin/externalcontact/add_msg_template"
@@ -163,21 +169,7 @@ async def test_what_cannot_be_a_task_is_not_sent(
 # --- end to end: the real bot ----------------------------------------------------------------------
 
 QQ_GROUP = 123456
-QQ_MANAGER = 90002
 CONSULTANT = "wangguwen"
-ROSTER = f"""\
-[[member]]
-name = "王顾问"
-role = "consultant"
-wecom_userid = "{CONSULTANT}"
-dm_channel = "wecom"
-on_duty = true
-
-[[member]]
-name = "张经理"
-role = "manager"
-qq_id = "{QQ_MANAGER}"
-"""
 LINKS = f"""
 [[wecom_groups]]
 qq_group = "{QQ_GROUP}"
@@ -187,14 +179,8 @@ sender = "zhangsan"
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory, fake_server: FakeWeChat) -> dict[str, str]:
-    return linked_groups_env(tmp_path_factory, fake_server, ROSTER, LINKS)
-
-
-@pytest.fixture(scope="module")
-def real_bot(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Iterator[BotProcess]:
-    with running_bot(tmp_path_factory.mktemp("activities-wechat-bot"), env) as bot:
-        yield bot
+def live_env(tmp_path_factory: pytest.TempPathFactory, fake_server: FakeWeChat) -> dict[str, str]:
+    return linked_groups_env(tmp_path_factory, fake_server, LINKS)
 
 
 async def post_wecom(bot: BotProcess, xml: str) -> requests.Response:
@@ -209,23 +195,23 @@ async def recorded_changes(uow: UnitOfWork) -> list[tuple[str, str, str]]:
 
 
 async def test_a_topic_reaches_the_linked_customer_group(
-    real_bot: BotProcess, env: dict[str, str], fake_server: FakeWeChat
+    live_bot: BotProcess, live_env: dict[str, str], fake_server: FakeWeChat
 ) -> None:
     mark = fake_server.mark()
-    async with connected(real_bot) as qq:
+    async with connected(live_bot) as qq:
         await qq.send_group_message(QQ_GROUP, QQ_MANAGER, "设置话题 冬季保养经验")
         await qq.wait_for_call("send_group_msg", timeout=15)
     call = await wait_for(
         fake_server, TEMPLATE,
-        lambda c: (c.body or {}).get("chat_id_list") == [CHAT], mark, real_bot,
+        lambda c: (c.body or {}).get("chat_id_list") == [CHAT], mark, live_bot,
     )  # fmt: skip
     assert call.body is not None
     assert (call.body["chat_type"], call.body["sender"]) == ("group", "zhangsan")
     assert "冬季保养经验" in call.body["text"]["content"]
-    desk = await Desk.open(desk_settings(real_bot.workdir, env))
+    desk = await Desk.open(desk_settings(live_bot.workdir, live_env))
     try:  # a later mass-send task through the outbox: no second topic task before it
         end = await outbox_marker(
-            fake_server, real_bot, desk, "wecom_group", CHAT, sender="zhangsan"
+            fake_server, live_bot, desk, "wecom_group", CHAT, sender="zhangsan"
         )
     finally:
         await desk.close()
@@ -233,9 +219,9 @@ async def test_a_topic_reaches_the_linked_customer_group(
 
 
 async def test_a_lead_leaving_the_customer_group_is_told_to_the_consultant(
-    real_bot: BotProcess, env: dict[str, str], fake_server: FakeWeChat
+    live_bot: BotProcess, live_env: dict[str, str], fake_server: FakeWeChat
 ) -> None:
-    desk = await Desk.open(desk_settings(real_bot.workdir, env))
+    desk = await Desk.open(desk_settings(live_bot.workdir, live_env))
     try:
         lead = (
             await desk.capture(
@@ -247,18 +233,18 @@ async def test_a_lead_leaving_the_customer_group_is_told_to_the_consultant(
     mark = fake_server.mark()
     leave = external_chat_change(CHAT, "del_member", members=("wmLEAD0001", "zhangsan"))
     for _ in range(2):  # WeChat's retry: one effect
-        assert (await post_wecom(real_bot, leave)).status_code == 200
+        assert (await post_wecom(live_bot, leave)).status_code == 200
     call = await wait_for(
         fake_server, WECOM_SEND,
         lambda c: (c.body or {}).get("touser") == CONSULTANT
         and f"【客户动态 #{lead.id}】" in str((c.body or {}).get("text")),
-        mark, real_bot,
+        mark, live_bot,
     )  # fmt: skip
     assert "退出了车主群" in call.body["text"]["content"]  # pyright: ignore[reportOptionalSubscript]
-    desk = await Desk.open(desk_settings(real_bot.workdir, env))
+    desk = await Desk.open(desk_settings(live_bot.workdir, live_env))
     try:
         # a later DM through the outbox: the retry queued no second one before it
-        end = await outbox_marker(fake_server, real_bot, desk, "wecom", CONSULTANT)
+        end = await outbox_marker(fake_server, live_bot, desk, "wecom", CONSULTANT)
         told = [
             c for c in calls_to(fake_server, WECOM_SEND, mark, end)
             if f"【客户动态 #{lead.id}】" in str((c.body or {}).get("text"))
@@ -270,4 +256,4 @@ async def test_a_lead_leaving_the_customer_group_is_told_to_the_consultant(
         await desk.close()
     assert [e.action for e in timeline].count("signal") == 1
     assert recorded == [(f"wecom:{CHAT}", "wmLEAD0001", "leave")]  # staff are not recorded
-    assert "Traceback" not in real_bot.log(2000)
+    assert "Traceback" not in live_bot.log(2000)
