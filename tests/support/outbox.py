@@ -1,5 +1,6 @@
-"""A desk on a SQLite file of its own, and its outbox rows read straight from the file:
-for tests that deliver the outbox themselves (tests/bot/dispatch, the WeChat plugins)."""
+"""A desk on a SQLite file of its own, its outbox rows read straight from the file, and
+the WeChat outbox delivered by hand: for tests that deliver the outbox themselves
+(tests/bot/dispatch, the WeChat plugins)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot.adapters.wechat import Bot
+from bot.dispatch import deliver_one, wechat
 from desk import Desk, FrozenClock
 from desk.settings import build_settings
 from tests.support.clock import at
@@ -35,3 +38,11 @@ def outbox_status(desk: Desk, key: str) -> tuple[str, int]:
         row = db.execute("select status, attempts from outbox where key = ?", (key,)).fetchone()
     assert row is not None, key
     return row[0], row[1]
+
+
+async def deliver_all(desk: Desk, bot: Bot, channel: str = "wecom") -> int:
+    """Send what is due on `channel` through the WeChat `bot`; how many items were claimed."""
+    items = await desk.claim_notifications([channel], 20)
+    for item in items:
+        await deliver_one(desk, wechat.senders(bot, desk.settings.tz), item)
+    return len(items)

@@ -12,10 +12,10 @@ from nonebot.drivers.fastapi import Driver as FastAPIDriver
 
 from bot.adapters.wechat import Adapter, Bot
 from bot.adapters.wechat.config import WeChatSettings
-from bot.dispatch import deliver_one, deliver_round, wechat
+from bot.dispatch import deliver_round, wechat
 from desk import SYSTEM, Desk, FrozenClock
 from tests.support.fake_wechat import AGENT_ID, CORP_ID, OA_APP_ID, FakeWeChat
-from tests.support.outbox import outbox_status, sqlite_desk
+from tests.support.outbox import deliver_all, outbox_status, sqlite_desk
 
 
 @pytest.fixture
@@ -39,13 +39,6 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
 async def queue(desk: Desk, key: str, address: str, text: str, channel: str = "wecom") -> None:
     await desk.notify(key=key, kind="owner_dm", channel=channel, address=address,
                       payload={"text": text}, any_hour=True)  # fmt: skip
-
-
-async def deliver_all(desk: Desk, bot: Bot, channel: str = "wecom") -> int:
-    items = await desk.claim_notifications([channel], 20)
-    for item in items:
-        await deliver_one(desk, wechat.senders(bot, desk.settings.tz), item)
-    return len(items)
 
 
 async def test_a_new_lead_reaches_a_wecom_consultant(

@@ -20,7 +20,6 @@ from sqlalchemy import text
 
 from bot.adapters.wechat import Adapter, Bot
 from bot.adapters.wechat.config import WeChatSettings
-from bot.dispatch import deliver_one, wechat
 from bot.settings import wechat_settings
 from desk import SYSTEM, Desk
 from desk.store import UnitOfWork
@@ -30,6 +29,7 @@ from tests.e2e.conftest import (
     desk_settings,
 )
 from tests.support.fake_wechat import AGENT_ID, CORP_ID, Call, FakeWeChat
+from tests.support.outbox import deliver_all as deliver_wechat
 from tests.support.outbox import outbox_status, sqlite_desk
 from tests.support.wechat_callbacks import external_chat_change, settings_env, wecom_post
 from tests.support.wechat_live import (
@@ -75,10 +75,7 @@ async def queue(desk: Desk, key: str, text: str = "【今日话题】冬季保�
 
 
 async def deliver_all(desk: Desk, bot: Bot) -> int:
-    items = await desk.claim_notifications(["wecom_group"], 20)
-    for item in items:
-        await deliver_one(desk, wechat.senders(bot, desk.settings.tz), item)
-    return len(items)
+    return await deliver_wechat(desk, bot, "wecom_group")
 
 
 async def test_a_mass_send_task_in_the_owners_name(
