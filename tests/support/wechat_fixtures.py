@@ -17,11 +17,8 @@ from tests.support.wechat_callbacks import settings_env
 
 @pytest.fixture(scope="session")
 def fake_server() -> Iterator[FakeWeChat]:
-    server = FakeWeChat().start()
-    try:
+    with FakeWeChat() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
