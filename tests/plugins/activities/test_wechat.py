@@ -29,7 +29,14 @@ from bot.texts import ROLE_REFUSAL
 from desk import SYSTEM, ConfigError, Desk, FrozenClock, OutboxItem
 from desk.store import UnitOfWork
 from features.activities.config import WeComGroupLink, load_config, wecom_links
-from tests.support.chat import _Anything, _Expected, ask, database_locked, handler_errors
+from tests.support.chat import (
+    _Anything,
+    _Expected,
+    ask,
+    database_locked,
+    handler_errors,
+    no_handler_raises,
+)
 from tests.support.clock import at
 from tests.support.nonebot_env import CONSULTANT_QQ, MANAGER_QQ, adapter, group_event
 
@@ -129,11 +136,8 @@ async def outbox(desk: Desk, channel: str) -> list[OutboxItem]:
 def _clean() -> Iterator[None]:
     from features.activities.counter import COUNTER
 
-    COUNTER.clear()
-    errors = handler_errors()
-    yield
-    COUNTER.clear()
-    assert not errors, f"a handler raised: {errors!r}"
+    with no_handler_raises(COUNTER):
+        yield
 
 
 @pytest.fixture
