@@ -295,6 +295,15 @@ def is_dm_to(call: ApiCall, user_id: int) -> bool:
     return str(call.params.get("user_id")) == str(user_id)
 
 
+async def shut_down(bot: BotProcess | None, qq: OneBotClient | None) -> None:
+    """The end of a test that starts and kills bots itself: close the client, stop the bot
+    (whichever it got to start)."""
+    if qq is not None:
+        await qq.close()
+    if bot is not None:
+        bot.stop()
+
+
 async def wait_for_dm(
     qq: OneBotClient,
     user_id: int,

@@ -31,6 +31,7 @@ from tests.e2e.conftest import (
     message_text,
     midday_timezone,
     outbox_marker,
+    shut_down,
     start_desk_bot,
     wait_for_dm,
     write_desk_config,
@@ -275,7 +276,4 @@ async def test_a_crash_loses_no_lead_and_sends_nothing_twice(tmp_path: Path) -> 
             print(bot.log(200))
         raise
     finally:
-        if qq is not None:
-            await qq.close()
-        if bot is not None:
-            bot.stop()
+        await shut_down(bot, qq)

@@ -54,6 +54,7 @@ from tests.e2e.conftest import (
     is_dm_to,
     message_text,
     outbox_marker,
+    shut_down,
     start_desk_bot,
 )
 
@@ -343,10 +344,7 @@ async def test_kill9_under_load_loses_no_ack_and_sends_no_dm_twice(
             print(bot.log(200))
         raise
     finally:
-        if qq is not None:
-            await qq.close()
-        if bot is not None:
-            bot.stop()
+        await shut_down(bot, qq)
 
 
 async def settle_outbox(workdir: Path, timeout: float = 30.0) -> None:  # noqa: ASYNC109

@@ -13,8 +13,5 @@ from tests.support.nonebot_env import *  # noqa: F403 - its fixtures and pytest_
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeWeChat]:
     """A fake WeChat API (real HTTP on 127.0.0.1) per module: no calls of other modules."""
-    server = FakeWeChat().start()
-    try:
+    with FakeWeChat() as server:
         yield server
-    finally:
-        server.stop()

@@ -22,13 +22,8 @@ from types import ModuleType
 import nonebot
 import pytest
 from nonebot.adapters.onebot.v11 import (
-    ActionFailed,
     Adapter,
-    Bot,
-    Message,
-    PrivateMessageEvent,
 )
-from nonebot.log import logger
 from nonebug import App
 from pydantic import ValidationError
 
@@ -41,11 +36,18 @@ from bot.loader import describe_error
 from bot.prefilter import install_command_limit
 from desk import Desk
 from tests.support import nonebot_env as bot_conftest
-from tests.support.chat import _Anything, ask, handler_errors, no_reply, reply_to
+from tests.support.chat import (
+    _Anything,
+    ask,
+    dm_after_member_check,
+    handler_errors,
+    logged,
+    no_reply,
+    reply_to,
+)
 from tests.support.nonebot_env import (
     CONSULTANT_QQ,
     ROSTER_MANAGER_QQ,
-    SELF_ID,
     adapter,
     group_event,
     private_event,
@@ -106,10 +108,8 @@ def clock() -> Iterator[Clock]:
 
 @pytest.fixture
 def warnings() -> Iterator[list[str]]:
-    lines: list[str] = []
-    handler = logger.add(lambda m: lines.append(str(m)), level="WARNING", format="{message}")
-    yield lines
-    logger.remove(handler)
+    with logged("WARNING") as lines:
+        yield lines
 
 
 def texts() -> ModuleType:
@@ -195,24 +195,11 @@ def test_bad_limit_settings_are_refused_naming_the_key(settings: dict, key: str)
 # --- b) sign-ups only for events the person can see ------------------------------------------
 
 
-async def dm_reply(app: App, event: PrivateMessageEvent, group: int, member: bool) -> str:
-    """The bot's reply to a DM after the QQ client told whether the sender is in `group`."""
-    caught = _Anything()
-    async with app.test_matcher() as ctx:
-        bot = ctx.create_bot(base=Bot, adapter=adapter(), self_id=str(SELF_ID))
-        ctx.receive_event(bot, event)
-        ctx.should_call_api(
-            "get_group_member_info", {"group_id": group, "user_id": event.user_id},
-            result={"group_id": group, "user_id": event.user_id, "card": ""} if member else None,
-            exception=None if member else ActionFailed(retcode=200, message="不是群成员"),
-        )  # fmt: skip
-        ctx.should_call_send(event, caught, result={"message_id": 1})  # pyright: ignore[reportArgumentType]
-    return Message(caught.value).extract_plain_text()
-
-
 async def test_a_dm_sign_up_for_another_groups_event_is_refused(app: App, desk: Desk) -> None:
     event_id = await create(app, OTHER_GROUP)
-    reply = await dm_reply(app, private_event(f"报名 {event_id} 10人"), OTHER_GROUP, member=False)
+    reply = await dm_after_member_check(
+        app, private_event(f"报名 {event_id} 10人"), OTHER_GROUP, member=False
+    )
     assert reply == texts().NOT_YOUR_GROUP.format(id=event_id)
     assert "自驾游" not in reply and "4S店" not in reply
     assert "剩余 20 位" in await seats(app, OTHER_GROUP)
@@ -222,7 +209,9 @@ async def test_a_dm_sign_up_for_another_groups_event_is_refused(app: App, desk: 
 
 async def test_a_members_dm_sign_up_for_their_groups_event_works(app: App) -> None:
     event_id = await create(app)
-    reply = await dm_reply(app, private_event(f"报名 {event_id} 2人"), GROUP, member=True)
+    reply = await dm_after_member_check(
+        app, private_event(f"报名 {event_id} 2人"), GROUP, member=True
+    )
     assert reply.startswith(f"已报名活动 #{event_id}「周末自驾游」，2人。")
     assert "剩余 18 位" in await seats(app)
 

@@ -39,14 +39,12 @@ from hypothesis import strategies as st
 from nonebot.adapters.onebot.v11 import Bot as QQBot
 from nonebot.adapters.onebot.v11 import Message as QQMessage
 from nonebot.adapters.onebot.v11 import MessageSegment as QQSegment
-from nonebot.log import logger
 from nonebug import App
 from sqlalchemy import inspect, text
 
-from bot.adapters.wechat import Bot as WeChatBot
 from bot.adapters.wechat import Message, MessageSegment, OAMessageEvent, WeComMessageEvent
 from desk import SYSTEM, Desk
-from tests.support.chat import handler_errors
+from tests.support.chat import handler_errors, logged
 from tests.support.nonebot_env import (
     CONSULTANT_QQ,
     MANAGER_QQ,
@@ -56,6 +54,7 @@ from tests.support.nonebot_env import (
     group_event,
     private_event,
 )
+from tests.support.wechat_chat import OA_SELF, WECOM_SELF, oa_bot, wecom_bot
 
 pytestmark = pytest.mark.usefixtures("desk")
 
@@ -63,8 +62,6 @@ EXAMPLES_QQ = int(os.environ.get("FUZZ_EXAMPLES", "1200"))
 EXAMPLES_WECHAT = max(1, EXAMPLES_QQ // 2)
 OWNER_QQ = 20001
 GROUP = 123456
-OA_SELF = "oa:wx1234567890abcdef"
-WECOM_SELF = "wecom:wwcorp0001:1000002"
 FOLLOWER = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
 WECOM_MANAGER = "zhaoliu"
 WECOM_CONSULTANT = "qianqi"
@@ -295,10 +292,8 @@ class Recorder:
 @pytest.fixture
 def log_errors() -> Iterator[list[str]]:
     """Everything logged at ERROR or above while the test runs."""
-    seen: list[str] = []
-    sink = logger.add(lambda m: seen.append(str(m)), level="ERROR", format="{message}")
-    yield seen
-    logger.remove(sink)
+    with logged("ERROR") as seen:
+        yield seen
 
 
 @pytest.fixture
@@ -436,18 +431,6 @@ async def test_every_qq_command_survives_any_argument(
 # -- WeChat (Official Account followers, WeCom app users) -----------------------------------
 
 
-def _oa_bot(ctx: Any) -> WeChatBot:
-    return ctx.create_bot(
-        base=WeChatBot, adapter=ctx.create_adapter(), self_id=OA_SELF, platform="oa"
-    )
-
-
-def _wecom_bot(ctx: Any) -> WeChatBot:
-    return ctx.create_bot(
-        base=WeChatBot, adapter=ctx.create_adapter(), self_id=WECOM_SELF, platform="wecom"
-    )
-
-
 def wechat_event(role: str, typed: str) -> Any:
     common: dict[str, Any] = {
         "create_time": 1_790_000_000, "raw": {}, "msg_id": next(_msg_ids), "msg_type": "text",
@@ -468,7 +451,7 @@ async def test_every_wechat_command_survives_any_argument(
     fuzzer: Fuzzer, data: st.DataObject, role: str, prefix: str, argument: str
 ) -> None:
     word, typed = typed_text(data, prefix, argument)
-    bot = _oa_bot if role == "oa-follower" else _wecom_bot
+    bot = oa_bot if role == "oa-follower" else wecom_bot
     await fuzzer.check("wechat", role, word, bot, wechat_event(role, typed))
 
 
@@ -503,7 +486,7 @@ async def test_undecodable_input_is_not_echoed_back_unsendable(fuzzer: Fuzzer) -
     for make_bot, event in [
         (_qq_bot, qq_event("owner-dm", "帮助 \udc80")),
         (_qq_bot, qq_event("manager-group", "分配 1 名\udc80")),
-        (_oa_bot, wechat_event("oa-follower", "帮助 \udc80")),
+        (oa_bot, wechat_event("oa-follower", "帮助 \udc80")),
     ]:
         [reply] = await answers(fuzzer, make_bot, event)
         assert "「\ufffd」" in reply or "「名\ufffd」" in reply, reply

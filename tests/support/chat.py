@@ -12,12 +12,21 @@ silence); `handler_errors()` collects them so a test can insist there were none.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, cast
 
 import pytest
-from nonebot.adapters.onebot.v11 import Bot, GroupMessageEvent, Message, MessageEvent
+from nonebot.adapters.onebot.v11 import (
+    ActionFailed,
+    Bot,
+    GroupMessageEvent,
+    Message,
+    MessageEvent,
+    PrivateMessageEvent,
+)
+from nonebot.log import logger
+from nonebot.matcher import Matcher
 from nonebot.message import run_postprocessor
 from nonebug import App
 from sqlalchemy.engine import make_url
@@ -84,11 +93,39 @@ async def ask(app: App, event: MessageEvent, *, raises: type[Exception] | None =
     return message.extract_plain_text()
 
 
+async def dm_after_member_check(
+    app: App, event: PrivateMessageEvent, group: int, *, member: bool = True
+) -> str:
+    """The bot's reply to a DM after the QQ client told whether the sender is in `group`
+    (get_group_member_info answers, or fails as for a stranger)."""
+    caught = _Anything()
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=adapter(), self_id=str(SELF_ID))
+        ctx.receive_event(bot, event)
+        ctx.should_call_api(
+            "get_group_member_info", {"group_id": group, "user_id": event.user_id},
+            result={"group_id": group, "user_id": event.user_id, "nickname": "车主", "card": ""}
+            if member else None,
+            exception=None if member else ActionFailed(retcode=200, message="不是群成员"),
+        )  # fmt: skip
+        ctx.should_call_send(event, cast(Message, caught), result={"message_id": 1})
+    return Message(caught.value).extract_plain_text()
+
+
 async def no_reply(app: App, event: MessageEvent) -> None:
     """The bot says nothing at all: no group message, no DM."""
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, adapter=adapter(), self_id=str(SELF_ID))
         ctx.receive_event(bot, event)
+
+
+async def not_matched(app: App, matcher: type[Matcher], *events: MessageEvent) -> None:
+    """`matcher`'s rule turns each of `events` down (chat that only looks like its command)."""
+    async with app.test_matcher(matcher) as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=adapter(), self_id=str(SELF_ID))
+        for event in events:
+            ctx.receive_event(bot, event)
+            ctx.should_not_pass_rule()
 
 
 class _Errors:
@@ -108,6 +145,30 @@ def handler_errors() -> list[Exception]:
         _Errors.registered = True
     _Errors.seen.clear()
     return _Errors.seen
+
+
+@contextmanager
+def no_handler_raises(*state: Any) -> Iterator[None]:
+    """For an autouse fixture: the plugin's in-memory `state` (dicts, sets) emptied before
+    and after the test, and the test failed if any matcher handler raised meanwhile."""
+    for store in state:
+        store.clear()
+    errors = handler_errors()
+    yield
+    for store in state:
+        store.clear()
+    assert not errors, f"a handler raised: {errors!r}"
+
+
+@contextmanager
+def logged(level: str) -> Iterator[list[str]]:
+    """Every message NoneBot's logger writes at `level` or above while the block runs."""
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(str(m)), level=level, format="{message}")
+    try:
+        yield lines
+    finally:
+        logger.remove(sink)
 
 
 @asynccontextmanager

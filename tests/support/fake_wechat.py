@@ -75,6 +75,12 @@ class FakeWeChat:
         self._server.shutdown()
         self._server.server_close()
 
+    def __enter__(self) -> FakeWeChat:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
     # -- what tests look at ----------------------------------------------------
 
     def requests_to(self, path: str, since: int = 0) -> list[Call]:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from itertools import count
 from pathlib import Path
@@ -172,3 +173,19 @@ async def desk(tmp_path: Path, desk_clock: FrozenClock) -> AsyncIterator[Desk]:
     finally:
         set_desk(None)
         await d.close()
+
+
+@asynccontextmanager
+async def restarted(desk: Desk, clock: FrozenClock) -> AsyncIterator[Desk]:
+    """The bot restarted on the same database: `desk` closed, a new one opened on its
+    settings and made the plugins' desk for the block."""
+    from bot.desk_runtime import set_desk
+
+    await desk.close()
+    fresh = await Desk.open(desk.settings, clock)
+    set_desk(fresh)
+    try:
+        yield fresh
+    finally:
+        set_desk(None)
+        await fresh.close()

@@ -101,14 +101,41 @@ async def outbox_marker(
         return fake.calls.index(call)
 
 
+QQ_MANAGER = 90002
+# 王顾问, on duty and reached over WeCom (so every new lead is his), and 张经理, a manager on QQ.
+WECOM_ROSTER = f"""\
+[[member]]
+name = "王顾问"
+role = "consultant"
+wecom_userid = "wangguwen"
+dm_channel = "wecom"
+on_duty = true
+
+[[member]]
+name = "张经理"
+role = "manager"
+qq_id = "{QQ_MANAGER}"
+"""
+
+
+def wechat_desk_env(
+    tmp_path_factory: pytest.TempPathFactory, fake: FakeWeChat, roster: str = WECOM_ROSTER,
+    files: dict[str, str] | None = None,
+) -> dict[str, str]:  # fmt: skip
+    """A desk bot's environment talking to `fake`: a config dir with `roster` and
+    `files` (more config files, by name), a midday timezone."""
+    config = write_desk_config(tmp_path_factory.mktemp("wechat-config"), roster)
+    for name, text in (files or {}).items():
+        (config / name).write_text(text, encoding="utf-8")
+    return desk_env(config, midday_timezone()) | settings_env(fake.base_url)
+
+
 def linked_groups_env(
-    tmp_path_factory: pytest.TempPathFactory, fake: FakeWeChat, roster: str, links: str
-) -> dict[str, str]:
+    tmp_path_factory: pytest.TempPathFactory, fake: FakeWeChat, links: str,
+    roster: str = WECOM_ROSTER,
+) -> dict[str, str]:  # fmt: skip
     """A desk bot's environment whose activities.toml links QQ groups to WeCom
     customer groups (`links`: [[wecom_groups]] tables), talking to `fake`."""
-    config = write_desk_config(tmp_path_factory.mktemp("wechat-config"), roster)
     shipped = Path(__file__).resolve().parents[2] / "config" / "activities.toml"
-    (config / "activities.toml").write_text(
-        shipped.read_text(encoding="utf-8") + links, encoding="utf-8"
-    )
-    return desk_env(config, midday_timezone()) | settings_env(fake.base_url)
+    activities = shipped.read_text(encoding="utf-8") + links
+    return wechat_desk_env(tmp_path_factory, fake, roster, {"activities.toml": activities})

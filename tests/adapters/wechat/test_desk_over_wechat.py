@@ -21,15 +21,12 @@ from desk.models import OutboxMessage
 from tests.e2e.conftest import (
     BotProcess,
     connected,
-    desk_env,
     desk_settings,
     is_dm_to,
     message_text,
-    midday_timezone,
     running_bot,
     start_desk_bot,
     wait_for_dm,
-    write_desk_config,
 )
 from tests.support import wechat_live as live
 from tests.support.fake_wechat import Call, FakeWeChat
@@ -37,11 +34,17 @@ from tests.support.wechat_callbacks import (
     next_msg_id,
     oa_post,
     oa_text,
-    settings_env,
     wecom_post,
     wecom_text,
 )
-from tests.support.wechat_live import calls_to, content, outbox_marker, post, text_to
+from tests.support.wechat_live import (
+    calls_to,
+    content,
+    outbox_marker,
+    post,
+    text_to,
+    wechat_desk_env,
+)
 
 CONSULTANT = "wangwu"  # 王五, on duty, DMs over WeCom: every new lead is his
 QQ_CONSULTANT = "lisi"  # 李四, also on WeCom, but his DMs go to QQ 10003
@@ -77,12 +80,8 @@ NOT_MANAGER = "这个命令仅限销售经理使用。"
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, fake_server: FakeWeChat) -> dict[str, str]:
-    config = write_desk_config(tmp_path_factory.mktemp("desk-wechat-config"), ROSTER)
-    return (
-        desk_env(config, midday_timezone())
-        | settings_env(fake_server.base_url)
-        | {"SUPERUSERS": f'["{QQ_SUPERUSER}"]'}
-    )
+    env = wechat_desk_env(tmp_path_factory, fake_server, ROSTER)
+    return env | {"SUPERUSERS": f'["{QQ_SUPERUSER}"]'}
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,8 @@ retried, final failure, uncertain after a timeout)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from nonebot.config import Config, Env
@@ -15,12 +12,10 @@ from nonebot.drivers.fastapi import Driver as FastAPIDriver
 
 from bot.adapters.wechat import Adapter, Bot
 from bot.adapters.wechat.config import WeChatSettings
-from bot.dispatch import deliver_one, deliver_round, wechat
+from bot.dispatch import deliver_round, wechat
 from desk import SYSTEM, Desk, FrozenClock
-from desk.settings import build_settings
 from tests.support.fake_wechat import AGENT_ID, CORP_ID, OA_APP_ID, FakeWeChat
-
-START = datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+from tests.support.outbox import deliver_all, outbox_status, sqlite_desk
 
 
 @pytest.fixture
@@ -36,35 +31,14 @@ def wecom_bot(adapter: Adapter) -> Bot:
 
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
-    d = await Desk.open(
-        build_settings({"database_url": f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"}),
-        FrozenClock(START),
-    )
-    await d.add_member(SYSTEM, name="王顾问", wecom_userid="wangguwen", dm_channel="wecom")
-    try:
+    async with sqlite_desk(tmp_path) as d:
+        await d.add_member(SYSTEM, name="王顾问", wecom_userid="wangguwen", dm_channel="wecom")
         yield d
-    finally:
-        await d.close()
-
-
-def outbox(desk: Desk, key: str) -> tuple[str, int]:
-    path = desk.settings.database_url.split("///", 1)[1]
-    with sqlite3.connect(path) as db:
-        row = db.execute("select status, attempts from outbox where key = ?", (key,)).fetchone()
-    assert row is not None, key
-    return row[0], row[1]
 
 
 async def queue(desk: Desk, key: str, address: str, text: str, channel: str = "wecom") -> None:
     await desk.notify(key=key, kind="owner_dm", channel=channel, address=address,
                       payload={"text": text}, any_hour=True)  # fmt: skip
-
-
-async def deliver_all(desk: Desk, bot: Bot, channel: str = "wecom") -> int:
-    items = await desk.claim_notifications([channel], 20)
-    for item in items:
-        await deliver_one(desk, wechat.senders(bot, desk.settings.tz), item)
-    return len(items)
 
 
 async def test_a_new_lead_reaches_a_wecom_consultant(
@@ -78,7 +52,7 @@ async def test_a_new_lead_reaches_a_wecom_consultant(
     assert sent.body is not None and sent.body["touser"] == "wangguwen"
     text = sent.body["text"]["content"]
     assert f"【新线索 #{lead.lead.id}】" in text and "原话：想看看新车" in text
-    assert outbox(desk, f"lead:{lead.lead.id}:new")[0] == "sent"
+    assert outbox_status(desk, f"lead:{lead.lead.id}:new")[0] == "sent"
     assert await deliver_all(desk, wecom_bot) == 0  # sent once
 
 
@@ -90,8 +64,8 @@ async def test_refused_send_is_retried_later_unknown_user_is_not(
     await queue(desk, "k-busy", "busy", "hi")
     await queue(desk, "k-ghost", "ghost", "hi")
     await deliver_all(desk, wecom_bot)
-    assert outbox(desk, "k-busy") == ("pending", 1)
-    assert outbox(desk, "k-ghost")[0] == "dead"
+    assert outbox_status(desk, "k-busy") == ("pending", 1)
+    assert outbox_status(desk, "k-ghost")[0] == "dead"
 
 
 async def test_timeout_is_uncertain_and_never_resent(
@@ -100,7 +74,7 @@ async def test_timeout_is_uncertain_and_never_resent(
     fake_wechat.delays["/cgi-bin/message/send"] = 2.5  # WECHAT_TIMEOUT is 1 s here
     await queue(desk, "k-slow", "wangguwen", "hi")
     await deliver_all(desk, wecom_bot)
-    assert outbox(desk, "k-slow")[0] == "uncertain"
+    assert outbox_status(desk, "k-slow")[0] == "uncertain"
     fake_wechat.delays.clear()
     assert await deliver_all(desk, wecom_bot) == 0
     assert len(fake_wechat.requests_to("/cgi-bin/message/send")) == 1
@@ -125,7 +99,7 @@ async def test_a_long_digest_that_fails_midway_is_uncertain(
         await deliver_all(desk, wecom_bot)
     finally:
         del fake_wechat.answer
-    assert outbox(desk, "k-long")[0] == "uncertain"  # piece 1 arrived: no blind resend
+    assert outbox_status(desk, "k-long")[0] == "uncertain"  # piece 1 arrived: no blind resend
 
 
 async def test_oa_follower_dm_is_a_customer_service_message(
@@ -140,7 +114,7 @@ async def test_oa_follower_dm_is_a_customer_service_message(
         "msgtype": "text",
         "text": {"content": "顾问王先生会尽快联系您"},
     }
-    assert outbox(desk, "k-oa")[0] == "sent"
+    assert outbox_status(desk, "k-oa")[0] == "sent"
 
 
 async def test_a_wechat_round_leaves_a_qq_message_in_flight_alone(
@@ -153,7 +127,7 @@ async def test_a_wechat_round_leaves_a_qq_message_in_flight_alone(
     assert isinstance(desk.clock, FrozenClock)
     desk.clock.advance(seconds=desk.settings.outbox.lease_seconds + 1)  # …slowly
     assert await deliver_round(desk, wechat.senders(wecom_bot, desk.settings.tz)) == 1
-    assert outbox(desk, "k-wecom")[0] == "sent"
-    assert outbox(desk, "k-qq")[0] == "sending"  # still the QQ loop's
+    assert outbox_status(desk, "k-wecom")[0] == "sent"
+    assert outbox_status(desk, "k-qq")[0] == "sending"  # still the QQ loop's
     assert await desk.notification_sent(qq.id)
-    assert outbox(desk, "k-qq")[0] == "sent"
+    assert outbox_status(desk, "k-qq")[0] == "sent"

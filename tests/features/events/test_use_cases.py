@@ -41,12 +41,9 @@ from features.events.models import ATTENDED, NO_SHOW, SIGNED, WAITLISTED
 from features.events.signups import SignupRequest, check_signup_args, clean_nickname
 from tests.features.conftest import CONSULTANT_QQ
 from tests.features.events.conftest import NOW, SH
+from tests.support.clock import at
 
 GROUP = "123456"
-
-
-def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=SH)
 
 
 def draft(capacity: int = 10, cars: int | None = None, **kw: Any) -> EventDraft:

@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from sqlalchemy import select
 
 from desk import Desk
 from features.referral.config import ReferralConfig, load_config
+from features.referral.models import Referral
 from features.referral.people import Friend, Referrals
 from features.referral.rewards import Attached, attach
 
@@ -51,3 +55,12 @@ def r(desk: Desk, config: ReferralConfig) -> Referrals:
 def attached(r: Referrals) -> Attached:
     """The rewards subscribed to the desk, as the front does when the desk opens."""
     return attach(r)
+
+
+async def referrals(desk: Desk) -> list[Any]:
+    """Every Referral row, oldest first."""
+
+    async def step(uow: Any) -> list[Any]:
+        return list(await uow.session.scalars(select(Referral).order_by(Referral.id)))
+
+    return await desk.read(step)

@@ -28,10 +28,11 @@ from features.referral.errors import (
     RewardNotFound,
 )
 from features.referral.ledger import fulfil
-from features.referral.models import SOURCE_JOIN, Referral, ReferralReward
+from features.referral.models import SOURCE_JOIN, ReferralReward
 from features.referral.people import Referrals
 from features.referral.rewards import Attached, joined, left_group
 from tests.features.conftest import CONSULTANT_QQ
+from tests.features.referral.conftest import referrals
 
 pytestmark = pytest.mark.usefixtures("attached")
 
@@ -46,13 +47,6 @@ async def wang(desk: Desk) -> Actor:
     member = await desk.member_by(qq_id=str(CONSULTANT_QQ))
     assert member is not None
     return member.actor()
-
-
-async def referrals(desk: Desk) -> list[Any]:
-    async def step(uow: Any) -> list[Any]:
-        return list(await uow.session.scalars(select(Referral).order_by(Referral.id)))
-
-    return await desk.read(step)
 
 
 async def rewards(desk: Desk) -> list[Any]:

@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from desk import ConfigError, Desk, FrozenClock
 from features.referral.attribution import wecom_contact_added, wecom_group_joined
@@ -26,11 +24,11 @@ from features.referral.codes import (
     save_contact_way,
 )
 from features.referral.config import load_config
-from features.referral.models import Referral
 from features.referral.people import Referrals, contact_fields, platform_key
 from features.referral.rewards import wecom_group_left
 from tests.desk.conftest import START
 from tests.features.conftest import CONSULTANT_QQ
+from tests.features.referral.conftest import referrals
 
 pytestmark = pytest.mark.usefixtures("attached")
 
@@ -43,13 +41,6 @@ CHAT = "wrChat000000000000000000001"
 @pytest.fixture
 def clock(desk_clock: FrozenClock) -> FrozenClock:
     return desk_clock
-
-
-async def rows(desk: Desk) -> list[Any]:
-    async def step(uow: Any) -> list[Any]:
-        return list(await uow.session.scalars(select(Referral).order_by(Referral.id)))
-
-    return await desk.read(step)
 
 
 # -- configuration ------------------------------------------------------------------------------
@@ -145,7 +136,7 @@ async def test_a_wecom_customer_is_attributed_once_whoever_comes_first(
         wecom_contact_added(r, first, external_userid=CUSTOMER, event_key="e1"),
     )
     assert sum(o.attributed for o in outcomes) == 1
-    [row] = await rows(desk)
+    [row] = await referrals(desk)
     lead = await desk.find_lead(wecom_external_userid=CUSTOMER)
     assert lead is not None and lead.referrer == row.referrer and lead.id == row.lead_id
     assert lead.channel == "wecom"
@@ -160,7 +151,7 @@ async def test_a_code_of_nobody_and_bad_ids_record_nothing(r: Referrals, desk: D
     for bad in ("a b", "x" * 200, "'; DROP TABLE leads; --"):
         outcome = await wecom_contact_added(r, code, external_userid=bad, event_key=f"k{bad}")
         assert not outcome.attributed
-    assert await rows(desk) == []
+    assert await referrals(desk) == []
 
 
 async def test_a_group_join_starts_the_stay_window(
@@ -174,7 +165,7 @@ async def test_a_group_join_starts_the_stay_window(
     assert outcome.attributed
     clock.advance(timedelta(days=31))  # past config stay_days (30)
     assert await wecom_group_left(r, chat_id=CHAT, member_ids=[CUSTOMER]) == 0
-    [row] = await rows(desk)
+    [row] = await referrals(desk)
     assert row.voided_at is None and row.joined_at == START
 
 

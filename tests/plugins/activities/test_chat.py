@@ -7,10 +7,9 @@ owner (no roster, no superuser); 90001 a SUPERUSER manager, 90002 a roster manag
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from types import ModuleType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from nonebot.adapters.onebot.v11 import (
@@ -32,7 +31,15 @@ from desk import SYSTEM, ConfigError, Desk, FrozenClock
 from desk.store import UnitOfWork
 from features.activities.config import load_config
 from features.activities.topics import default_topic
-from tests.support.chat import ask, database_locked, handler_errors, no_reply, reply_to
+from tests.support.chat import (
+    ask,
+    database_locked,
+    handler_errors,
+    no_handler_raises,
+    no_reply,
+    reply_to,
+)
+from tests.support.clock import at
 from tests.support.nonebot_env import (
     CONSULTANT_QQ,
     MANAGER_QQ,
@@ -41,11 +48,11 @@ from tests.support.nonebot_env import (
     adapter,
     group_event,
     private_event,
+    restarted,
 )
 
 pytestmark = pytest.mark.usefixtures("desk")
 
-SH = ZoneInfo("Asia/Shanghai")
 GROUP = 123456
 OTHER_GROUP = 654321
 OWNER = 20001
@@ -65,10 +72,6 @@ def usage(cmd: str) -> str:
     return texts().USAGE_PREFIX + texts().USAGE[cmd]
 
 
-def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=SH)
-
-
 def at_reply(user: int, text: str) -> Message:
     return Message([MessageSegment.at(user), MessageSegment.text(text)])
 
@@ -82,11 +85,8 @@ def _clean_counter() -> Iterator[None]:
     """Counts other test modules' messages left in memory must not reach this desk."""
     from features.activities.counter import COUNTER
 
-    COUNTER.clear()
-    errors = handler_errors()
-    yield
-    COUNTER.clear()
-    assert not errors, f"a handler raised: {errors!r}"
+    with no_handler_raises(COUNTER):
+        yield
 
 
 class _Caught:
@@ -494,40 +494,24 @@ async def test_scheduled_topic_is_posted_at_its_time_once(
 async def test_scheduled_topic_survives_a_restart(
     app: App, desk: Desk, desk_clock: FrozenClock
 ) -> None:
-    from bot.desk_runtime import set_desk
-
     await ask(app, say("设置话题 自驾路线推荐 周六上午10点", user=MANAGER_QQ))
-    await desk.close()
-    restarted = await Desk.open(desk.settings, desk_clock)
-    set_desk(restarted)
-    try:
+    async with restarted(desk, desk_clock) as fresh:
         desk_clock.set(at(11, 28, 10, 0))
-        await restarted.run_schedules()
-        await restarted.run_schedules()
-        [post] = await group_posts(restarted)
+        await fresh.run_schedules()
+        await fresh.run_schedules()
+        [post] = await group_posts(fresh)
         assert post.payload["text"] == texts().TOPIC_POST.format(text="自驾路线推荐")
-        assert await group_posts(restarted) == []
-    finally:
-        set_desk(None)
-        await restarted.close()
+        assert await group_posts(fresh) == []
 
 
 async def test_a_queued_topic_post_survives_a_restart(
     app: App, desk: Desk, desk_clock: FrozenClock
 ) -> None:
     """Queued but not delivered when the bot stopped: the new process delivers it."""
-    from bot.desk_runtime import set_desk
-
     await ask(app, say("设置话题 油耗晒单", user=MANAGER_QQ))
-    await desk.close()
-    restarted = await Desk.open(desk.settings, desk_clock)
-    set_desk(restarted)
-    try:
-        [post] = await group_posts(restarted)
+    async with restarted(desk, desk_clock) as fresh:
+        [post] = await group_posts(fresh)
         assert post.payload["text"] == texts().TOPIC_POST.format(text="油耗晒单")
-    finally:
-        set_desk(None)
-        await restarted.close()
 
 
 async def test_a_stale_one_off_topic_is_not_posted_days_late(

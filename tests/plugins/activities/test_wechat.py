@@ -11,10 +11,8 @@ The desk clock stands at Friday 2026-11-27 10:00 Shanghai.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from types import ModuleType
-from zoneinfo import ZoneInfo
 
 import pytest
 from nonebot.exception import ApiNotAvailable
@@ -31,12 +29,19 @@ from bot.texts import ROLE_REFUSAL
 from desk import SYSTEM, ConfigError, Desk, FrozenClock, OutboxItem
 from desk.store import UnitOfWork
 from features.activities.config import WeComGroupLink, load_config, wecom_links
-from tests.support.chat import _Anything, _Expected, ask, database_locked, handler_errors
+from tests.support.chat import (
+    _Anything,
+    _Expected,
+    ask,
+    database_locked,
+    handler_errors,
+    no_handler_raises,
+)
+from tests.support.clock import at
 from tests.support.nonebot_env import CONSULTANT_QQ, MANAGER_QQ, adapter, group_event
 
 pytestmark = pytest.mark.usefixtures("desk")
 
-SH = ZoneInfo("Asia/Shanghai")
 GROUP = 123456
 OA_SELF = "oa:wx1234567890abcdef"
 WECOM_SELF = "wecom:wwcorp0001:1000002"
@@ -49,10 +54,6 @@ def texts() -> ModuleType:
     from bot.plugins.activities import texts
 
     return texts
-
-
-def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=SH)
 
 
 def chat_change(
@@ -135,11 +136,8 @@ async def outbox(desk: Desk, channel: str) -> list[OutboxItem]:
 def _clean() -> Iterator[None]:
     from features.activities.counter import COUNTER
 
-    COUNTER.clear()
-    errors = handler_errors()
-    yield
-    COUNTER.clear()
-    assert not errors, f"a handler raised: {errors!r}"
+    with no_handler_raises(COUNTER):
+        yield
 
 
 @pytest.fixture

@@ -11,11 +11,8 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -23,22 +20,27 @@ from sqlalchemy import text
 
 from bot.adapters.wechat import Adapter, Bot
 from bot.adapters.wechat.config import WeChatSettings
-from bot.dispatch import deliver_one, wechat
 from bot.settings import wechat_settings
-from desk import SYSTEM, Desk, FrozenClock
-from desk.settings import build_settings
+from desk import SYSTEM, Desk
 from desk.store import UnitOfWork
 from tests.e2e.conftest import (
     BotProcess,
     connected,
     desk_settings,
-    running_bot,
 )
 from tests.support.fake_wechat import AGENT_ID, CORP_ID, Call, FakeWeChat
+from tests.support.outbox import deliver_all as deliver_wechat
+from tests.support.outbox import outbox_status, sqlite_desk
 from tests.support.wechat_callbacks import external_chat_change, settings_env, wecom_post
-from tests.support.wechat_live import calls_to, linked_groups_env, outbox_marker, post, wait_for
+from tests.support.wechat_live import (
+    QQ_MANAGER,
+    calls_to,
+    linked_groups_env,
+    outbox_marker,
+    post,
+    wait_for,
+)
 
-START = datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 CHAT = "wrOgQhDgAAAcwMTB7KRzUTDbfbBRAAAA"
 TEMPLATE = "/cgi-bin/externalcontact/add_msg_template"
 WECOM_SEND = "/cgi-bin/message/send"
@@ -61,22 +63,8 @@ def wecom_bot(wechat_settings: WeChatSettings) -> Bot:
 
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
-    d = await Desk.open(
-        build_settings({"database_url": f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"}),
-        FrozenClock(START),
-    )
-    try:
+    async with sqlite_desk(tmp_path) as d:
         yield d
-    finally:
-        await d.close()
-
-
-def status(desk: Desk, key: str) -> tuple[str, int]:
-    path = desk.settings.database_url.split("///", 1)[1]
-    with sqlite3.connect(path) as db:
-        row = db.execute("select status, attempts from outbox where key = ?", (key,)).fetchone()
-    assert row is not None, key
-    return row[0], row[1]
 
 
 async def queue(desk: Desk, key: str, text: str = "【今日话题】冬季保养", **payload: str) -> None:
@@ -87,10 +75,7 @@ async def queue(desk: Desk, key: str, text: str = "【今日话题】冬季保�
 
 
 async def deliver_all(desk: Desk, bot: Bot) -> int:
-    items = await desk.claim_notifications(["wecom_group"], 20)
-    for item in items:
-        await deliver_one(desk, wechat.senders(bot, desk.settings.tz), item)
-    return len(items)
+    return await deliver_wechat(desk, bot, "wecom_group")
 
 
 async def test_a_mass_send_task_in_the_owners_name(
@@ -106,7 +91,7 @@ async def test_a_mass_send_task_in_the_owners_name(
         "chat_id_list": [CHAT],
     }
     assert call.query["access_token"].startswith("wecom_contact-token-")  # the contact secret
-    assert status(desk, "k-topic") == ("sent", 1)
+    assert outbox_status(desk, "k-topic") == ("sent", 1)
     assert await deliver_all(desk, wecom_bot) == 0  # created once
     assert fake_wechat.requests_to(WECOM_SEND) == []  # no app message instead
 
@@ -142,7 +127,7 @@ async def test_refused_tasks(
         await deliver_all(desk, wecom_bot)
     finally:
         undo()
-    assert status(desk, "k-refused") == expected
+    assert outbox_status(desk, "k-refused") == expected
 
 
 async def test_a_timeout_is_uncertain_and_never_resent(
@@ -151,7 +136,7 @@ async def test_a_timeout_is_uncertain_and_never_resent(
     fake_wechat.delays[TEMPLATE] = 2.5  # WECHAT_TIMEOUT is 1 s here
     await queue(desk, "k-slow")
     await deliver_all(desk, wecom_bot)
-    assert status(desk, "k-slow")[0] == "uncertain"
+    assert outbox_status(desk, "k-slow")[0] == "uncertain"
     fake_wechat.delays.clear()
     assert await deliver_all(desk, wecom_bot) == 0
     assert len(fake_wechat.requests_to(TEMPLATE)) == 1
@@ -162,7 +147,7 @@ async def test_no_contact_secret_no_task(desk: Desk, fake_wechat: FakeWeChat) ->
     bot = Bot(Adapter(_driver(), settings=settings), f"wecom:{CORP_ID}:{AGENT_ID}", "wecom")
     await queue(desk, "k-no-secret")
     await deliver_all(desk, bot)
-    assert status(desk, "k-no-secret")[0] == "dead"
+    assert outbox_status(desk, "k-no-secret")[0] == "dead"
     assert fake_wechat.requests_to(TEMPLATE) == []
 
 
@@ -174,28 +159,14 @@ async def test_what_cannot_be_a_task_is_not_sent(
 ) -> None:
     await queue(desk, "k-bad", **payload)
     await deliver_all(desk, wecom_bot)
-    assert status(desk, "k-bad")[0] == "dead"
+    assert outbox_status(desk, "k-bad")[0] == "dead"
     assert fake_wechat.requests_to(TEMPLATE) == []
 
 
 # --- end to end: the real bot ----------------------------------------------------------------------
 
 QQ_GROUP = 123456
-QQ_MANAGER = 90002
 CONSULTANT = "wangguwen"
-ROSTER = f"""\
-[[member]]
-name = "王顾问"
-role = "consultant"
-wecom_userid = "{CONSULTANT}"
-dm_channel = "wecom"
-on_duty = true
-
-[[member]]
-name = "张经理"
-role = "manager"
-qq_id = "{QQ_MANAGER}"
-"""
 LINKS = f"""
 [[wecom_groups]]
 qq_group = "{QQ_GROUP}"
@@ -205,14 +176,8 @@ sender = "zhangsan"
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory, fake_server: FakeWeChat) -> dict[str, str]:
-    return linked_groups_env(tmp_path_factory, fake_server, ROSTER, LINKS)
-
-
-@pytest.fixture(scope="module")
-def real_bot(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Iterator[BotProcess]:
-    with running_bot(tmp_path_factory.mktemp("activities-wechat-bot"), env) as bot:
-        yield bot
+def live_env(tmp_path_factory: pytest.TempPathFactory, fake_server: FakeWeChat) -> dict[str, str]:
+    return linked_groups_env(tmp_path_factory, fake_server, LINKS)
 
 
 async def post_wecom(bot: BotProcess, xml: str) -> requests.Response:
@@ -227,23 +192,23 @@ async def recorded_changes(uow: UnitOfWork) -> list[tuple[str, str, str]]:
 
 
 async def test_a_topic_reaches_the_linked_customer_group(
-    real_bot: BotProcess, env: dict[str, str], fake_server: FakeWeChat
+    live_bot: BotProcess, live_env: dict[str, str], fake_server: FakeWeChat
 ) -> None:
     mark = fake_server.mark()
-    async with connected(real_bot) as qq:
+    async with connected(live_bot) as qq:
         await qq.send_group_message(QQ_GROUP, QQ_MANAGER, "设置话题 冬季保养经验")
         await qq.wait_for_call("send_group_msg", timeout=15)
     call = await wait_for(
         fake_server, TEMPLATE,
-        lambda c: (c.body or {}).get("chat_id_list") == [CHAT], mark, real_bot,
+        lambda c: (c.body or {}).get("chat_id_list") == [CHAT], mark, live_bot,
     )  # fmt: skip
     assert call.body is not None
     assert (call.body["chat_type"], call.body["sender"]) == ("group", "zhangsan")
     assert "冬季保养经验" in call.body["text"]["content"]
-    desk = await Desk.open(desk_settings(real_bot.workdir, env))
+    desk = await Desk.open(desk_settings(live_bot.workdir, live_env))
     try:  # a later mass-send task through the outbox: no second topic task before it
         end = await outbox_marker(
-            fake_server, real_bot, desk, "wecom_group", CHAT, sender="zhangsan"
+            fake_server, live_bot, desk, "wecom_group", CHAT, sender="zhangsan"
         )
     finally:
         await desk.close()
@@ -251,9 +216,9 @@ async def test_a_topic_reaches_the_linked_customer_group(
 
 
 async def test_a_lead_leaving_the_customer_group_is_told_to_the_consultant(
-    real_bot: BotProcess, env: dict[str, str], fake_server: FakeWeChat
+    live_bot: BotProcess, live_env: dict[str, str], fake_server: FakeWeChat
 ) -> None:
-    desk = await Desk.open(desk_settings(real_bot.workdir, env))
+    desk = await Desk.open(desk_settings(live_bot.workdir, live_env))
     try:
         lead = (
             await desk.capture(
@@ -265,18 +230,18 @@ async def test_a_lead_leaving_the_customer_group_is_told_to_the_consultant(
     mark = fake_server.mark()
     leave = external_chat_change(CHAT, "del_member", members=("wmLEAD0001", "zhangsan"))
     for _ in range(2):  # WeChat's retry: one effect
-        assert (await post_wecom(real_bot, leave)).status_code == 200
+        assert (await post_wecom(live_bot, leave)).status_code == 200
     call = await wait_for(
         fake_server, WECOM_SEND,
         lambda c: (c.body or {}).get("touser") == CONSULTANT
         and f"【客户动态 #{lead.id}】" in str((c.body or {}).get("text")),
-        mark, real_bot,
+        mark, live_bot,
     )  # fmt: skip
     assert "退出了车主群" in call.body["text"]["content"]  # pyright: ignore[reportOptionalSubscript]
-    desk = await Desk.open(desk_settings(real_bot.workdir, env))
+    desk = await Desk.open(desk_settings(live_bot.workdir, live_env))
     try:
         # a later DM through the outbox: the retry queued no second one before it
-        end = await outbox_marker(fake_server, real_bot, desk, "wecom", CONSULTANT)
+        end = await outbox_marker(fake_server, live_bot, desk, "wecom", CONSULTANT)
         told = [
             c for c in calls_to(fake_server, WECOM_SEND, mark, end)
             if f"【客户动态 #{lead.id}】" in str((c.body or {}).get("text"))
@@ -288,4 +253,4 @@ async def test_a_lead_leaving_the_customer_group_is_told_to_the_consultant(
         await desk.close()
     assert [e.action for e in timeline].count("signal") == 1
     assert recorded == [(f"wecom:{CHAT}", "wmLEAD0001", "leave")]  # staff are not recorded
-    assert "Traceback" not in real_bot.log(2000)
+    assert "Traceback" not in live_bot.log(2000)

@@ -7,11 +7,9 @@ the only consultant on duty, so every lead captured in a test is his.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from nonebot.adapters.onebot.v11 import Bot, GroupMessageEvent, MessageEvent, PrivateMessageEvent
@@ -23,6 +21,7 @@ from bot.texts import ROLE_REFUSAL
 from desk import SYSTEM, Actor, Desk, FrozenClock, LeadView, MemberView
 from tests.desk.conftest import database_url
 from tests.support.chat import ask, database_locked, handler_errors, no_reply, reply_to
+from tests.support.clock import at
 from tests.support.nonebot_env import (
     CONSULTANT_QQ,
     MANAGER_QQ,
@@ -36,7 +35,6 @@ from tests.support.nonebot_env import (
 
 pytestmark = pytest.mark.usefixtures("desk")  # every plugin reads the roster
 
-SH = ZoneInfo("Asia/Shanghai")
 OWNER_QQ = 20001  # a car owner: in no roster, no superuser
 MANAGERS = [
     pytest.param(MANAGER_QQ, id="superuser"),
@@ -45,11 +43,6 @@ MANAGERS = [
 CONSULTANT_COMMANDS = ("今日", "线索", "跟进", "邀约", "确认", "到店", "未到店", "下订", "成交", "战败", "上班", "下班")  # fmt: skip
 MANAGER_COMMANDS = ("线索统计", "审核", "分配", "添加顾问", "顾问列表", "待分配")
 ALL_COMMANDS = CONSULTANT_COMMANDS + MANAGER_COMMANDS
-
-
-def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    """A local time in the dealer's zone, in 2026."""
-    return datetime(2026, month, day, hour, minute, tzinfo=SH)
 
 
 def dm(user: int, text: str) -> PrivateMessageEvent:

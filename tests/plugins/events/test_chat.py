@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from datetime import datetime
 from io import BytesIO
 from itertools import count
 from types import ModuleType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from nonebot.adapters.onebot.v11 import (
@@ -31,7 +29,16 @@ from openpyxl import load_workbook
 from bot.roles import MANAGER
 from bot.texts import ROLE_REFUSAL
 from desk import SYSTEM, Desk, FrozenClock, OutboxItem
-from tests.support.chat import _Anything, ask, handler_errors, no_reply, reply_to
+from tests.support.chat import (
+    _Anything,
+    ask,
+    dm_after_member_check,
+    handler_errors,
+    no_reply,
+    not_matched,
+    reply_to,
+)
+from tests.support.clock import at
 from tests.support.nonebot_env import (
     CONSULTANT_QQ,
     MANAGER_QQ,
@@ -39,21 +46,17 @@ from tests.support.nonebot_env import (
     SELF_ID,
     adapter,
     private_event,
+    restarted,
 )
 
 pytestmark = pytest.mark.usefixtures("desk")
 
-SH = ZoneInfo("Asia/Shanghai")
 GROUP = 123456
 OTHER_GROUP = 654321
 OWNER = 20001
 _ids = count(50_000)
 CREATE_TRIP = "发起活动 周末自驾游 周六上午10点 4S店门口 20人 8车 截止 周五18点"
 MANAGER_COMMANDS = ("发起活动", "到场", "关闭报名", "取消活动", "活动统计", "导出报名")
-
-
-def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=SH)
 
 
 def texts() -> ModuleType:
@@ -223,12 +226,9 @@ async def test_manager_commands_refuse_others(app: App, user: int, command: str)
 async def test_chat_starting_with_the_list_word_is_not_the_command(app: App) -> None:
     from bot.plugins.events import events_command
 
-    async with app.test_matcher(events_command) as ctx:
-        bot = ctx.create_bot(base=Bot, adapter=adapter(), self_id=str(SELF_ID))
-        ctx.receive_event(bot, group_msg("活动 有什么优惠吗"))
-        ctx.should_not_pass_rule()
-        ctx.receive_event(bot, group_msg("报名的人多吗"))
-        ctx.should_not_pass_rule()
+    await not_matched(
+        app, events_command, group_msg("活动 有什么优惠吗"), group_msg("报名的人多吗")
+    )
 
 
 # -- 报名 / 我的报名 / 取消报名 ---------------------------------------------------------
@@ -306,21 +306,7 @@ async def test_an_event_of_another_group_is_not_found_there(app: App) -> None:
     assert await sign_up(app, OWNER, "1") == "没有找到活动 #1。"
     assert await ask(app, group_msg("活动统计 1", MANAGER_QQ)) == "没有找到活动 #1。"
     # by DM, the number is enough for a member of the event's group
-    assert (await dm_as_member(app, dm("报名 1"), OTHER_GROUP)).startswith("已报名活动 #1")
-
-
-async def dm_as_member(app: App, event: PrivateMessageEvent, group: int) -> str:
-    """The bot's reply to a DM after the QQ client confirmed the sender is in `group`."""
-    caught = _Anything()
-    async with app.test_matcher() as ctx:
-        bot = ctx.create_bot(base=Bot, adapter=adapter(), self_id=str(SELF_ID))
-        ctx.receive_event(bot, event)
-        ctx.should_call_api(
-            "get_group_member_info", {"group_id": group, "user_id": event.user_id},
-            result={"group_id": group, "user_id": event.user_id, "nickname": "车主", "card": ""},
-        )  # fmt: skip
-        ctx.should_call_send(event, caught, result={"message_id": 1})  # pyright: ignore[reportArgumentType]
-    return Message(caught.value).extract_plain_text()
+    assert (await dm_after_member_check(app, dm("报名 1"), OTHER_GROUP)).startswith("已报名活动 #1")
 
 
 async def test_full_event_waitlists_and_cancel_promotes_those_that_fit(
@@ -449,20 +435,13 @@ async def test_reminder_the_day_before_once(app: App, desk: Desk, desk_clock: Fr
 
 
 async def test_reminder_survives_a_restart(app: App, desk: Desk, desk_clock: FrozenClock) -> None:
-    from bot.desk_runtime import set_desk
-
     await create(app)
     await sign_up(app, 20001, "1")
-    await desk.close()
     desk_clock.set(at(11, 27, 20, 30))  # the bot was down at 18:00
-    fresh = await Desk.open(desk.settings, desk_clock)
-    set_desk(fresh)
-    try:
+    async with restarted(desk, desk_clock) as fresh:
         await fresh.run_schedules()
         posts = reminders(await group_posts(fresh))
         assert [(p.key, p.payload["at"]) for p in posts] == [("event:1:reminder", ["20001"])]
-    finally:
-        await fresh.close()
 
 
 async def test_no_reminder_for_an_event_two_days_away(

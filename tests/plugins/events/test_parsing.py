@@ -4,19 +4,14 @@ tests/features/events). Imports the plugin inside the tests (tests/support/noneb
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from features.events.config import EventsConfig
 from features.events.manage import check_new_event
+from tests.support.clock import SH, at
 
-SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=SH)  # a Friday
-
-
-def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=SH)
 
 
 @pytest.mark.parametrize(

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from datetime import datetime
 from functools import partial
 from io import BytesIO
 from itertools import count
 from types import ModuleType
-from zoneinfo import ZoneInfo
 
 import pytest
 from nonebot.adapters.onebot.v11 import Bot as QQBot
@@ -33,11 +31,11 @@ from bot.texts import ROLE_REFUSAL
 from desk import SYSTEM, Desk, FrozenClock, OutboxItem
 from features.events import jobs
 from tests.support.chat import _Anything, ask, handler_errors, reply_to
+from tests.support.clock import at
 from tests.support.nonebot_env import MANAGER_QQ, SELF_ID, adapter, group_event, private_event
 
 pytestmark = pytest.mark.usefixtures("desk")
 
-SH = ZoneInfo("Asia/Shanghai")
 GROUP = 123456
 OWNER = 20001
 OA_SELF = "oa:wx1234567890abcdef"
@@ -57,10 +55,6 @@ def texts() -> ModuleType:
 
 def usage(command: str) -> str:
     return texts().USAGE_PREFIX + texts().USAGE[command]
-
-
-def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=SH)
 
 
 def oa_dm(text: str, openid: str = FOLLOWER, *, msg_id: int | None = None) -> OAMessageEvent:

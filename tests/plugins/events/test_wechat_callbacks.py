@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -23,32 +22,24 @@ from tests.e2e.conftest import (
     connected,
     desk_settings,
     message_text,
-    running_bot,
 )
 from tests.support.fake_wechat import FakeWeChat
 from tests.support.wechat_callbacks import oa_post, oa_text
-from tests.support.wechat_live import calls_to, linked_groups_env, outbox_marker, text_to, wait_for
+from tests.support.wechat_live import (
+    QQ_MANAGER,
+    calls_to,
+    linked_groups_env,
+    outbox_marker,
+    text_to,
+    wait_for,
+)
 
 QQ_GROUP = 123456
-QQ_MANAGER = 90002
 CHAT = "wrOgQhDgAAAcwMTB7KRzUTDbfbBREVNT"
 FIRST = "o6_bmjrPTlm6_2sgVt7hMZOPfE2E"
 SECOND = "o6_bmjrPTlm6_2sgVt7hMZOPfE3E"
 OA_SEND = "/cgi-bin/message/custom/send"
 TEMPLATE = "/cgi-bin/externalcontact/add_msg_template"
-ROSTER = f"""\
-[[member]]
-name = "王顾问"
-role = "consultant"
-wecom_userid = "wangguwen"
-dm_channel = "wecom"
-on_duty = true
-
-[[member]]
-name = "张经理"
-role = "manager"
-qq_id = "{QQ_MANAGER}"
-"""
 LINKS = f"""
 [[wecom_groups]]
 qq_group = {QQ_GROUP}
@@ -58,14 +49,8 @@ sender = "zhangsan"
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory, fake_server: FakeWeChat) -> dict[str, str]:
-    return linked_groups_env(tmp_path_factory, fake_server, ROSTER, LINKS)
-
-
-@pytest.fixture(scope="module")
-def real_bot(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Iterator[BotProcess]:
-    with running_bot(tmp_path_factory.mktemp("events-wechat-bot"), env) as bot:
-        yield bot
+def live_env(tmp_path_factory: pytest.TempPathFactory, fake_server: FakeWeChat) -> dict[str, str]:
+    return linked_groups_env(tmp_path_factory, fake_server, LINKS)
 
 
 async def follower_says(bot: BotProcess, openid: str, text: str) -> None:
@@ -76,10 +61,10 @@ async def follower_says(bot: BotProcess, openid: str, text: str) -> None:
 
 
 async def test_followers_sign_up_and_the_waitlisted_one_is_told_by_dm(
-    real_bot: BotProcess, env: dict[str, str], fake_server: FakeWeChat
+    live_bot: BotProcess, live_env: dict[str, str], fake_server: FakeWeChat
 ) -> None:
     mark = fake_server.mark()
-    async with connected(real_bot) as qq:
+    async with connected(live_bot) as qq:
         await qq.send_group_message(QQ_GROUP, QQ_MANAGER, "发起活动 试驾会 明天下午3点 展厅 1人")
         created = await qq.wait_for_call(
             "send_group_msg", lambda c: "已发起活动 #" in message_text(c), timeout=15
@@ -89,18 +74,18 @@ async def test_followers_sign_up_and_the_waitlisted_one_is_told_by_dm(
     # the announcement, as a mass-send task for the linked customer group
     task = await wait_for(
         fake_server, TEMPLATE, lambda c: (c.body or {}).get("chat_id_list") == [CHAT], mark,
-        real_bot,
+        live_bot,
     )  # fmt: skip
     assert task.body is not None and task.body["sender"] == "zhangsan"
     assert f"#{event_id}「试驾会」" in task.body["text"]["content"]
 
-    await follower_says(real_bot, FIRST, f"报名 {event_id}")
+    await follower_says(live_bot, FIRST, f"报名 {event_id}")
     await wait_for(
-        fake_server, OA_SEND, text_to(FIRST, f"已报名活动 #{event_id}「试驾会」"), mark, real_bot
+        fake_server, OA_SEND, text_to(FIRST, f"已报名活动 #{event_id}「试驾会」"), mark, live_bot
     )
-    await follower_says(real_bot, SECOND, f"报名 {event_id}")
-    await wait_for(fake_server, OA_SEND, text_to(SECOND, "名额已满", "候补第 1 位"), mark, real_bot)
-    desk = await Desk.open(desk_settings(real_bot.workdir, env))
+    await follower_says(live_bot, SECOND, f"报名 {event_id}")
+    await wait_for(fake_server, OA_SEND, text_to(SECOND, "名额已满", "候补第 1 位"), mark, live_bot)
+    desk = await Desk.open(desk_settings(live_bot.workdir, live_env))
     try:
         first = await desk.find_lead(wechat_openid=FIRST)
         second = await desk.find_lead(wechat_openid=SECOND)
@@ -109,17 +94,17 @@ async def test_followers_sign_up_and_the_waitlisted_one_is_told_by_dm(
     assert first is not None and first.source == f"event:{event_id}"
     assert second is not None and second.id != first.id
 
-    await follower_says(real_bot, FIRST, f"取消报名 {event_id}")
-    await wait_for(fake_server, OA_SEND, text_to(FIRST, "已取消活动"), mark, real_bot)
+    await follower_says(live_bot, FIRST, f"取消报名 {event_id}")
+    await wait_for(fake_server, OA_SEND, text_to(FIRST, "已取消活动"), mark, live_bot)
     await wait_for(
         fake_server, OA_SEND, text_to(SECOND, f"活动 #{event_id}「试驾会」有空位了"), mark,
-        real_bot,
+        live_bot,
     )  # fmt: skip
-    await follower_says(real_bot, SECOND, "我的报名")
-    await wait_for(fake_server, OA_SEND, text_to(SECOND, "｜1人｜已报名"), mark, real_bot)
-    desk = await Desk.open(desk_settings(real_bot.workdir, env))
+    await follower_says(live_bot, SECOND, "我的报名")
+    await wait_for(fake_server, OA_SEND, text_to(SECOND, "｜1人｜已报名"), mark, live_bot)
+    desk = await Desk.open(desk_settings(live_bot.workdir, live_env))
     try:  # a later message through the outbox: anything queued before went out first
-        end = await outbox_marker(fake_server, real_bot, desk, "wechat_oa", SECOND)
+        end = await outbox_marker(fake_server, live_bot, desk, "wechat_oa", SECOND)
     finally:
         await desk.close()
     promoted = [
@@ -127,4 +112,4 @@ async def test_followers_sign_up_and_the_waitlisted_one_is_told_by_dm(
     ]
     assert len(promoted) == 1  # told once
     assert len(calls_to(fake_server, TEMPLATE, mark, end)) == 1
-    assert "Traceback" not in real_bot.log(3000)
+    assert "Traceback" not in live_bot.log(3000)

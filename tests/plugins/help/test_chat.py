@@ -6,6 +6,7 @@ import pytest
 from nonebot.adapters.onebot.v11 import Bot, Message, MessageSegment
 from nonebug import App
 
+from tests.support.chat import not_matched
 from tests.support.nonebot_env import MANAGER_QQ, SELF_ID, adapter, group_event, private_event
 
 # 帮助 looks the asker up in the desk's roster.
@@ -105,9 +106,4 @@ async def test_help_for_one_command(app: App) -> None:
 async def test_not_a_whole_word(app: App) -> None:
     from bot.plugins.help import help_command
 
-    async with app.test_matcher(help_command) as ctx:
-        bot = ctx.create_bot(base=Bot, adapter=adapter(), self_id=str(SELF_ID))
-        ctx.receive_event(bot, group_event("帮助我看看这个车"))
-        ctx.should_not_pass_rule()
-        ctx.receive_event(bot, group_event("谁能帮助我"))
-        ctx.should_not_pass_rule()
+    await not_matched(app, help_command, group_event("帮助我看看这个车"), group_event("谁能帮助我"))

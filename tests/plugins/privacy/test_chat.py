@@ -24,7 +24,7 @@ from bot.texts import ROLE_REFUSAL
 from desk import Desk, FrozenClock
 from desk.models import OutboxMessage, PrivacyAudit
 from tests.desk.conftest import table_names
-from tests.support.chat import ask, handler_errors, no_reply, reply_to
+from tests.support.chat import ask, no_handler_raises, no_reply, reply_to
 from tests.support.nonebot_env import (
     CONSULTANT_QQ,
     MANAGER_QQ,
@@ -51,11 +51,8 @@ def texts() -> ModuleType:
 def _fresh_confirmations() -> Iterator[None]:
     from bot.plugins.privacy import CONFIRMATIONS
 
-    CONFIRMATIONS.clear()
-    errors = handler_errors()
-    yield
-    CONFIRMATIONS.clear()
-    assert not errors, f"a handler raised: {errors!r}"
+    with no_handler_raises(CONFIRMATIONS):
+        yield
 
 
 def group(text: str, user: int = OWNER, nickname: str = NAME) -> GroupMessageEvent:

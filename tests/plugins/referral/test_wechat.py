@@ -18,7 +18,6 @@ import pytest
 from nonebug import App
 from sqlalchemy import select
 
-from bot.adapters.wechat import Bot as WeChatBot
 from bot.adapters.wechat import Event as WeChatEvent
 from bot.adapters.wechat import (
     Message,
@@ -32,15 +31,15 @@ from bot.adapters.wechat.event import parse_event
 from bot.roles import MANAGER
 from desk import SYSTEM, Actor, Desk
 from desk.models import OutboxMessage
+from tests.features.referral.conftest import referrals
 from tests.support.chat import _Anything, handler_errors
-from tests.support.fake_wechat import AGENT_ID, CORP_ID, OA_APP_ID
+from tests.support.fake_wechat import AGENT_ID
 from tests.support.nonebot_env import CONSULTANT_QQ, private_event
 from tests.support.wechat_callbacks import external_chat_change, external_contact_add, next_msg_id
+from tests.support.wechat_chat import OA_SELF, WECOM_SELF, oa_bot, wecom_bot
 
 pytestmark = pytest.mark.usefixtures("desk")
 
-OA_ID = f"oa:{OA_APP_ID}"
-WECOM_ID = f"wecom:{CORP_ID}:{AGENT_ID}"
 OWNER = "o_owner_0000000000000000001"  # an Official Account follower's openid
 FRIEND = "o_friend_000000000000000002"
 CUSTOMER = "wmCustomer00000000000000001"  # a WeCom external userid
@@ -89,24 +88,24 @@ def _dm(openid_or_userid: str, text: str) -> dict[str, Any]:
 
 def oa(openid: str, text: str) -> WeChatEvent:
     """A follower's text to the Official Account (any text, "\x00" included)."""
-    return OAMessageEvent(self_id=OA_ID, **_dm(openid, text))
+    return OAMessageEvent(self_id=OA_SELF, **_dm(openid, text))
 
 
 def wecom(userid: str, text: str) -> WeChatEvent:
     """A staff member's text to the WeCom app."""
-    return WeComMessageEvent(self_id=WECOM_ID, agent_id=AGENT_ID, **_dm(userid, text))
+    return WeComMessageEvent(self_id=WECOM_SELF, agent_id=AGENT_ID, **_dm(userid, text))
 
 
 def contact_added(external: str, state: str | None, change: str = "add_external_contact") -> Any:
     xml = external_contact_add("zhangsan", external, state).replace("add_external_contact", change)
-    event = parse_event("wecom", WECOM_ID, parse_xml(xml))
+    event = parse_event("wecom", WECOM_SELF, parse_xml(xml))
     assert event is not None
     return event
 
 
 def chat_changed(detail: str, members: tuple[str, ...]) -> Any:
     event = parse_event(
-        "wecom", WECOM_ID, parse_xml(external_chat_change(CHAT, detail, members=members))
+        "wecom", WECOM_SELF, parse_xml(external_chat_change(CHAT, detail, members=members))
     )
     assert event is not None
     return event
@@ -115,16 +114,13 @@ def chat_changed(detail: str, members: tuple[str, ...]) -> Any:
 # -- driving the bot ---------------------------------------------------------------------------------
 
 
-def _oa_bot(ctx: Any) -> WeChatBot:
-    return ctx.create_bot(
-        base=WeChatBot, adapter=ctx.create_adapter(), self_id=OA_ID, platform="oa"
-    )
-
-
-def _wecom_bot(ctx: Any) -> WeChatBot:
-    return ctx.create_bot(
-        base=WeChatBot, adapter=ctx.create_adapter(), self_id=WECOM_ID, platform="wecom"
-    )
+def expect_calls(ctx: Any, api: list[tuple[str, dict, Any]] | None) -> None:
+    """Tell nonebug the API calls to expect, in order: (action, data, result or exception)."""
+    for action, data, result in api or []:
+        if isinstance(result, Exception):
+            ctx.should_call_api(action, data, exception=result)
+        else:
+            ctx.should_call_api(action, data, result=result)
 
 
 async def ask(app: App, event: WeChatEvent, *, with_wecom: bool = False,
@@ -135,17 +131,13 @@ async def ask(app: App, event: WeChatEvent, *, with_wecom: bool = False,
     caught = _Anything()
     async with app.test_matcher() as ctx:
         if event.platform == "oa":
-            bot = _oa_bot(ctx)
+            bot = oa_bot(ctx)
             if with_wecom:
-                _wecom_bot(ctx)
+                wecom_bot(ctx)
         else:
-            bot = _wecom_bot(ctx)
+            bot = wecom_bot(ctx)
         ctx.receive_event(bot, event)
-        for action, data, result in api or []:
-            if isinstance(result, Exception):
-                ctx.should_call_api(action, data, exception=result)
-            else:
-                ctx.should_call_api(action, data, result=result)
+        expect_calls(ctx, api)
         ctx.should_call_send(event, cast(str, caught), result=[{"errcode": 0}])
     assert isinstance(caught.value, str), caught.value
     return caught.value
@@ -154,7 +146,7 @@ async def ask(app: App, event: WeChatEvent, *, with_wecom: bool = False,
 async def silent(app: App, event: WeChatEvent) -> None:
     """Every plugin sees the event and none answers (nonebug fails on any call)."""
     async with app.test_matcher() as ctx:
-        bot = _oa_bot(ctx) if event.platform == "oa" else _wecom_bot(ctx)
+        bot = oa_bot(ctx) if event.platform == "oa" else wecom_bot(ctx)
         ctx.receive_event(bot, event)
 
 
@@ -164,25 +156,12 @@ async def notice(app: App, event: Any, api: list[tuple[str, dict, Any]] | None =
     import bot.plugins.referral as plugin
 
     async with app.test_matcher([plugin.contact_added, plugin.chat_changed]) as ctx:
-        bot = _wecom_bot(ctx)
+        bot = wecom_bot(ctx)
         ctx.receive_event(bot, event)
-        for action, data, result in api or []:
-            if isinstance(result, Exception):
-                ctx.should_call_api(action, data, exception=result)
-            else:
-                ctx.should_call_api(action, data, result=result)
+        expect_calls(ctx, api)
 
 
 # -- reading state ----------------------------------------------------------------------------
-
-
-async def referrals(desk: Desk) -> list[Any]:
-    from features.referral.models import Referral
-
-    async def step(uow: Any) -> list[Any]:
-        return list(await uow.session.scalars(select(Referral).order_by(Referral.id)))
-
-    return await desk.read(step)
 
 
 async def codes(desk: Desk) -> list[Any]:

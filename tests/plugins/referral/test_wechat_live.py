@@ -16,22 +16,16 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import pytest
 
 from desk import Desk, LeadView
-from tests.adapters.wechat.test_e2e import ROSTER
 from tests.e2e.conftest import (
     REPO_ROOT,
     BotProcess,
-    desk_env,
     desk_settings,
-    midday_timezone,
-    running_bot,
-    write_desk_config,
 )
 from tests.support.fake_wechat import FakeWeChat
 from tests.support.wechat_callbacks import (
@@ -39,10 +33,9 @@ from tests.support.wechat_callbacks import (
     external_contact_add,
     oa_post,
     oa_text,
-    settings_env,
     wecom_post,
 )
-from tests.support.wechat_live import ECHO_BOT, post, text_to, wait_for
+from tests.support.wechat_live import ECHO_BOT, post, text_to, wait_for, wechat_desk_env
 
 T = TypeVar("T")
 OWNER = "o_referral_owner_00000000001"
@@ -52,29 +45,22 @@ CHAT = "wrReferralChat00000000000001"
 CODE = re.compile(r"TJ[0-9A-Z]{5}")
 
 
-def referral_toml(config_dir: Path) -> None:
+def referral_toml() -> str:
     """The shipped config/referral.toml with the QR reaching 王顾问."""
     shipped = (REPO_ROOT / "config" / "referral.toml").read_text(encoding="utf-8")
     configured = shipped.replace("contact_users = []", 'contact_users = ["wangguwen"]')
     assert configured != shipped, "config/referral.toml: [wecom] contact_users not found"
-    (config_dir / "referral.toml").write_text(configured, encoding="utf-8")
+    return configured
 
 
 @pytest.fixture(scope="module")
-def referral_env(
-    tmp_path_factory: pytest.TempPathFactory, fake_server: FakeWeChat
-) -> dict[str, str]:
-    config = write_desk_config(tmp_path_factory.mktemp("referral-config"), ROSTER)
-    referral_toml(config)
-    return desk_env(config, midday_timezone()) | settings_env(fake_server.base_url)
+def bot_module() -> str:
+    return ECHO_BOT
 
 
 @pytest.fixture(scope="module")
-def referral_bot(
-    tmp_path_factory: pytest.TempPathFactory, referral_env: dict[str, str]
-) -> Iterator[BotProcess]:
-    with running_bot(tmp_path_factory.mktemp("referral-bot"), referral_env, module=ECHO_BOT) as bot:
-        yield bot
+def live_env(tmp_path_factory: pytest.TempPathFactory, fake_server: FakeWeChat) -> dict[str, str]:
+    return wechat_desk_env(tmp_path_factory, fake_server, files={"referral.toml": referral_toml()})
 
 
 async def eventually(
@@ -104,52 +90,52 @@ async def owners_code(bot: BotProcess, fake: FakeWeChat) -> tuple[str, str]:
 
 
 async def test_a_follower_gets_a_code_with_a_wecom_qr_made_once(
-    referral_bot: BotProcess, fake_server: FakeWeChat
+    live_bot: BotProcess, fake_server: FakeWeChat
 ) -> None:
     mark = fake_server.mark()
-    code, answer = await owners_code(referral_bot, fake_server)
+    code, answer = await owners_code(live_bot, fake_server)
     [way] = fake_server.requests_to("/cgi-bin/externalcontact/add_contact_way", mark)
     assert way.body is not None and way.body["state"] == code
     assert way.body["user"] == ["wangguwen"]
     assert way.query["access_token"].startswith("wecom_contact-token-")  # the contact secret's
     assert "https://qr/x" in answer  # the fake's QR
-    again, answer_again = await owners_code(referral_bot, fake_server)
+    again, answer_again = await owners_code(live_bot, fake_server)
     assert (again, answer_again) == (code, answer)
     ways = fake_server.requests_to("/cgi-bin/externalcontact/add_contact_way", mark)
     assert len(ways) == 1  # stored, not made again
 
 
 async def test_a_customer_adding_staff_through_the_qr_is_the_owners_referral(
-    referral_bot: BotProcess, referral_env: dict[str, str], fake_server: FakeWeChat
+    live_bot: BotProcess, live_env: dict[str, str], fake_server: FakeWeChat
 ) -> None:
-    code, _ = await owners_code(referral_bot, fake_server)
+    code, _ = await owners_code(live_bot, fake_server)
     mark = fake_server.mark()
     callback = wecom_post(external_contact_add("wangguwen", CUSTOMER, code))
     for _ in range(2):  # WeChat retries: one effect
-        response = await post(referral_bot, "/wechat/wecom", callback)
+        response = await post(live_bot, "/wechat/wecom", callback)
         assert (response.status_code, response.text) == (200, "")
-    desk = await Desk.open(desk_settings(referral_bot.workdir, referral_env))
+    desk = await Desk.open(desk_settings(live_bot.workdir, live_env))
     try:
 
         async def lead() -> LeadView | None:
             return await desk.find_lead(wecom_external_userid=CUSTOMER)
 
-        found = await eventually(lead, referral_bot, "the customer's lead")
+        found = await eventually(lead, live_bot, "the customer's lead")
     finally:
         await desk.close()
     assert (found.referrer, found.channel) == (f"wechat:{OWNER}", "wecom")
     await wait_for(
         fake_server, "/cgi-bin/message/send",
         text_to("wangguwen", f"【新线索 #{found.id}】", f"推荐人：公众号粉丝 {OWNER}"),
-        mark, referral_bot,
+        mark, live_bot,
     )  # fmt: skip
-    assert "Traceback" not in referral_bot.log(2000)
+    assert "Traceback" not in live_bot.log(2000)
 
 
 async def test_a_customer_joining_a_group_through_the_owners_join_way_is_attributed(
-    referral_bot: BotProcess, referral_env: dict[str, str], fake_server: FakeWeChat
+    live_bot: BotProcess, live_env: dict[str, str], fake_server: FakeWeChat
 ) -> None:
-    code, _ = await owners_code(referral_bot, fake_server)
+    code, _ = await owners_code(live_bot, fake_server)
     fake_server.group_chats[CHAT] = {
         "chat_id": CHAT,
         "name": "车主群",
@@ -163,15 +149,15 @@ async def test_a_customer_joining_a_group_through_the_owners_join_way_is_attribu
     mark = fake_server.mark()
     try:
         callback = wecom_post(external_chat_change(CHAT, "add_member", members=(MEMBER,)))
-        response = await post(referral_bot, "/wechat/wecom", callback)
+        response = await post(live_bot, "/wechat/wecom", callback)
         assert (response.status_code, response.text) == (200, "")
-        desk = await Desk.open(desk_settings(referral_bot.workdir, referral_env))
+        desk = await Desk.open(desk_settings(live_bot.workdir, live_env))
         try:
 
             async def lead() -> LeadView | None:
                 return await desk.find_lead(wecom_external_userid=MEMBER)
 
-            found = await eventually(lead, referral_bot, "the group member's lead")
+            found = await eventually(lead, live_bot, "the group member's lead")
         finally:
             await desk.close()
     finally:
@@ -183,5 +169,5 @@ async def test_a_customer_joining_a_group_through_the_owners_join_way_is_attribu
     assert reads and all((c.body or {}).get("chat_id") == CHAT for c in reads)
     await wait_for(
         fake_server, "/cgi-bin/message/send",
-        text_to("wangguwen", f"【新线索 #{found.id}】"), mark, referral_bot,
+        text_to("wangguwen", f"【新线索 #{found.id}】"), mark, live_bot,
     )  # fmt: skip
