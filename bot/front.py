@@ -38,6 +38,7 @@ from typing import Any, Literal
 from nonebot import on_message
 from nonebot.adapters import Bot, Event
 from nonebot.matcher import Matcher
+from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 from nonebot.typing import T_State
 
@@ -223,6 +224,14 @@ class CommandTable:
             {"cmd": c.word, "desc": c.desc, "role": c.role, "where": c.where, "hidden": c.hidden}
             for c in self.commands.values()
         ]
+
+    def metadata(self, name: str, description: str) -> PluginMetadata:
+        """The plugin's metadata: its usage lines and 帮助 entries from the table."""
+        usage = "\n".join(c.desc for c in self.commands.values() if c.desc and not c.hidden)
+        return PluginMetadata(
+            name=name, description=description, usage=usage,
+            extra={"commands": self.help_entries()},
+        )  # fmt: skip
 
     def words(self) -> Collection[str]:
         return self.commands.keys()

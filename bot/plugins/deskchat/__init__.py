@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from nonebot.adapters import Bot, Event
-from nonebot.plugin import PluginMetadata
 
 from bot.desk_runtime import get_desk
 from bot.formatting import shorten, when
@@ -284,9 +283,4 @@ async def _unassigned(desk: Desk, asker: Asker, args: list[str]) -> str:
 # starts with a desk word (an owner's "今日 有什么优惠吗") goes on to the intent plugin.
 desk_command = commands.matcher(priority=5, block=True)
 
-__plugin_meta__ = PluginMetadata(
-    name="线索台",
-    description="顾问私聊记录跟进、邀约、到店、战败；经理审核、分配、看统计",
-    usage="\n".join(texts.USAGE.values()),
-    extra={"commands": commands.help_entries()},
-)
+__plugin_meta__ = commands.metadata(texts.PLUGIN_NAME, texts.PLUGIN_DESCRIPTION)

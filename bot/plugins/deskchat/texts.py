@@ -204,3 +204,7 @@ def desk_error(exc: DeskError) -> str:
     if isinstance(exc, InvalidInput):
         return INVALID.format(message=exc.message)
     return INVALID.format(message="请检查后重试")
+
+
+PLUGIN_NAME = "线索台"
+PLUGIN_DESCRIPTION = "顾问私聊记录跟进、邀约、到店、战败；经理审核、分配、看统计"

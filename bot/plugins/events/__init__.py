@@ -22,7 +22,6 @@ from nonebot import require
 from nonebot.adapters import Bot, Event
 from nonebot.adapters.onebot.v11 import ActionFailed, GroupMessageEvent, MessageSegment
 from nonebot.log import logger
-from nonebot.plugin import PluginMetadata
 
 from bot.desk_runtime import get_desk, when_desk_opens
 from bot.front import Call, CommandTable, Handler
@@ -336,12 +335,7 @@ async def _export(bot: Bot, event: Event, call: Call, origin: Origin, desk: Desk
 
 events_command = commands.matcher(priority=10, block=True)
 
-__plugin_meta__ = PluginMetadata(
-    name="活动报名",
-    description="群里发起自驾游、试驾会等活动，成员报名、候补、提醒、签到、导出名单",
-    usage="\n".join(texts.USAGE[word] for word in commands.words()),
-    extra={"commands": commands.help_entries()},
-)
+__plugin_meta__ = commands.metadata(texts.PLUGIN_NAME, texts.PLUGIN_DESCRIPTION)
 
 
 # -- who may sign up for what ---------------------------------------------------------

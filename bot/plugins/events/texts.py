@@ -431,3 +431,6 @@ class Notices:
 
 
 NOTICES = Notices()
+
+PLUGIN_NAME = "活动报名"
+PLUGIN_DESCRIPTION = "群里发起自驾游、试驾会等活动，成员报名、候补、提醒、签到、导出名单"

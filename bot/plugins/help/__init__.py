@@ -15,7 +15,6 @@ A malformed entry is skipped with a warning; it never breaks 帮助.
 
 from nonebot import get_loaded_plugins
 from nonebot.adapters import Bot, Event
-from nonebot.plugin import PluginMetadata
 
 from bot.front import Call, CommandTable
 from bot.platform import platform_of
@@ -43,9 +42,4 @@ async def _help(bot: Bot, event: Event, call: Call) -> None:
 
 help_command = commands.matcher(priority=1, block=True)
 
-__plugin_meta__ = PluginMetadata(
-    name=texts.PLUGIN_NAME,
-    description=texts.PLUGIN_DESCRIPTION,
-    usage=texts.HELP_DESC,
-    extra={"commands": commands.help_entries()},
-)
+__plugin_meta__ = commands.metadata(texts.PLUGIN_NAME, texts.PLUGIN_DESCRIPTION)

@@ -7,7 +7,6 @@ import re
 
 from nonebot import on_message
 from nonebot.adapters import Bot, Event
-from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 
 from bot import front
@@ -140,12 +139,7 @@ async def _confirm(bot: Bot, event: Event, call: Call) -> None:
 
 commands.matcher(priority=5, block=True)
 
-__plugin_meta__ = PluginMetadata(
-    name=texts.PLUGIN_NAME,
-    description=texts.PLUGIN_DESCRIPTION,
-    usage="\n".join(texts.USAGE.values()),
-    extra={"commands": commands.help_entries()},
-)
+__plugin_meta__ = commands.metadata(texts.PLUGIN_NAME, texts.PLUGIN_DESCRIPTION)
 
 
 async def _cancels_pending(bot: Bot, event: Event) -> bool:

@@ -23,7 +23,6 @@ from nonebot.adapters.onebot.v11 import (
     MessageSegment,
 )
 from nonebot.log import logger
-from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 from nonebot.typing import T_State
 
@@ -235,12 +234,7 @@ async def _ledger(bot: Bot, event: Event, call: Call) -> None:
 
 command_matcher = commands.matcher(priority=10, block=True)
 
-__plugin_meta__ = PluginMetadata(
-    name=texts.PLUGIN_NAME,
-    description=texts.PLUGIN_DESCRIPTION,
-    usage="\n".join(texts.USAGE.values()),
-    extra={"commands": commands.help_entries()},
-)
+__plugin_meta__ = commands.metadata(texts.PLUGIN_NAME, texts.PLUGIN_DESCRIPTION)
 
 
 # -- a friend quotes a code -------------------------------------------------------------------
