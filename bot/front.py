@@ -110,18 +110,8 @@ def _memo_of(event: Event) -> _EventMemo:
 
 
 class _Registry:
-    tables: list["CommandTable"] = []
     words: frozenset[str] = frozenset()
     commands: dict[str, Command] = {}
-
-
-def command_words() -> frozenset[str]:
-    """Every command word of every table (the pre-filter's whole vocabulary)."""
-    return _Registry.words
-
-
-def declared(word: str) -> Command | None:
-    return _Registry.commands.get(word)
 
 
 def parse(event: Event, text: str | None = None) -> tuple[str, str, bool] | None:
@@ -182,7 +172,6 @@ class CommandTable:
     def __init__(self) -> None:
         self.commands: dict[str, Command] = {}
         self.handlers: dict[str, Handler] = {}
-        _Registry.tables.append(self)
 
     def word(
         self,
