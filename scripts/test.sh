@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests need, then lints, type-checks and runs the suite
-# (the desk on SQLite); then runs the desk's tests, the features' service tests
-# (events, referral, activities: their own tables) and the end-to-end bot tests
+# (the desk on SQLite); then runs the desk's tests, the features' use-case tests
+# (tests/features: their own tables) and the end-to-end bot tests
 # (tests/e2e: each bot process on a database of its own) again on a throwaway
 # PostgreSQL server (scripts/pg_test_server.sh) when this machine has one.
 #   DESK_TEST_POSTGRES=auto  (default) the PostgreSQL run when the server binaries are
@@ -36,6 +36,6 @@ trap 'exit 130' INT TERM HUP
 pg_env="$(bash scripts/pg_test_server.sh start)"
 eval "$pg_env"
 pg_dir="$DESK_TEST_POSTGRES_DIR"
-echo "PostgreSQL run: tests/desk, the features' service tests and tests/e2e on ${DESK_TEST_POSTGRES_URL}"
+echo "PostgreSQL run: tests/desk, tests/features and tests/e2e on ${DESK_TEST_POSTGRES_URL}"
 .venv/bin/python -m pytest tests/desk tests/features \
   tests/e2e -m "not sqlite_only"
