@@ -51,15 +51,13 @@ def describe(exc: ValidationError) -> str:
     )
 
 
-def load_toml(
-    model: type[M], path: Path, what: str, error: type[Exception] = ConfigError
-) -> M:
+def load_toml(model: type[M], path: Path, what: str) -> M:
     """`what` names the file in messages, e.g. "events config"."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise error(f"cannot read {what} {path}: {exc}") from None
+        raise ConfigError(f"cannot read {what} {path}: {exc}") from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise error(f"invalid {what} in {path}: {describe(exc)}") from None
+        raise ConfigError(f"invalid {what} in {path}: {describe(exc)}") from None
