@@ -16,13 +16,11 @@ from bot.front import Call, CommandTable
 from bot.people import staff_member
 from bot.platform import in_group, is_message, platform_of
 from bot.plugins.privacy import texts
-from bot.plugins.privacy.service import (
+from bot.plugins.privacy.confirmations import (
     CONFIRM_MINUTES,
     HANDLE_KINDS,
     Account,
     Confirmations,
-    erasure_summary,
-    format_personal_data,
 )
 from bot.roles import MANAGER
 from bot.sending import reply
@@ -74,7 +72,7 @@ async def _mine(bot: Bot, event: Event, call: Call) -> None:
         return
     desk = get_desk()
     data = await desk.describe_person(*handle)
-    await reply(bot, event, format_personal_data(data, desk.settings.tz))
+    await reply(bot, event, texts.format_personal_data(data, desk.settings.tz))
 
 
 @commands.word("删除我的信息", desc=texts.USAGE["删除我的信息"], where="private")
@@ -82,7 +80,7 @@ async def _erase_mine(bot: Bot, event: Event, call: Call) -> None:
     if await _dm_only(bot, event, call.word) or (handle := await _own_handle(bot, event)) is None:
         return
     desk = get_desk()
-    summary = erasure_summary(await desk.describe_person(*handle, audit=False))
+    summary = texts.erasure_summary(await desk.describe_person(*handle, audit=False))
     if summary is None:
         await reply(bot, event, texts.NOTHING_KEPT)
         return

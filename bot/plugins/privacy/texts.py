@@ -1,6 +1,12 @@
-"""Every reply of the personal-data plugin (个人信息), in one place for review."""
+"""Every reply of the personal-data plugin (个人信息), in one place for review,
+and the two that are built from what the desk keeps (我的信息, the erasure summary)."""
 
 from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot.formatting import shorten, stage_name, when
+from desk.privacy import PersonalData
 
 PLUGIN_NAME = "个人信息"
 PLUGIN_DESCRIPTION = "查看或删除我们保存的您的个人信息"
@@ -71,3 +77,94 @@ SIGNUP_STATUS = {
     "signed": "已报名", "waitlisted": "候补", "cancelled": "已取消", "attended": "已到场",
     "no_show": "未到场",
 }  # fmt: skip
+
+MAX_NOTES_SHOWN = 10
+
+
+def erasure_summary(data: PersonalData) -> str | None:
+    """What 删除我的信息 will erase, one line each; None when nothing is kept."""
+    lines = []
+    if data.lead is not None:
+        lines.append(SUMMARY_LEAD.format(lead_id=data.lead.id))
+    events = data.features.get("events") or {}
+    if events.get("signups"):
+        lines.append(SUMMARY_SIGNUPS.format(n=len(events["signups"])))
+    activities = data.features.get("activities") or {}
+    if data.features.get("points") or activities.get("checkins"):
+        lines.append(SUMMARY_POINTS)
+    if activities.get("messages"):
+        lines.append(SUMMARY_MESSAGES)
+    if data.features.get("referral"):
+        lines.append(SUMMARY_REFERRAL)
+    return "\n".join(lines) or None
+
+
+def _contact(kind: str, value: str) -> str:
+    return f"{CONTACT_KINDS.get(kind, kind)} {value}"
+
+
+def format_personal_data(data: PersonalData, tz: ZoneInfo) -> str:
+    """我的信息, in full: it goes to the person's own DM."""
+    if data.empty:
+        return NOTHING_KEPT
+    lines = [MINE_HEADER]
+    lead = data.lead
+    if lead is not None:
+        lines.append(
+            MINE_LEAD.format(
+                lead_id=lead.id,
+                stage=stage_name(lead.stage),
+                consultant=data.consultant or NO_CONSULTANT,
+            )  # fmt: skip
+        )
+        if lead.car_model:
+            lines.append(MINE_CAR.format(car=lead.car_model))
+        if data.contacts:
+            lines.append(
+                MINE_CONTACTS.format(contacts="、".join(_contact(k, v) for k, v in data.contacts))
+            )
+        if data.notes:
+            shown = data.notes[-MAX_NOTES_SHOWN:]
+            more = MINE_NOTES_SHOWN.format(n=len(shown)) if len(shown) < len(data.notes) else ""
+            lines.append(MINE_NOTES.format(n=len(data.notes), shown=more))
+            lines += [
+                MINE_NOTE.format(when=when(at, tz), text=shorten(note, 60)) for at, note in shown
+            ]
+    signups = (data.features.get("events") or {}).get("signups") or []
+    if signups:
+        lines.append(MINE_SIGNUPS)
+        for s in signups:
+            lines.append(
+                MINE_SIGNUP.format(
+                    event_id=s["event_id"],
+                    title=shorten(s["title"], 20),
+                    when=when(s["starts_at"], tz),
+                    party=s["party"],
+                    status=SIGNUP_STATUS.get(s["status"], s["status"]),
+                )  # fmt: skip
+            )
+    owner: list[str] = []
+    points = data.features.get("points") or {}
+    if points:
+        owner.append(MINE_POINTS.format(total=points["total"], entries=points["entries"]))
+    activities = data.features.get("activities") or {}
+    if activities.get("checkins"):
+        owner.append(MINE_CHECKINS.format(n=activities["checkins"]))
+    if activities.get("messages"):
+        owner.append(MINE_MESSAGES.format(n=activities["messages"]))
+    if owner:
+        lines.append(" · ".join(owner))
+    referral = data.features.get("referral") or {}
+    parts = []
+    if referral.get("code"):
+        parts.append(MINE_CODE.format(code=referral["code"]))
+    if referral.get("referrals_made"):
+        parts.append(MINE_REFERRALS.format(n=referral["referrals_made"]))
+    if referral.get("rewards"):
+        parts.append(MINE_REWARDS.format(n=referral["rewards"]))
+    if referral.get("referred"):
+        parts.append(MINE_REFERRED)
+    if parts:
+        lines.append(" · ".join(parts))
+    lines.append(MINE_FOOTER)
+    return "\n".join(lines)
