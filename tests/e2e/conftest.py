@@ -327,6 +327,33 @@ async def wait_for_dm(
     return message_text(call)
 
 
+DESK_GROUP = 555001  # where the desk tests' prospects ask
+_NEW_LEAD = re.compile(r"【新线索 #(\d+)】")
+
+
+async def ask_in_group(
+    qq: OneBotClient, user_id: int, text: str, *, group: int = DESK_GROUP, nickname: str = "车友"
+) -> tuple[int, str]:
+    """A prospect asks in a group; returns (lead number, the consultant's new-lead DM)."""
+    mark = qq.mark()
+    await qq.send_group_message(group, user_id, text, nickname=nickname)
+    dm = await wait_for_dm(qq, CONSULTANT_QQ, "【新线索 #", f"原话：{text}", after=mark)
+    return lead_no(dm), dm
+
+
+def lead_no(new_lead_dm: str) -> int:
+    match = _NEW_LEAD.search(new_lead_dm)
+    assert match, new_lead_dm
+    return int(match.group(1))
+
+
+async def command(qq: OneBotClient, user_id: int, text: str, *expect: str) -> str:
+    """Someone DMs the bot a command; returns the reply containing `expect`."""
+    mark = qq.mark()
+    await qq.send_private_message(user_id, text)
+    return await wait_for_dm(qq, user_id, *expect, after=mark)
+
+
 def dms_to(qq: OneBotClient, user_id: int, after: int = 0, before: int | None = None) -> list[str]:
     return [message_text(c) for c in qq.calls[after:before] if is_dm_to(c, user_id)]
 

@@ -21,13 +21,17 @@ from bot.sim import OneBotClient, is_group_send
 from desk import Desk
 from tests.e2e.conftest import (
     CONSULTANT_QQ,
+    DESK_GROUP,
     MANAGER_QQ,
     BotProcess,
+    ask_in_group,
+    command,
     database_url,
     desk_env,
     desk_settings,
     dms_to,
     group_marker,
+    lead_no,
     message_text,
     midday_timezone,
     outbox_marker,
@@ -38,32 +42,8 @@ from tests.e2e.conftest import (
 )
 
 TIMEOUT = 15.0  # for anything the bot should do within a second or two
-GROUP = 555001
+GROUP = DESK_GROUP
 PHONE = "13812345678"
-_NEW_LEAD = re.compile(r"【新线索 #(\d+)】")
-
-
-async def ask_in_group(
-    qq: OneBotClient, user_id: int, text: str, *, group: int = GROUP, nickname: str = "车友"
-) -> tuple[int, str]:
-    """A prospect asks in a group; returns (lead number, the consultant's new-lead DM)."""
-    mark = qq.mark()
-    await qq.send_group_message(group, user_id, text, nickname=nickname)
-    dm = await wait_for_dm(qq, CONSULTANT_QQ, "【新线索 #", f"原话：{text}", after=mark)
-    return lead_no(dm), dm
-
-
-def lead_no(new_lead_dm: str) -> int:
-    match = _NEW_LEAD.search(new_lead_dm)
-    assert match, new_lead_dm
-    return int(match.group(1))
-
-
-async def command(qq: OneBotClient, user_id: int, text: str, *expect: str) -> str:
-    """Someone DMs the bot a command; returns the reply containing `expect`."""
-    mark = qq.mark()
-    await qq.send_private_message(user_id, text)
-    return await wait_for_dm(qq, user_id, *expect, after=mark, timeout=TIMEOUT)
 
 
 def group_texts(

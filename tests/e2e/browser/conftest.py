@@ -1,0 +1,151 @@
+"""The web desk in a real browser: headless Chromium (Debian's, driven by
+Playwright through pytest-playwright-asyncio) against the real bot process, logged in
+through the one-time link the bot DMs over the real OneBot v11 WebSocket.
+
+    async def test_x(desk_web: DeskWeb, tmp_path: Path) -> None:
+        page = await desk_web.log_in(CONSULTANT_QQ)   # 登录 in a DM, open the link, press the button
+
+One bot with the e2e roster (a consultant, a manager) and one QQ client serve the
+whole package (each test uses leads of its own); each log_in opens a fresh browser
+context (its own cookies). The async Playwright API: pytest-asyncio runs every
+test in the session loop, where Playwright's sync API refuses to run.
+
+The browser is Debian's `chromium` (Playwright's own download cannot work offline):
+DESK_TEST_CHROMIUM names another executable. Without one the tests are skipped
+with the reason, unless DESK_TEST_CHROMIUM or CI=true says it must be there
+(.ci/run installs the package and sets it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import BrowserContext, Page, expect
+
+from bot.sim import OneBotClient
+from tests.e2e.conftest import (
+    BotProcess,
+    connected,
+    desk_env,
+    midday_timezone,
+    running_bot,
+    wait_for_dm,
+    write_desk_config,
+)
+from web import texts
+
+# Chromium's own background services (updates, safe browsing, sync, QUIC probes)
+# try the internet: on a closed network their failures break the browser's
+# start; the sandbox needs user namespaces a container may not have.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LINK = re.compile(r"https?://\S+/desk/login/[A-Za-z0-9_-]+")
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def chromium() -> str:
+    """The Chromium executable; skips (or fails where it is required) when there is none."""
+    named = os.environ.get("DESK_TEST_CHROMIUM", "")
+    path = shutil.which(named or "chromium") or ""
+    if path:
+        return path
+    reason = (
+        f"no Chromium at {named or 'chromium on PATH'}: apt-get install chromium "
+        "(or DESK_TEST_CHROMIUM=/path/to/chromium) for the browser tests"
+    )
+    if named or os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """pytest-playwright's launch options (--headed, --slowmo) with Debian's Chromium."""
+    return {**browser_type_launch_args, "executable_path": chromium(), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="package")
+def web_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
+    """One desk bot (the e2e roster) for every browser test."""
+    env = desk_env(write_desk_config(tmp_path_factory.mktemp("web-config")), midday_timezone())
+    with running_bot(tmp_path_factory.mktemp("web-bot"), env) as bot:
+        yield bot
+
+
+@pytest.fixture(scope="package")
+async def web_qq(web_bot: BotProcess) -> AsyncIterator[OneBotClient]:
+    """The one QQ account on `web_bot` (the outbox delivers through whichever is connected)."""
+    async with connected(web_bot) as client:
+        yield client
+
+
+@dataclass
+class DeskWeb:
+    """The bot, its QQ client, and fresh browsers on its web desk."""
+
+    bot: BotProcess
+    qq: OneBotClient
+    new_context: Any  # pytest-playwright's new_context factory
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.bot.port}"
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/desk{path}"
+
+    async def login_link(self, qq_id: int) -> str:
+        """Send 登录 to the bot as `qq_id` in a DM; the link in its reply."""
+        mark = self.qq.mark()
+        await self.qq.send_private_message(qq_id, "登录")
+        dm = await wait_for_dm(self.qq, qq_id, "/desk/login/", after=mark)
+        match = LINK.search(dm)
+        assert match, dm
+        assert match.group(0).startswith(self.base), dm  # the bot's own HOST:PORT
+        return match.group(0)
+
+    async def new_page(self) -> Page:
+        """A page in a browser context of its own (no cookies)."""
+        context: BrowserContext = await self.new_context(locale="zh-CN", accept_downloads=True)
+        return await context.new_page()
+
+    async def open_link(self, page: Page, link: str) -> None:
+        """Open a login link and press its button, as a person does."""
+        await page.goto(link)
+        await page.locator("#login").click()
+
+    async def log_in(self, qq_id: int) -> Page:
+        """A fresh browser logged in as the roster member `qq_id`, on 工作台."""
+        page = await self.new_page()
+        await self.open_link(page, await self.login_link(qq_id))
+        await expect(page).to_have_url(self.url("/"))
+        await expect(page.locator("h1")).to_contain_text(texts.HOME_TITLE)
+        return page
+
+
+@pytest.fixture
+async def desk_web(web_bot: BotProcess, web_qq: OneBotClient, new_context: Any) -> DeskWeb:
+    return DeskWeb(web_bot, web_qq, new_context)
+
+
+async def screenshot(page: Page, path: Path) -> Path:
+    """A full-page screenshot kept as the test's artifact; checked to be a real PNG."""
+    data = await page.screenshot(path=path, full_page=True)
+    assert data.startswith(PNG) and len(data) > 1000, path
+    assert await asyncio.to_thread(path.read_bytes) == data, path
+    return path
