@@ -57,6 +57,10 @@ def _future(
     return at
 
 
+# The same rule for a time edited on the web desk's lead detail (desk.leadlist).
+check_future = _future
+
+
 LEVEL_REFUSAL = f"级别只能是 {'/'.join(FOLLOW_UP_LEVELS)}"
 
 
