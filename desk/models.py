@@ -136,6 +136,11 @@ class Lead(Base):
         Index("ix_leads_consultant_visit", "consultant_id", "expected_visit_at"),
         Index("ix_leads_created_at", "created_at"),
         Index("ix_leads_stage", "stage"),
+        # The web desk's lead list (desk.leadlist): each filter newest first.
+        Index("ix_leads_consultant_created", "consultant_id", "created_at"),
+        Index("ix_leads_channel_created", "channel", "created_at"),
+        Index("ix_leads_group_created", "group_id", "created_at"),
+        Index("ix_leads_stage_created", "stage", "created_at"),
     )
 
 

@@ -1,0 +1,35 @@
+"""indexes of the web desk's lead list: each filter newest first, and the board
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0012"
+# TODO(lead): "0011" once the lead's 0011 lands; "0010" until then.
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+# (name, columns): the 线索 list filtered by one column, newest first, reads one
+# index range in order and stops at the page's end; its total counts that range.
+INDEXES = [
+    ("ix_leads_consultant_created", ["consultant_id", "created_at"]),
+    ("ix_leads_channel_created", ["channel", "created_at"]),
+    ("ix_leads_group_created", ["group_id", "created_at"]),
+    ("ix_leads_stage_created", ["stage", "created_at"]),
+]
+
+
+def upgrade() -> None:
+    for name, columns in INDEXES:
+        op.create_index(name, "leads", columns)
+
+
+def downgrade() -> None:
+    for name, _ in reversed(INDEXES):
+        op.drop_index(name, table_name="leads")
