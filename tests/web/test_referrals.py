@@ -42,7 +42,12 @@ async def test_a_manager_marks_a_reward_handed_out(
     page = await manager.get("/desk/referrals")
     assert page.status_code == 200
     row = page.text.split(f'id="reward-{reward}"')[1].split("</tr>")[0]
-    assert "待发放" in row and f"QQ {OWNER}" in row and "张先生 138****5678" in row and PHONE not in row
+    assert (
+        "待发放" in row
+        and f"QQ {OWNER}" in row
+        and "张先生 138****5678" in row
+        and PHONE not in row
+    )
     assert 'data-action="fulfil"' in row
 
     done = await manager.post(f"/desk/referrals/{reward}/fulfil")

@@ -23,7 +23,9 @@ async def member_id(desk: Desk, qq: int) -> int:
     return member.id
 
 
-async def test_the_roster_shows_loads_logins_and_the_cap(manager: Browser, consultant: Browser, desk: Desk):
+async def test_the_roster_shows_loads_logins_and_the_cap(
+    manager: Browser, consultant: Browser, desk: Desk
+):
     await desk.capture(channel="qq_group:777", qq_id="55555", message="多少钱")
     page = await manager.get("/desk/roster")
     assert page.status_code == 200
@@ -35,7 +37,9 @@ async def test_the_roster_shows_loads_logins_and_the_cap(manager: Browser, consu
 
 
 async def test_adding_a_member_shows_in_the_chat(app: App, manager: Browser, desk: Desk):
-    done = await manager.post("/desk/roster/add", {"name": "孙顾问", "qq": "10005", "role": "consultant"})
+    done = await manager.post(
+        "/desk/roster/add", {"name": "孙顾问", "qq": "10005", "role": "consultant"}
+    )
     assert done.status_code == 303
     assert "已添加 孙顾问（QQ 10005）" in (await manager.get(done.headers["location"])).text
     assert "孙顾问 QQ10005 在班" in await roster_in_chat(app)
