@@ -24,12 +24,14 @@ import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
+from bot.formatting import WEEKDAYS
 from bot.sim import OneBotClient
 from tests.e2e.conftest import (
     BotProcess,
@@ -141,6 +143,11 @@ class DeskWeb:
 @pytest.fixture
 async def desk_web(web_bot: BotProcess, web_qq: OneBotClient, new_context: Any) -> DeskWeb:
     return DeskWeb(web_bot, web_qq, new_context)
+
+
+def day(d: date) -> str:
+    """A day as the chat and the pages show it (bot.formatting.when, without the time)."""
+    return f"{d:%m-%d} 周{WEEKDAYS[d.weekday()]}"
 
 
 async def screenshot(page: Page, path: Path) -> Path:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from playwright.async_api import expect
 
-from bot.formatting import WEEKDAYS
-from tests.e2e.browser.conftest import DeskWeb
+from tests.e2e.browser.conftest import DeskWeb, day
 from tests.e2e.conftest import CONSULTANT_QQ, ask_in_group, command
 from web import texts
 
@@ -50,8 +49,3 @@ async def test_a_follow_up_recorded_on_the_workbench(desk_web: DeskWeb) -> None:
     assert f"下次跟进 {day(next_day)} 10:00" in detail, detail
     assert f"预计购车 {day(purchase_day)} 00:00" in detail, detail
     assert "客户在比价，周末再聊" in detail.split("—— 记录 ——")[1], detail
-
-
-def day(d: date) -> str:
-    """A day as the chat shows it (bot.formatting.when)."""
-    return f"{d:%m-%d} 周{WEEKDAYS[d.weekday()]}"
