@@ -9,10 +9,10 @@ from fastapi.staticfiles import StaticFiles
 
 from web.config import WebConfig
 from web.core import PREFIX
-from web.pages import home, login, steps
+from web.pages import home, leads, login, steps
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (login, home, steps)
+PAGES = (login, home, steps, leads)
 
 
 def install_web_desk(app: FastAPI, config: WebConfig) -> None:
