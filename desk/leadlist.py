@@ -1,6 +1,7 @@
 """The web desk's lead queries: the 线索 list and board, the filters' choices, and
-the lead detail's field edits. Every query reads through an index (see the
-0012 migration); a consultant sees only their own leads whatever the filter."""
+the lead detail's field edits. Each common filter reads one index range in order
+(the 0012 migration; bench/web_bench.py times them at 1M leads); a consultant
+sees only their own leads whatever the filter says."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.sql import ColumnElement
 
 from desk import lifecycle
 from desk.capture import storable
-from desk.errors import InvalidInput
+from desk.errors import Forbidden, InvalidInput
 from desk.models import OPEN_DUE_SQL, Lead, LeadContact, Member
 from desk.phone import normalize_phone
 from desk.text import clean_text
@@ -96,6 +97,8 @@ def _conditions(uow: UnitOfWork, actor: Actor, f: LeadFilter) -> list[ColumnElem
         raise InvalidInput("filter", "筛选条件不对")
     where: list[ColumnElement[bool]] = []
     if not actor.is_manager:
+        if actor.member_id is None:  # `== None` would read as the unassigned leads
+            raise Forbidden("只能查看自己的线索")
         # Whatever consultant the filter names, a consultant's view is their own.
         where.append(Lead.consultant_id == actor.member_id)
     elif f.consultant_id is not None:
