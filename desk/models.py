@@ -141,6 +141,13 @@ class Lead(Base):
         Index("ix_leads_channel_created", "channel", "created_at"),
         Index("ix_leads_group_created", "group_id", "created_at"),
         Index("ix_leads_stage_created", "stage", "created_at"),
+        # Name search: a scan of names (all, or one consultant's), never of the table.
+        Index("ix_leads_consultant_name", "consultant_id", "name", "created_at"),
+        # Next due first, for one consultant or for all.
+        Index("ix_leads_consultant_due", "consultant_id", "next_follow_up_at"),
+        Index("ix_leads_due", "next_follow_up_at"),
+        # 战败 reasons over a period (desk.reports.defeat_reasons), index only.
+        Index("ix_leads_lost_category", "lost_at", "defeat_category"),
     )
 
 

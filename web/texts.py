@@ -116,6 +116,7 @@ RESET = "清除"
 UNASSIGNED = "未分配"
 LEADS_EMPTY = "没有符合条件的线索。"
 LEADS_TOTAL = "共 {total} 条"
+LEADS_TOTAL_CAPPED = "超过 {total} 条"  # the desk stops counting there (LeadPage.capped)
 PAGE = "第 {page} / {pages} 页"
 PREV = "上一页"
 NEXT = "下一页"

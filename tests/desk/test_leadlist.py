@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from desk import STAGE_NAMES, Desk, Forbidden, FrozenClock, InvalidInput, LeadView
+from desk import STAGE_NAMES, Desk, Forbidden, FrozenClock, InvalidInput, LeadView, leadlist
 from desk.leadlist import LeadFilter
 from tests.desk.conftest import Team
 
@@ -225,3 +225,33 @@ async def test_consultant_cannot_edit_another_consultants_lead(
     with pytest.raises(Forbidden):
         await desk.update_lead(team.li.actor(), leads[0].id, name="改名")
     assert (await desk.lead(team.manager.actor(), leads[0].id)).lead.name == "客户0"
+
+
+async def test_next_due_first_then_leads_without_due(desk: Desk, team: Team, leads) -> None:
+    wang = team.wang.actor()
+    await desk.request_defeat(wang, leads[2].id, "客户已在别家买了")  # waits for review: no due
+    expected = [leads[0].id, leads[1].id, leads[3].id, leads[2].id]
+    assert ids(await desk.lead_list(wang, order="due")) == expected
+    # Pages across the boundary keep the one order and the total.
+    pages = [await desk.lead_list(wang, offset=o, limit=2, order="due") for o in (0, 2)]
+    assert ids(pages[0]) + ids(pages[1]) == expected and pages[1].total == 4
+    assert ids(await desk.lead_list(wang, offset=3, limit=2, order="due")) == [leads[2].id]
+    assert ids(await desk.lead_list(wang, offset=4, limit=2, order="due")) == []
+
+
+async def test_a_large_total_is_a_floor(
+    desk: Desk, team: Team, leads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(leadlist, "TOTAL_CAP", 3)
+    page = await desk.lead_list(team.manager.actor(), limit=2)
+    assert (page.total, page.capped, len(page.items)) == (3, True, 2)
+    exact = await desk.lead_list(team.manager.actor(), LeadFilter(consultant_id=team.li.id))
+    assert (exact.total, exact.capped) == (2, False)
+
+
+async def test_board_of_a_name_search(desk: Desk, team: Team, leads) -> None:
+    await desk.follow_up(team.wang.actor(), leads[0].id, "聊过了")
+    board = await desk.lead_board(team.manager.actor(), LeadFilter(query="客户"), newest=2)
+    assert (board.counts["new"], board.counts["following"], board.total) == (4, 1, 5)
+    assert [x.id for x in board.newest["new"]] == [leads[5].id, leads[4].id]
+    assert [x.id for x in board.newest["following"]] == [leads[0].id]

@@ -7,8 +7,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from nonebug import App
 
 from desk import SYSTEM, Desk, LeadDetail
+from tests.support.chat import ask
+from tests.support.nonebot_env import CONSULTANT_QQ, private_event
 from tests.support.web import Browser
 
 TZ = ZoneInfo("Asia/Shanghai")  # the desk's zone in the tests (DESK_START is 11-27 10:00)
@@ -188,3 +191,33 @@ async def test_unknown_steps_and_leads_are_not_found(consultant: Browser, desk: 
     assert (await consultant.post(step(lead_id, "delete"), {})).status_code == 404
     missing = await consultant.post(step(999, "follow_up"), {"result": "x"})
     assert missing.status_code == 404 and "找不到" in missing.text
+
+
+# Fields a step sets; the chat's word and the web's form must leave them alike.
+STEP_FIELDS = (
+    "stage", "level", "next_follow_up_at", "expected_visit_at", "expected_purchase_at",
+    "defeat_reason", "defeat_category", "visit_count",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("chat", "name", "form"),
+    [
+        ("跟进 {id} 客户在比价 级别 A 下次 11月30日上午10点", "follow_up",
+         {"result": "客户在比价", "level": "A", "next_at": "2026-11-30T10:00"}),
+        ("邀约 {id} 明天下午3点", "invite", {"visit_at": "2026-11-28T15:00"}),
+        ("到店 {id} 看了车", "visit", {"note": "看了车"}),
+        ("战败 {id} 价格 客户嫌贵", "defeat", {"reason": "价格", "detail": "客户嫌贵"}),
+    ],
+)  # fmt: skip
+async def test_a_step_changes_the_lead_as_the_chat_word_does(
+    app: App, consultant: Browser, desk: Desk, chat: str, name: str, form: dict
+):
+    by_chat = await new_lead(desk, "张先生", "13800138000")
+    by_web = (await desk.capture(channel="walk_in", name="李女士", phone="13900139000")).lead.id
+    await ask(app, private_event(chat.format(id=by_chat), user_id=CONSULTANT_QQ))
+    assert (await consultant.post(step(by_web, name), form)).status_code == 303
+    chat_lead, web_lead = (await state(desk, by_chat)).lead, (await state(desk, by_web)).lead
+    assert chat_lead.stage != "new"  # the chat's word did something
+    for f in STEP_FIELDS:
+        assert getattr(web_lead, f) == getattr(chat_lead, f), f

@@ -121,7 +121,7 @@ def _row(request: Request, staff: Any, desk: Desk, lead: LeadView, status: int =
     return response
 
 
-@router.post("/leads/{lead_id}/steps/{step}", name="lead_step")
+@router.post("/leads/{lead_id:int}/steps/{step}", name="lead_step")
 async def lead_step(
     request: Request, desk: DeskDep, staff: FormStaffDep, lead_id: int, step: str
 ) -> Response:

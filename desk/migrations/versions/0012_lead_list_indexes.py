@@ -22,6 +22,13 @@ INDEXES = [
     ("ix_leads_channel_created", ["channel", "created_at"]),
     ("ix_leads_group_created", ["group_id", "created_at"]),
     ("ix_leads_stage_created", ["stage", "created_at"]),
+    # A name search scans names (all, or one consultant's), never the table.
+    ("ix_leads_consultant_name", ["consultant_id", "name", "created_at"]),
+    # Next due first, for one consultant or for all.
+    ("ix_leads_consultant_due", ["consultant_id", "next_follow_up_at"]),
+    ("ix_leads_due", ["next_follow_up_at"]),
+    # 报表's 战败 reasons over a period, read from the index alone.
+    ("ix_leads_lost_category", ["lost_at", "defeat_category"]),
 ]
 
 
