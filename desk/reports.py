@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, select, text
+from sqlalchemy import case, func, select, text
 from sqlalchemy.sql import ColumnElement
 
 from desk import roster
@@ -324,40 +324,53 @@ async def _average_and_median(
     uow: UnitOfWork, seconds: ColumnElement, where: list[ColumnElement[bool]],
     consultant_id: int | None,
 ) -> dict[int | None, tuple[int, float | None, float | None]]:  # fmt: skip
-    """Per consultant and overall (key None): (n, average, median) of `seconds`.
-    The median by window functions (row_number and count over the ordered values,
-    the middle one or two kept), which SQLite and PostgreSQL both have."""
-    out: dict[int | None, tuple[int, float | None, float | None]] = {}
-    for per_consultant in (False, True):
-        partition = [Lead.consultant_id] if per_consultant else None
-        value = seconds.label("v")
-        ranked = (
-            select(
-                Lead.consultant_id.label("c"),
-                value,
-                func.row_number().over(partition_by=partition, order_by=seconds).label("rn"),
-                func.count().over(partition_by=partition).label("n"),
-            )
-            .where(*where, *_mine(consultant_id))
-            .subquery()
+    """Per consultant and overall (key None): (n, average, median) of `seconds`, in
+    one statement. The medians by window functions, which SQLite and PostgreSQL both
+    have: each value's place among the consultant's and among all, the middle one
+    or two kept; the overall figures are summed from the consultants' rows."""
+    mine = [Lead.consultant_id]
+    ranked = (
+        select(
+            Lead.consultant_id.label("c"),
+            seconds.label("v"),
+            func.row_number().over(partition_by=mine, order_by=seconds).label("rn"),
+            func.count().over(partition_by=mine).label("n"),
+            func.row_number().over(order_by=seconds).label("rn_all"),
+            func.count().over().label("n_all"),
         )
-        key = ranked.c.c if per_consultant else None
-        middle = (ranked.c.rn * 2 >= ranked.c.n) & (ranked.c.rn * 2 <= ranked.c.n + 2)
-        medians = select(*([key] if key is not None else []), func.avg(ranked.c.v)).where(middle)
-        totals = select(*([key] if key is not None else []), func.count(), func.avg(ranked.c.v))
-        if key is not None:
-            medians, totals = medians.group_by(key), totals.group_by(key)
-        median_of = {
-            (tuple(r)[0] if key is not None else None): tuple(r)[-1]
-            for r in (await uow.session.execute(medians)).all()
-        }
-        for row in (await uow.session.execute(totals)).all():
-            *head, n, avg = tuple(row)
-            who = head[0] if head else None
-            if per_consultant and who is None:
-                continue  # unassigned leads count overall only
-            if n:
-                out[who] = (int(n), avg, median_of.get(who))
+        .where(*where, *_mine(consultant_id))
+        .subquery()
+    )
+    r = ranked.c
+
+    def middle(rn: Any, n: Any) -> ColumnElement[bool]:
+        return (rn * 2 >= n) & (rn * 2 <= n + 2)
+
+    def kept(rn: Any, n: Any, value: Any) -> Any:
+        return case((middle(rn, n), value), else_=None)
+
+    query = select(
+        r.c,
+        func.count(),
+        func.sum(r.v),
+        func.sum(kept(r.rn, r.n, r.v)),
+        func.count(kept(r.rn, r.n, 1)),
+        func.sum(kept(r.rn_all, r.n_all, r.v)),
+        func.count(kept(r.rn_all, r.n_all, 1)),
+    ).group_by(r.c)
+    out: dict[int | None, tuple[int, float | None, float | None]] = {}
+    total = [0, 0.0, 0.0, 0]
+    for who, n, sum_v, sum_mid, n_mid, sum_mid_all, n_mid_all in (
+        await uow.session.execute(query)
+    ).all():
+        total[0] += int(n)
+        total[1] += float(sum_v or 0)
+        total[2] += float(sum_mid_all or 0)
+        total[3] += int(n_mid_all)
+        if who is not None:  # unassigned leads count overall only
+            out[who] = (int(n), float(sum_v) / int(n), float(sum_mid) / int(n_mid))
+    if total[0]:
+        out[None] = (total[0], total[1] / total[0], total[2] / total[3])
     return out
 
 
