@@ -136,6 +136,16 @@ class Lead(Base):
         Index("ix_leads_consultant_visit", "consultant_id", "expected_visit_at"),
         Index("ix_leads_created_at", "created_at"),
         Index("ix_leads_stage", "stage"),
+        # The 报表's deals and 战败 of a period (migration 0011): closed leads only.
+        *(
+            Index(
+                f"ix_leads_{column}",
+                column,
+                sqlite_where=text(f"{column} IS NOT NULL"),
+                postgresql_where=text(f"{column} IS NOT NULL"),
+            )  # fmt: skip
+            for column in ("won_at", "lost_at")
+        ),
     )
 
 
