@@ -236,3 +236,28 @@ class PrivacyAudit(Base):
     lead_id: Mapped[int | None] = mapped_column(Integer, index=True)
     subject: Mapped[str] = mapped_column(String(40))  # "erased:<hex>", never a handle
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class WebLoginLink(Base):
+    """A one-time web desk login link sent by DM (`登录`): only its hash is kept."""
+
+    __tablename__ = "web_login_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("roster_members.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A web desk session (an HttpOnly cookie holds the token; only its hash is kept)."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("roster_members.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

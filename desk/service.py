@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from desk import access, lifecycle, outbox, privacy, reports, roster, tasks
 from desk import capture as capture_mod
-from desk import lifecycle, outbox, privacy, reports, roster, tasks
 from desk.calendar import WorkCalendar
 from desk.clock import Clock, SystemClock
 from desk.db import Database, migrate, open_database
@@ -420,6 +420,32 @@ class Desk:
             uow, key=key, kind=kind, channel=channel, address=address, payload=payload,
             any_hour=any_hour, lead_id=lead_id,
         ))  # fmt: skip
+
+    # -- web desk access (desk.access) -------------------------------------------
+    async def issue_login_link(self, member_id: int, minutes: int = access.LINK_MINUTES) -> str:
+        """A one-time login token for a roster member (the DM's `登录` link)."""
+        if not valid_id(member_id):
+            raise InvalidInput("member_id", "不是有效的编号")
+        return await self._run(lambda uow: access.issue_link(uow, member_id, minutes))
+
+    async def redeem_login_link(
+        self, token: str, hours: int = access.SESSION_HOURS
+    ) -> access.OpenedSession:
+        return await self._run(lambda uow: access.redeem_link(uow, token, hours))
+
+    async def web_session(self, token: str) -> access.WebSessionView | None:
+        async with self._read() as uow:
+            return await access.session_for(uow, token)
+
+    async def end_web_session(self, token: str) -> bool:
+        return await self._run(lambda uow: access.end_session(uow, token))
+
+    async def end_web_sessions_of(self, member_id: int) -> int:
+        return await self._run(lambda uow: access.end_sessions_of(uow, member_id))
+
+    async def live_web_sessions(self) -> dict[int, int]:
+        async with self._read() as uow:
+            return await access.live_sessions(uow)
 
     # -- reports ---------------------------------------------------------------
     def period(self, name: str, today: date | None = None) -> reports.Period:
