@@ -136,7 +136,7 @@ class Lead(Base):
         Index("ix_leads_consultant_visit", "consultant_id", "expected_visit_at"),
         Index("ix_leads_created_at", "created_at"),
         Index("ix_leads_stage", "stage"),
-        # The 报表's deals and 战败 of a period (migration 0011): closed leads only.
+        # The 报表's deals and 战败 of a period (migration 0012): closed leads only.
         *(
             Index(
                 f"ix_leads_{column}",

@@ -1,8 +1,8 @@
 """leads won and lost indexed by when (partial: only closed leads): the 报表 page's
 time-to-deal, ranking and 战败 reasons read a period of them (full scans at 1M leads)
 
-Revision ID: 0011_report_indexes
-Revises: 0010
+Revision ID: 0012_report_indexes
+Revises: 0011
 Create Date: 2026-12-06
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_report_indexes"
-down_revision = "0010"
+revision = "0012_report_indexes"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
