@@ -9,10 +9,10 @@ from fastapi.staticfiles import StaticFiles
 
 from web.config import WebConfig
 from web.core import PREFIX
-from web.pages import home, login
+from web.pages import home, login, reports
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (login, home)
+PAGES = (login, home, reports)
 
 
 def install_web_desk(app: FastAPI, config: WebConfig) -> None:
