@@ -42,7 +42,7 @@ async def _story(desk: Desk) -> None:
 
 
 def _section(page: str, key: str) -> str:
-    found = re.search(rf'<section class="card report" id="{key}">(.*?)</section>', page, re.S)
+    found = re.search(rf'<section class="card report[^"]*" id="{key}">(.*?)</section>', page, re.S)
     assert found, key
     return found.group(1)
 

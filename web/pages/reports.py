@@ -51,6 +51,10 @@ class Table:
     links: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column) -> href
     chart: dict[str, Any] | None = None  # a Chart.js config drawn beside the table
 
+    @property
+    def wide(self) -> bool:  # takes the page's whole width
+        return len(self.columns) >= 5
+
 
 @dataclass(frozen=True)
 class ReportRequest:
@@ -96,11 +100,16 @@ def _percent(share: float | None) -> str:
 
 
 def _bar(labels: list[str], datasets: list[tuple[str, list[Any]]], **options: Any) -> dict:
+    """A bar chart of counts (whole numbers on the value axis)."""
+    value_axis = "x" if options.get("indexAxis") == "y" else "y"
+    options["scales"] = {value_axis: {"beginAtZero": True, "ticks": {"precision": 0}}}
     return {
         "type": "bar",
         "data": {
             "labels": labels,
-            "datasets": [{"label": name, "data": data} for name, data in datasets],
+            "datasets": [
+                {"label": name, "data": data, "maxBarThickness": 40} for name, data in datasets
+            ],
         },
         "options": options,
     }
