@@ -173,3 +173,17 @@ async def test_the_page_needs_a_login(desk: Desk, browser) -> None:
     b = await browser()
     assert (await b.get("/desk/reports")).status_code == 401
     assert (await b.get("/desk/reports/export.xlsx")).status_code == 401
+
+
+async def test_a_typed_reason_never_becomes_a_formula_in_the_export(
+    desk: Desk, manager: Browser
+) -> None:
+    wang, boss = await desk.member_by(qq_id="10001"), await desk.member_by(qq_id="90002")
+    assert wang and boss
+    lead = (await desk.capture(channel="autohome", qq_id="60001")).lead
+    await desk.request_defeat(wang.actor(), lead.id, '=HYPERLINK("http://x","点我")')
+    await desk.review_defeat(boss.actor(), lead.id, True)
+    export = await manager.get("/desk/reports/export.xlsx")
+    sheet = load_workbook(BytesIO(export.content))["战败原因（明细，前 10）"]
+    [row] = sheet.iter_rows(min_row=3, values_only=True)
+    assert row[1] == '\'=HYPERLINK("http://x","点我")'
