@@ -498,14 +498,45 @@ class Desk:
         )
 
     async def funnel(
-        self, p: reports.Period, by: reports.GroupBy = None
+        self, p: reports.Period, by: reports.GroupBy = None, consultant_id: int | None = None
     ) -> list[reports.FunnelRow]:
         async with self._read() as uow:
-            return await reports.funnel(uow, p, by)
+            return await reports.funnel(uow, p, by, consultant_id)
 
-    async def defeat_reasons(self, p: reports.Period) -> list[tuple[str, int]]:
+    async def defeat_reasons(
+        self, p: reports.Period, consultant_id: int | None = None
+    ) -> list[tuple[str, int]]:
         async with self._read() as uow:
-            return await reports.defeat_reasons(uow, p)
+            return await reports.defeat_reasons(uow, p, consultant_id)
+
+    async def top_defeat_reasons(
+        self, p: reports.Period, limit: int = 10, consultant_id: int | None = None
+    ) -> list[reports.DefeatReason]:
+        async with self._read() as uow:
+            return await reports.top_defeat_reasons(uow, p, limit, consultant_id)
+
+    async def consultant_ranking(
+        self, p: reports.Period, consultant_id: int | None = None
+    ) -> list[reports.ConsultantRank]:
+        async with self._read() as uow:
+            return await reports.consultant_ranking(uow, p, consultant_id)
+
+    async def cycle_times(
+        self, p: reports.Period, consultant_id: int | None = None
+    ) -> list[reports.CycleTimes]:
+        async with self._read() as uow:
+            return await reports.cycle_times(uow, p, consultant_id)
+
+    async def lead_report(
+        self, p: reports.Period, by: reports.GroupBy = None, consultant_id: int | None = None
+    ) -> reports.LeadReport:
+        """The 报表 page's lead figures in one read transaction (the same snapshot
+        for the page and its export)."""
+        async with self._read() as uow:
+            return await reports.lead_report(uow, p, by, consultant_id)
+
+    def custom_period(self, first: date, last: date) -> reports.Period:
+        return reports.custom_period(self.calendar, first, last)
 
     async def daily_report(self, day: date | None = None) -> dict:
         async with self._read() as uow:

@@ -9,10 +9,10 @@ from fastapi.staticfiles import StaticFiles
 
 from web.config import WebConfig
 from web.core import PREFIX
-from web.pages import defeats, events, home, leads, login, referrals, roster, steps
+from web.pages import defeats, events, home, leads, login, referrals, reports, roster, steps
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (login, home, steps, leads, defeats, roster, referrals, events)
+PAGES = (login, home, steps, leads, defeats, roster, referrals, events, reports)
 
 
 def install_web_desk(app: FastAPI, config: WebConfig) -> None:

@@ -223,3 +223,115 @@ EXPORT = "导出报名表（.xlsx）"
 ATTEND_NOBODY = "请勾选到场的人。"
 ATTENDED = "已登记到场 {count} 人。"
 ATTEND_TICK = "到场"
+
+# 报表
+REPORTS_TITLE = "报表"
+REPORT_PERIODS = (
+    ("today", "今日"),
+    ("week", "本周"),
+    ("month", "本月"),
+    ("quarter", "本季"),
+    ("year", "本年"),
+)
+REPORT_DIMENSIONS = (("channel", "渠道"), ("consultant", "顾问"), ("group", "群"))
+REPORT_FROM = "从"
+REPORT_TO = "到"
+REPORT_BY = "分组"
+REPORT_PERIOD = "时间段"
+REPORT_SHOW = "查看"
+REPORT_EXPORT = "导出 Excel"
+REPORT_OWN_ONLY = "只显示你自己的线索数据。"
+REPORT_BAD_DATE = "日期格式应为 2026-11-30。"
+REPORT_BAD_RANGE = "请同时填写开始和结束日期。"
+REPORT_NONE = "（无）"
+REPORT_ALL = "全部"
+REPORT_FILE = "报表"
+FUNNEL_STAGE_NAMES = {
+    "leads": "线索",
+    "contacted": "首次联系",
+    "invited": "邀约",
+    "visited": "到店",
+    "ordered": "下订",
+    "won": "成交",
+}
+FUNNEL_BAR = "{stage}（流失 {drop}）"
+# table titles and column headers (the page and the .xlsx share them)
+T_FUNNEL = "销售漏斗"
+H_FUNNEL = ("阶段", "数量", "较上一阶段转化率", "流失率", "占线索")
+T_BY = "按{dimension}"
+H_BY = (
+    "线索",
+    "首次联系",
+    "邀约",
+    "到店",
+    "下订",
+    "成交",
+    "邀约率",
+    "到店率",
+    "成交率",
+    "平均首次响应（分钟）",
+)
+T_RANKING = "顾问排名"
+H_RANKING = (
+    "名次",
+    "顾问",
+    "新线索",
+    "跟进",
+    "邀约",
+    "到店",
+    "下订",
+    "成交",
+    "战败",
+    "成交率（成交/(成交+战败)）",
+)
+T_TIMES = "响应与成交周期"
+H_TIMES = (
+    "顾问",
+    "已联系线索",
+    "平均首次响应（分钟）",
+    "首次响应中位数（分钟）",
+    "成交",
+    "平均成交周期（天）",
+    "成交周期中位数（天）",
+)
+T_DEFEAT_CATEGORIES = "战败原因（类别）"
+H_DEFEAT_CATEGORIES = ("类别", "数量")
+T_DEFEAT_REASONS = "战败原因（明细，前 10）"
+H_DEFEAT_REASONS = ("类别", "原因", "数量")
+T_DAILY = "日报（{day}）"
+H_DAILY = ("项目", "数量")
+DAILY_ITEMS = (
+    ("new_leads", "新线索"),
+    ("follow_ups_done", "已跟进"),
+    ("follow_up_target", "应跟进"),
+    ("invitations", "邀约"),
+    ("visits", "到店"),
+    ("no_shows", "未到店"),
+    ("orders", "下订"),
+    ("deals", "成交"),
+    ("defeat_requests_waiting", "待审核战败"),
+    ("unassigned_leads", "未分配线索"),
+)
+T_GROUPS = "车主群活跃"
+H_GROUPS = ("群", "入群人数", "退群人数", "发言人数", "消息数", "签到")
+T_EVENTS = "活动与到场"
+H_EVENTS = ("活动", "时间", "状态", "报名人数", "到场", "未到", "候补", "新线索")
+EVENT_STATUS_NAMES = {"open": "报名中", "closed": "已截止", "cancelled": "已取消"}
+EVENTS_TOTAL = "合计（不含已取消）"
+T_REFERRALS = "荐友与奖励"
+H_REFERRALS = ("项目", "数量")
+REFERRAL_ITEMS = (
+    ("referrals", "新推荐"),
+    ("valid", "有效推荐"),
+    ("visits", "推荐到店"),
+    ("deals", "推荐成交"),
+    ("rewards_paid", "已发放奖励"),
+    ("rewards_pending", "待发放奖励（当前）"),
+)
+T_REFERRERS = "推荐榜"
+H_REFERRERS = ("推荐人", "有效推荐", "成交")
+CHART_LEADS = "线索"
+CHART_WON = "成交"
+CHART_ORDERS = "下订"
+CHART_DEFEATS = "战败"
+CHART_MESSAGES = "消息数"
