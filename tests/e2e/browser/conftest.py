@@ -7,7 +7,9 @@ through the one-time link the bot DMs over the real OneBot v11 WebSocket.
 
 One bot with the e2e roster (a consultant, a manager) and one QQ client serve the
 whole package (each test uses leads of its own); each log_in opens a fresh browser
-context (its own cookies). The async Playwright API: pytest-asyncio runs every
+context (its own cookies). Whatever a test checks, every page it opened must
+have thrown no script error, broken no CSP rule and loaded every asset (checked
+when the test ends). The async Playwright API: pytest-asyncio runs every
 test in the session loop, where Playwright's sync API refuses to run.
 
 The browser is Debian's `chromium` (Playwright's own download cannot work offline):
@@ -23,13 +25,13 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, ConsoleMessage, Page, Response, expect
 
 from bot.formatting import WEEKDAYS
 from bot.sim import OneBotClient
@@ -103,6 +105,7 @@ class DeskWeb:
     bot: BotProcess
     qq: OneBotClient
     new_context: Any  # pytest-playwright's new_context factory
+    errors: list[str] = field(default_factory=list)
 
     @property
     def base(self) -> str:
@@ -124,7 +127,25 @@ class DeskWeb:
     async def new_page(self) -> Page:
         """A page in a browser context of its own (no cookies)."""
         context: BrowserContext = await self.new_context(locale="zh-CN", accept_downloads=True)
-        return await context.new_page()
+        page = await context.new_page()
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+        page.on("console", lambda message: self._console(page, message))
+        page.on("response", self._response)
+        page.on("requestfailed", lambda r: self.errors.append(f"{r.url}: {r.failure}"))
+        return page
+
+    # What no page may do, whatever the test looks at: throw, break the CSP, miss an
+    # asset. (A refused page's own status is what the test asserts, not an error;
+    # Chromium asks every site for /favicon.ico.)
+    def _console(self, page: Page, message: ConsoleMessage) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.errors.append(f"{page.url}: {message.text}")
+
+    def _response(self, response: Response) -> None:
+        request = response.request
+        if response.status >= 400 and request.resource_type != "document":
+            if not response.url.endswith("/favicon.ico"):
+                self.errors.append(f"{response.url}: {response.status}")
 
     async def open_link(self, page: Page, link: str) -> None:
         """Open a login link and press its button, as a person does."""
@@ -141,8 +162,12 @@ class DeskWeb:
 
 
 @pytest.fixture
-async def desk_web(web_bot: BotProcess, web_qq: OneBotClient, new_context: Any) -> DeskWeb:
-    return DeskWeb(web_bot, web_qq, new_context)
+async def desk_web(
+    web_bot: BotProcess, web_qq: OneBotClient, new_context: Any
+) -> AsyncIterator[DeskWeb]:
+    web = DeskWeb(web_bot, web_qq, new_context)
+    yield web
+    assert not web.errors, "the pages had errors:\n" + "\n".join(web.errors)
 
 
 def day(d: date) -> str:

@@ -14,7 +14,9 @@ from web import texts
 GROUP = 556001
 
 
-async def test_the_dm_link_opens_the_workbench_once(desk_web: DeskWeb, tmp_path: Path) -> None:
+async def test_the_dm_link_opens_the_workbench_once_until_logout(
+    desk_web: DeskWeb, tmp_path: Path
+) -> None:
     lead, _ = await ask_in_group(
         desk_web.qq, 31001, "这车现在什么价？", group=GROUP, nickname="小林"
     )
@@ -40,3 +42,9 @@ async def test_the_dm_link_opens_the_workbench_once(desk_web: DeskWeb, tmp_path:
     await again.goto(desk_web.url("/"))
     await expect(again.locator("main")).to_contain_text(texts.LOGIN_NEEDED)
     await expect(again.locator("header .who")).to_have_count(0)
+
+    # 退出 ends the session: the first browser is asked to log in again.
+    await page.locator("header .who").get_by_role("button", name=texts.LOGOUT).click()
+    await expect(page.locator("main")).to_contain_text(texts.LOGGED_OUT)
+    await page.goto(desk_web.url("/"))
+    await expect(page.locator("main")).to_contain_text(texts.LOGIN_NEEDED)
