@@ -124,9 +124,12 @@ class DeskWeb:
         assert match.group(0).startswith(self.base), dm  # the bot's own HOST:PORT
         return match.group(0)
 
-    async def new_page(self) -> Page:
-        """A page in a browser context of its own (no cookies)."""
-        context: BrowserContext = await self.new_context(locale="zh-CN", accept_downloads=True)
+    async def new_page(self, **context_args: Any) -> Page:
+        """A page in a browser context of its own (no cookies); `context_args` as
+        Playwright's new_context takes them (a phone's viewport, say)."""
+        context: BrowserContext = await self.new_context(
+            locale="zh-CN", accept_downloads=True, **context_args
+        )
         page = await context.new_page()
         page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
         page.on("console", lambda message: self._console(page, message))
@@ -152,9 +155,9 @@ class DeskWeb:
         await page.goto(link)
         await page.locator("#login").click()
 
-    async def log_in(self, qq_id: int) -> Page:
+    async def log_in(self, qq_id: int, **context_args: Any) -> Page:
         """A fresh browser logged in as the roster member `qq_id`, on 工作台."""
-        page = await self.new_page()
+        page = await self.new_page(**context_args)
         await self.open_link(page, await self.login_link(qq_id))
         await expect(page).to_have_url(self.url("/"))
         await expect(page.locator("h1")).to_contain_text(texts.HOME_TITLE)
