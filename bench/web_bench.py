@@ -192,6 +192,20 @@ def raw_baseline(path: Path, runs: int) -> tuple[float, float]:
     return median_ms(samples[1:]), p95_ms(samples[1:])
 
 
+async def cached_desk(leads: int, rebuild: bool = False) -> Path:
+    """The database of `leads` leads, built once and kept (bench/web_pages_bench.py too)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # The file is keyed by the schema too: a changed migration gets a fresh build.
+    schema = hashlib.sha1(b"".join(
+        f.read_bytes() for f in sorted((ROOT / "desk/migrations/versions").glob("*.py"))
+    )).hexdigest()[:8]  # fmt: skip
+    path = CACHE / f"web_{leads}_v{BUILD_VERSION}_{schema}.db"
+    if rebuild or not path.exists():
+        print(f"building {leads:,} leads (cached for the next run) …", flush=True)
+        await build(path, leads)
+    return path
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--leads", type=int, default=1_000_000)
@@ -201,15 +215,7 @@ async def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.leads, args.runs = 50_000, 10
-    CACHE.mkdir(parents=True, exist_ok=True)
-    # The file is keyed by the schema too: a changed migration gets a fresh build.
-    schema = hashlib.sha1(b"".join(
-        f.read_bytes() for f in sorted((ROOT / "desk/migrations/versions").glob("*.py"))
-    )).hexdigest()[:8]  # fmt: skip
-    path = CACHE / f"web_{args.leads}_v{BUILD_VERSION}_{schema}.db"
-    if args.rebuild or not path.exists():
-        print(f"building {args.leads:,} leads (cached for the next run) …", flush=True)
-        await build(path, args.leads)
+    path = await cached_desk(args.leads, args.rebuild)
     desk = await Desk.open(settings_for(path), FrozenClock(NOW))  # applies newer migrations
     members = await desk.members()
     manager = next(m for m in members if m.role == "manager").actor()

@@ -77,6 +77,7 @@ STEP_DONE = {
     "defeat": "已提交战败申请，等待经理审核", "edit": "已保存修改", "assign": "已重新分配",
 }  # fmt: skip
 ACTIONS = "操作"
+OPEN_STEPS = "跟进 / 邀约 / 战败…"
 DETAIL = "详情"
 RESULT = "跟进结果"
 RESULT_HINT = "客户说了什么"

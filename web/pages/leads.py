@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from bot.formatting import TIMELINE_LABELS, when
 from bot.notify_texts import channel_name
 from desk import Desk, LeadDetail
-from desk.leadlist import LeadFilter
+from desk.leadlist import FilterOptions, LeadFilter
 from desk.reports import custom_period
 from desk.settings import LevelCode
 from desk.views import STAGE_NAMES
@@ -133,9 +133,9 @@ def _page_no(params: Mapping[str, Any]) -> int:
     return 1
 
 
-async def _names(desk: Desk) -> dict[int, str]:
+async def _names(desk: Desk, options: FilterOptions | None = None) -> dict[int, str]:
     """Every roster member's name by id (inactive consultants too: old entries)."""
-    options = await desk.filter_options()
+    options = options or await desk.filter_options()
     names = dict(options.consultants)
     names.update({m.id: m.name for m in await desk.members()})
     return names
@@ -153,7 +153,7 @@ async def _list(request: Request, desk: Desk, staff: Staff, params: Mapping[str,
     options = await desk.filter_options()
     return page(
         request, "leads.html", staff, result=result, given=given, number=number, pages=pages,
-        options=options, names=await _names(desk), levels=LEVEL_CODES,
+        options=options, names=await _names(desk, options), levels=LEVEL_CODES,
         board_query=urlencode({k: v for k, v in given.items() if k != "q"}),
     )  # fmt: skip
 

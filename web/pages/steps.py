@@ -16,11 +16,12 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from bot.formatting import when
-from desk import Desk, LeadView, TaskItem
+from desk import Desk, LeadView
 from desk.lifecycle import STEP_STAGES
 from desk.settings import FOLLOW_UP_LEVELS
 from web import texts
-from web.core import PREFIX, DeskDep, DeskRoute, FormStaffDep, PageError, page, refusal, templates
+from web.core import PREFIX, DeskDep, DeskRoute, FormStaffDep, PageError, refusal, templates
+from web.pages.home import row_page
 
 router = APIRouter(route_class=DeskRoute)
 
@@ -29,7 +30,6 @@ STEPS = {
     "follow_up": "follow_up", "invite": "invite", "confirm": "confirm", "visit": "visit",
     "no_show": "no_show", "order": "order", "deal": "deal", "defeat": "request_defeat",
 }  # fmt: skip
-FRAGMENT_HEADER = "X-Desk-Fragment"  # desk.js swaps a refused step's row (400/409) too
 
 
 def allowed_steps(stage: str) -> list[str]:
@@ -107,20 +107,6 @@ def done_flash(lead: LeadView, done: str, tz: Any) -> str:
     return words
 
 
-def row_of(lead: LeadView) -> TaskItem:
-    return TaskItem(lead.id, lead.name, lead.level, lead.stage, lead.next_follow_up_at)
-
-
-def _row(request: Request, staff: Any, desk: Desk, lead: LeadView, status: int = 200,
-         flash: str = "", error: str = "") -> Response:  # fmt: skip
-    response = page(
-        request, "_task_row.html", staff, status, item=row_of(lead), flash=flash, error=error,
-        defeat_reasons=desk.settings.defeat.reasons,
-    )  # fmt: skip
-    response.headers[FRAGMENT_HEADER] = "1"
-    return response
-
-
 @router.post("/leads/{lead_id:int}/steps/{step}", name="lead_step")
 async def lead_step(
     request: Request, desk: DeskDep, staff: FormStaffDep, lead_id: int, step: str
@@ -137,9 +123,9 @@ async def lead_step(
         if not htmx or refused is None or refused[0] not in (400, 409):
             raise
         current = (await desk.lead(staff.actor, lead_id)).lead
-        return _row(request, staff, desk, current, refused[0], error=refused[1])
+        return row_page(request, staff, desk, current, refused[0], error=refused[1], opened=True)
     if htmx:
-        return _row(request, staff, desk, lead, flash=done_flash(lead, step, desk.settings.tz))
+        return row_page(request, staff, desk, lead, flash=done_flash(lead, step, desk.settings.tz))
     return RedirectResponse(back_to(lead.id, step, to_detail), status_code=303)
 
 
