@@ -63,7 +63,7 @@ def post(client: httpx.AsyncClient, csrf: str, url: str, data: dict[str, str]) -
 
 
 async def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--leads", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--quick", action="store_true", help="50k leads, 10 runs")
