@@ -100,6 +100,7 @@ SESSIONS_ENDED = "已结束 {name} 的 {count} 个登录。"
 BAD_QQ = "QQ号应为 5–12 位数字，且不以 0 开头。"
 BAD_NAME = "姓名请填写 1–32 个字。"
 DUPLICATE_MEMBER = "这个QQ号已经在顾问名单里了。"
+BAD_ROLE = "角色只能是经理或顾问。"
 
 # 荐友
 REFERRALS_TITLE = "荐友"
