@@ -33,6 +33,7 @@ from desk.views import (
     SYSTEM,
     Actor,
     CaptureResult,
+    DefeatRequest,
     LeadDetail,
     LeadView,
     MemberView,
@@ -368,6 +369,20 @@ class Desk:
 
     def _roster_changed(self) -> None:
         self._roster_loaded_at = float("-inf")
+
+    async def open_loads(self) -> dict[int, int]:
+        """Open leads per active member id (the load the assignment cap counts)."""
+        async with self._read() as uow:
+            return await roster.open_loads(uow)
+
+    async def defeat_queue(self, actor: Actor, limit: int = 100) -> list[DefeatRequest]:
+        """战败审核: the leads waiting for a manager's review, the longest waiting first."""
+        if not actor.is_manager:
+            raise Forbidden("只有经理可以审核战败")
+        if not isinstance(limit, int) or not 0 < limit <= 500:
+            raise InvalidInput("limit", "1..500")
+        async with self._read() as uow:
+            return await tasks.defeat_queue(uow, limit)
 
     async def unassigned_leads(self, limit: int = 100) -> list[LeadView]:
         if not isinstance(limit, int) or not 0 < limit <= 500:

@@ -9,10 +9,10 @@ from fastapi.staticfiles import StaticFiles
 
 from web.config import WebConfig
 from web.core import PREFIX
-from web.pages import home, login, reports
+from web.pages import defeats, events, home, login, referrals, reports, roster
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (login, home, reports)
+PAGES = (login, home, defeats, reports, roster, referrals, events)
 
 
 def install_web_desk(app: FastAPI, config: WebConfig) -> None:

@@ -71,14 +71,16 @@ async def stats(ev: Events, event_id: int, group_id: str | None) -> EventStats:
     return await ev.desk.read(step)
 
 
-async def recent(ev: Events, group_id: str | None) -> list[EventStats]:
-    """活动统计: the latest events of the group (of all groups in a DM), newest first."""
+async def recent(ev: Events, group_id: str | None, limit: int | None = None) -> list[EventStats]:
+    """活动统计: the latest events of the group (of all groups in a DM), newest first;
+    `limit` (at most 200) instead of the config's recent_limit (the web desk's list)."""
+    shown = min(limit, 200) if limit else ev.config.recent_limit
 
     async def step(uow: UnitOfWork) -> list[EventStats]:
         query = select(Event).order_by(Event.starts_at.desc(), Event.id.desc())
         if group_id is not None:
             query = query.where(Event.group_id == group_id)
-        events = list(await uow.session.scalars(query.limit(ev.config.recent_limit)))
+        events = list(await uow.session.scalars(query.limit(shown)))
         counted = await tallies(uow, [e.id for e in events])
         return [EventStats(EventInfo.of(e), counted[e.id]) for e in events]
 
