@@ -136,6 +136,7 @@ class Lead(Base):
         Index("ix_leads_consultant_visit", "consultant_id", "expected_visit_at"),
         Index("ix_leads_created_at", "created_at"),
         Index("ix_leads_stage", "stage"),
+<<<<<<< HEAD
         # The web desk's lead list (desk.leadlist): each filter newest first.
         Index("ix_leads_consultant_created", "consultant_id", "created_at"),
         Index("ix_leads_channel_created", "channel", "created_at"),
@@ -148,6 +149,18 @@ class Lead(Base):
         Index("ix_leads_due", "next_follow_up_at"),
         # 战败 reasons over a period (desk.reports.defeat_reasons), index only.
         Index("ix_leads_lost_category", "lost_at", "defeat_category"),
+=======
+        # The 报表's deals and 战败 of a period (migration 0012): closed leads only.
+        *(
+            Index(
+                f"ix_leads_{column}",
+                column,
+                sqlite_where=text(f"{column} IS NOT NULL"),
+                postgresql_where=text(f"{column} IS NOT NULL"),
+            )  # fmt: skip
+            for column in ("won_at", "lost_at")
+        ),
+>>>>>>> main
     )
 
 

@@ -33,6 +33,7 @@ from desk.views import (
     SYSTEM,
     Actor,
     CaptureResult,
+    DefeatRequest,
     LeadDetail,
     LeadView,
     MemberView,
@@ -398,6 +399,20 @@ class Desk:
     def _roster_changed(self) -> None:
         self._roster_loaded_at = float("-inf")
 
+    async def open_loads(self) -> dict[int, int]:
+        """Open leads per active member id (the load the assignment cap counts)."""
+        async with self._read() as uow:
+            return await roster.open_loads(uow)
+
+    async def defeat_queue(self, actor: Actor, limit: int = 100) -> list[DefeatRequest]:
+        """战败审核: the leads waiting for a manager's review, the longest waiting first."""
+        if not actor.is_manager:
+            raise Forbidden("只有经理可以审核战败")
+        if not isinstance(limit, int) or not 0 < limit <= 500:
+            raise InvalidInput("limit", "1..500")
+        async with self._read() as uow:
+            return await tasks.defeat_queue(uow, limit)
+
     async def unassigned_leads(self, limit: int = 100) -> list[LeadView]:
         if not isinstance(limit, int) or not 0 < limit <= 500:
             raise InvalidInput("limit", "1..500")
@@ -483,14 +498,45 @@ class Desk:
         )
 
     async def funnel(
-        self, p: reports.Period, by: reports.GroupBy = None
+        self, p: reports.Period, by: reports.GroupBy = None, consultant_id: int | None = None
     ) -> list[reports.FunnelRow]:
         async with self._read() as uow:
-            return await reports.funnel(uow, p, by)
+            return await reports.funnel(uow, p, by, consultant_id)
 
-    async def defeat_reasons(self, p: reports.Period) -> list[tuple[str, int]]:
+    async def defeat_reasons(
+        self, p: reports.Period, consultant_id: int | None = None
+    ) -> list[tuple[str, int]]:
         async with self._read() as uow:
-            return await reports.defeat_reasons(uow, p)
+            return await reports.defeat_reasons(uow, p, consultant_id)
+
+    async def top_defeat_reasons(
+        self, p: reports.Period, limit: int = 10, consultant_id: int | None = None
+    ) -> list[reports.DefeatReason]:
+        async with self._read() as uow:
+            return await reports.top_defeat_reasons(uow, p, limit, consultant_id)
+
+    async def consultant_ranking(
+        self, p: reports.Period, consultant_id: int | None = None
+    ) -> list[reports.ConsultantRank]:
+        async with self._read() as uow:
+            return await reports.consultant_ranking(uow, p, consultant_id)
+
+    async def cycle_times(
+        self, p: reports.Period, consultant_id: int | None = None
+    ) -> list[reports.CycleTimes]:
+        async with self._read() as uow:
+            return await reports.cycle_times(uow, p, consultant_id)
+
+    async def lead_report(
+        self, p: reports.Period, by: reports.GroupBy = None, consultant_id: int | None = None
+    ) -> reports.LeadReport:
+        """The 报表 page's lead figures in one read transaction (the same snapshot
+        for the page and its export)."""
+        async with self._read() as uow:
+            return await reports.lead_report(uow, p, by, consultant_id)
+
+    def custom_period(self, first: date, last: date) -> reports.Period:
+        return reports.custom_period(self.calendar, first, last)
 
     async def daily_report(self, day: date | None = None) -> dict:
         async with self._read() as uow:

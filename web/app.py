@@ -9,10 +9,10 @@ from fastapi.staticfiles import StaticFiles
 
 from web.config import WebConfig
 from web.core import PREFIX
-from web.pages import home, leads, login, steps
+from web.pages import defeats, events, home, leads, login, referrals, reports, roster, steps
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (login, home, steps, leads)
+PAGES = (login, home, steps, leads, defeats, reports, roster, referrals, events)
 
 
 def install_web_desk(app: FastAPI, config: WebConfig) -> None:

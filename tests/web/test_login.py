@@ -58,7 +58,11 @@ async def test_an_expired_or_unknown_link_is_refused_with_a_clear_page(
     desk_clock.advance(minutes=11)
     b = await browser()
     expired = await b.open_link(token)
-    assert expired.status_code == 400 and "已过期" in expired.text and "重新发送「登录」" in expired.text
+    assert (
+        expired.status_code == 400
+        and "已过期" in expired.text
+        and "重新发送「登录」" in expired.text
+    )
     unknown = await b.open_link("not-a-real-token")
     assert unknown.status_code == 400 and "无效" in unknown.text
     assert "desk_session" not in b.client.cookies
@@ -101,7 +105,10 @@ async def test_a_session_expires(consultant: Browser, desk_clock: FrozenClock):
 
 async def test_login_attempts_are_rate_limited(browser, desk: Desk):
     b = await browser()
-    statuses = [(await b.client.post("/desk/login", data={"token": f"guess{i}"})).status_code for i in range(12)]
+    statuses = [
+        (await b.client.post("/desk/login", data={"token": f"guess{i}"})).status_code
+        for i in range(12)
+    ]
     assert statuses[0] == 400 and statuses[-1] == 429
 
 
@@ -116,7 +123,11 @@ async def test_pages_forbid_other_origins_and_framing(browser, path: str, desk: 
 
 async def test_every_asset_is_served_by_the_app(consultant: Browser):
     home = await consultant.get("/desk/")
-    for asset in ("/desk/static/desk.css", "/desk/static/desk.js", "/desk/static/vendor/htmx.min.js"):
+    for asset in (
+        "/desk/static/desk.css",
+        "/desk/static/desk.js",
+        "/desk/static/vendor/htmx.min.js",
+    ):
         assert asset in home.text
         response = await consultant.get(asset)
         assert response.status_code == 200 and len(response.content) > 100, asset

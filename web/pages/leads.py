@@ -34,11 +34,12 @@ from web.core import (
     PageError,
     Staff,
     StaffDep,
+    form_time,
     page,
     templates,
 )
 from web.pages.home import done_flash
-from web.pages.steps import field, local_time
+from web.pages.steps import field
 
 router = APIRouter(route_class=DeskRoute)
 templates.filters["channel"] = channel_name
@@ -252,7 +253,7 @@ async def edit(request: Request, desk: DeskDep, staff: FormStaffDep, lead_id: in
     day = field(form, "expected_purchase_at")
     at = current.expected_purchase_at
     if day != (desk.calendar.local_date(at).isoformat() if at else ""):  # only a changed date
-        fields["expected_purchase_at"] = local_time(desk, day)
+        fields["expected_purchase_at"] = form_time(desk, day)
     await desk.update_lead(staff.actor, lead_id, **fields)
     return _back(lead_id, "edit")
 

@@ -7,7 +7,6 @@ the lead's row, re-rendered in place, with the flash or the refusal."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +19,16 @@ from desk import Desk, LeadView
 from desk.lifecycle import STEP_STAGES
 from desk.settings import FOLLOW_UP_LEVELS
 from web import texts
-from web.core import PREFIX, DeskDep, DeskRoute, FormStaffDep, PageError, refusal, templates
+from web.core import (
+    PREFIX,
+    DeskDep,
+    DeskRoute,
+    FormStaffDep,
+    PageError,
+    form_time,
+    refusal,
+    templates,
+)
 from web.pages.home import row_page
 
 router = APIRouter(route_class=DeskRoute)
@@ -45,23 +53,6 @@ def field(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def local_time(desk: Desk, raw: str) -> datetime | None:
-    """A `datetime-local` (or `date`) input's value, in the dealer's zone; a date
-    alone is the start of that working day (as the chat reads "12月20日")."""
-    if not raw:
-        return None
-    try:
-        if "T" in raw or " " in raw:
-            at = datetime.fromisoformat(raw)
-        else:
-            at = datetime.combine(date.fromisoformat(raw), desk.settings.working_hours.start)
-    except ValueError:
-        raise PageError(400, texts.BAD_TIME) from None
-    if at.tzinfo is not None:
-        raise PageError(400, texts.BAD_TIME)
-    return at.replace(tzinfo=desk.settings.tz)
-
-
 def defeat_reason(desk: Desk, form: FormData) -> str:
     """A category of the taxonomy, then the consultant's words: "价格 客户嫌贵", as
     the chat's `战败 12 价格 客户嫌贵` (desk.lifecycle.defeat_category reads the start)."""
@@ -77,18 +68,18 @@ async def run_step(desk: Desk, staff: Any, lead_id: int, step: str, form: FormDa
     if step == "follow_up":
         return await desk.follow_up(
             actor, lead_id, field(form, "result"),
-            next_at=local_time(desk, field(form, "next_at")),
+            next_at=form_time(desk, field(form, "next_at")),
             level=field(form, "level") or None,
-            purchase_at=local_time(desk, field(form, "purchase_at")),
+            purchase_at=form_time(desk, field(form, "purchase_at")),
         )  # fmt: skip
     if step == "invite":
-        visit_at = local_time(desk, field(form, "visit_at"))
+        visit_at = form_time(desk, field(form, "visit_at"))
         if visit_at is None:
             raise PageError(400, texts.BAD_INPUT.format(message=texts.VISIT_AT + "不能为空"))
         return await desk.invite(actor, lead_id, visit_at, note)
     if step == "visit":
         return await desk.record_visit(
-            actor, lead_id, note, next_at=local_time(desk, field(form, "next_at")),
+            actor, lead_id, note, next_at=form_time(desk, field(form, "next_at")),
             level=field(form, "level") or None,
         )  # fmt: skip
     if step == "defeat":

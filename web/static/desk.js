@@ -25,6 +25,17 @@
       canvas.dataset.drawn = "1";
       var config = JSON.parse(node.textContent);
       config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options || {});
+      // "links": one address per bar (报表's funnel): a click on the bar opens it.
+      var links = config.links;
+      delete config.links;
+      if (links) {
+        config.options.onClick = function (_event, items) {
+          if (items.length && links[items[0].index]) window.location.href = links[items[0].index];
+        };
+        config.options.onHover = function (event, items) {
+          event.native.target.style.cursor = items.length ? "pointer" : "default";
+        };
+      }
       new Chart(canvas, config);
     });
   }
