@@ -253,6 +253,11 @@ async def main() -> None:
         calls.append(("报表", f"funnel {label} by channel", lambda p=p: desk.funnel(p, "channel")))
         calls.append(("报表", f"funnel {label} by consultant", lambda p=p: desk.funnel(p, "consultant")))  # fmt: skip
         calls.append(("报表", f"defeat_reasons {label}", lambda p=p: desk.defeat_reasons(p)))
+        # What the 报表 page itself calls (web/pages/reports.py): all its lead figures.
+        calls.append(("报表", f"lead_report {label}", lambda p=p: desk.lead_report(p)))
+        calls.append(("报表", f"lead_report {label} by channel", lambda p=p: desk.lead_report(p, "channel")))  # fmt: skip
+        calls.append(("报表", f"lead_report {label}, consultant own", lambda p=p: desk.lead_report(p, None, consultant_view.id)))  # fmt: skip
+    calls.append(("报表", "daily_report", lambda: desk.daily_report(today)))
 
     base_p50, base_p95 = raw_baseline(path, args.runs)
     rows, misses = [], []
