@@ -21,7 +21,6 @@ from bot.formatting import TIMELINE_LABELS, when
 from bot.notify_texts import channel_name
 from desk import Desk, LeadDetail
 from desk.leadlist import FilterOptions, LeadFilter
-from desk.reports import custom_period
 from desk.settings import LevelCode
 from desk.views import STAGE_NAMES
 from web import texts
@@ -110,7 +109,7 @@ def _created(desk: Desk, given: dict[str, str]) -> dict[str, datetime]:
     first = _day(given["from"], texts.FROM) if "from" in given else None
     last = _day(given["to"], texts.TO) if "to" in given else None
     if first and last:
-        p = custom_period(desk.calendar, first, last)
+        p = desk.custom_period(first, last)
         given.pop("period", None)
         return {"created_from": p.start, "created_to": p.end}
     if first or last:
