@@ -1,6 +1,6 @@
 """The web desk's lead queries: the 线索 list and board, the filters' choices, and
 the lead detail's field edits. Each common filter reads one index range in order
-(the 0012 migration; bench/web_bench.py times them at 1M leads); a consultant
+(migration 0013_lead_list_indexes; bench/web_bench.py times them at 1M leads); a consultant
 sees only their own leads whatever the filter says."""
 
 from __future__ import annotations

@@ -136,18 +136,6 @@ class Lead(Base):
         Index("ix_leads_consultant_visit", "consultant_id", "expected_visit_at"),
         Index("ix_leads_created_at", "created_at"),
         Index("ix_leads_stage", "stage"),
-        # The web desk's lead list (desk.leadlist): each filter newest first.
-        Index("ix_leads_consultant_created", "consultant_id", "created_at"),
-        Index("ix_leads_channel_created", "channel", "created_at"),
-        Index("ix_leads_group_created", "group_id", "created_at"),
-        Index("ix_leads_stage_created", "stage", "created_at"),
-        # Name search: a scan of names (all, or one consultant's), never of the table.
-        Index("ix_leads_consultant_name", "consultant_id", "name", "created_at"),
-        # Next due first, for one consultant or for all.
-        Index("ix_leads_consultant_due", "consultant_id", "next_follow_up_at"),
-        Index("ix_leads_due", "next_follow_up_at"),
-        # 战败 reasons over a period (desk.reports.defeat_reasons), index only.
-        Index("ix_leads_lost_category", "lost_at", "defeat_category"),
         # The 报表's deals and 战败 of a period (migration 0012): closed leads only.
         *(
             Index(
@@ -158,6 +146,16 @@ class Lead(Base):
             )  # fmt: skip
             for column in ("won_at", "lost_at")
         ),
+        # The web desk's lead list (desk.leadlist): each filter newest first.
+        Index("ix_leads_consultant_created", "consultant_id", "created_at"),
+        Index("ix_leads_channel_created", "channel", "created_at"),
+        Index("ix_leads_group_created", "group_id", "created_at"),
+        Index("ix_leads_stage_created", "stage", "created_at"),
+        # Name search: a scan of names (all, or one consultant's), never of the table.
+        Index("ix_leads_consultant_name", "consultant_id", "name", "created_at"),
+        # Next due first, for one consultant or for all.
+        Index("ix_leads_consultant_due", "consultant_id", "next_follow_up_at"),
+        Index("ix_leads_due", "next_follow_up_at"),
     )
 
 

@@ -325,8 +325,10 @@ class Desk:
         self, actor: Actor, filter: leadlist.LeadFilter | None = None, *, offset: int = 0,
         limit: int = 50, order: leadlist.Order = "recent",
     ) -> leadlist.LeadPage:  # fmt: skip
-        """One page of leads matching the filter, with the total; a consultant sees
-        only their own. order: "recent" (newest first) or "due" (next due first)."""
+        """One page of leads matching the filter, with the total (counted up to
+        leadlist.TOTAL_CAP, then `capped`); a consultant sees only their own.
+        order: "recent" (newest first) or "due" (next due first, leads without a
+        due time last)."""
         f = filter or leadlist.LeadFilter()
         async with self._read() as uow:
             return await leadlist.lead_list(uow, actor, f, offset=offset, limit=limit, order=order)

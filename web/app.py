@@ -12,7 +12,7 @@ from web.core import PREFIX
 from web.pages import defeats, events, home, leads, login, referrals, reports, roster, steps
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (login, home, steps, leads, defeats, roster, referrals, events, reports)
+PAGES = (login, home, steps, leads, defeats, reports, roster, referrals, events)
 
 
 def install_web_desk(app: FastAPI, config: WebConfig) -> None:

@@ -12,6 +12,7 @@ import hmac
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -162,6 +163,24 @@ def _error_response(request: Request, exc: Exception) -> Response | None:
 
 def _masked(exc: Exception) -> str:
     return mask_phones_in_text(str(exc)[:300]).replace("<", r"\<")
+
+
+def form_time(desk: Desk, raw: str) -> datetime | None:
+    """A `datetime-local` or `date` input's value in the desk's zone (a date alone is
+    the start of that working day, as the chat reads "12月20日"); None when empty."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        if "T" in raw:
+            at = datetime.fromisoformat(raw)
+            if at.tzinfo is not None:
+                raise ValueError(raw)
+            return at.replace(tzinfo=desk.settings.tz)
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise PageError(400, texts.BAD_TIME) from None
+    return desk.calendar.at_local(day, desk.calendar.start)
 
 
 class DeskRoute(APIRoute):

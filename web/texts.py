@@ -77,6 +77,7 @@ STEP_DONE = {
     "defeat": "已提交战败申请，等待经理审核", "edit": "已保存修改", "assign": "已重新分配",
 }  # fmt: skip
 ACTIONS = "操作"
+OPEN_STEPS = "跟进 / 邀约 / 战败…"
 DETAIL = "详情"
 RESULT = "跟进结果"
 RESULT_HINT = "客户说了什么"
@@ -90,7 +91,6 @@ DEFEAT_REASON = "战败原因"
 DEFEAT_DETAIL = "补充说明"
 CHOOSE = "请选择"
 DEFEAT_REASON_NEEDED = "请从列表中选择战败原因。"
-BAD_TIME = "时间格式不对，请用日期时间选择框。"
 NEXT_DUE = "下次跟进 {due}"
 DONE_FLASH = "#{lead_id} {done}"
 
@@ -157,72 +157,6 @@ CHANGE_NAMES = {
     "car_model": "意向车型", "budget": "预算", "phone": "手机号", "defeat_reason": "战败原因",
     "visit_count": "到店次数",
 }  # fmt: skip
-
-FEATURE_OFF = "这个功能没有启用。"
-BAD_NUMBER = "编号不对。"
-
-# 战败审核
-DEFEATS_TITLE = "战败审核"
-DEFEATS_EMPTY = "没有待审核的战败申请。"
-DEFEAT_COLUMNS = ("客户", "顾问", "原因", "分类", "申请时间")
-DEFEAT_UNASSIGNED = "未分配"
-DEFEAT_REVISIT = "回访日期（不填则按默认）"
-DEFEAT_NOTE = "备注"
-DEFEAT_REJECT_NOTE = "驳回说明"
-DEFEAT_APPROVE = "批准战败"
-DEFEAT_REJECT = "驳回"
-DEFEAT_APPROVED = "已批准 #{lead_id} 战败，{due} 回访。"
-DEFEAT_REJECTED = "已驳回 #{lead_id} 战败，顾问将于 {due} 继续跟进。"
-
-# 顾问
-ROSTER_TITLE = "顾问"
-ROSTER_COLUMNS = ("姓名", "角色", "QQ", "企业微信", "在班", "未结线索", "登录中")
-ROSTER_CAP = (
-    "分配上限：每位顾问最多 {cap} 条未结线索（desk.toml 的 assignment.cap_per_consultant）。"
-)
-ROSTER_NO_CAP = "分配上限：不限（desk.toml 的 assignment.cap_per_consultant 为 0）。"
-ON_DUTY = "在班"
-OFF_DUTY = "下班"
-SET_ON_DUTY = "设为在班"
-SET_OFF_DUTY = "设为下班"
-END_SESSIONS = "结束登录"
-ADD_MEMBER = "添加"
-ADD_MEMBER_TITLE = "添加顾问"
-MEMBER_NAME = "姓名"
-MEMBER_QQ = "QQ号"
-MEMBER_ROLE = "角色"
-MEMBER_ADDED = "已添加 {name}（QQ {qq}）。"
-MEMBER_ON_DUTY = "{name} 已设为在班，新线索会分给他/她。"
-MEMBER_OFF_DUTY = "{name} 已设为下班，暂停分配新线索。"
-SESSIONS_ENDED = "已结束 {name} 的 {count} 个登录。"
-BAD_QQ = "QQ号应为 5–12 位数字，且不以 0 开头。"
-BAD_NAME = "姓名请填写 1–32 个字。"
-DUPLICATE_MEMBER = "这个QQ号已经在顾问名单里了。"
-
-# 荐友
-REFERRALS_TITLE = "荐友"
-REFERRALS_PENDING = "待发放"
-REFERRALS_ALL = "全部记录"
-REFERRALS_EMPTY = "没有推荐奖励记录。"
-REFERRAL_COLUMNS = ("编号", "状态", "推荐人", "好友", "奖励", "登记时间", "发放")
-FULFIL = "标记已发放"
-FULFILLED = "已登记发放 #{id}，已私信通知推荐人。"
-FULFILLED_BY = "{by} {date}"
-
-# 活动
-EVENTS_TITLE = "活动"
-EVENTS_EMPTY = "还没有发起过活动。"
-EVENTS_UPCOMING = "未开始"
-EVENTS_PAST = "已开始 / 已结束"
-EVENT_SUMMARY = "报名 {signed} 人，候补 {waiting} 组，到场 {attended} 人，新线索 {leads}"
-EVENTS_SHOWN = 50
-EVENT_PLACE = "地点：{place}"
-EVENT_NO_SIGNUPS = "还没有人报名。"
-MARK_ATTENDED = "登记到场"
-EXPORT = "导出报名表（.xlsx）"
-ATTEND_NOBODY = "请勾选到场的人。"
-ATTENDED = "已登记到场 {count} 人。"
-ATTEND_TICK = "到场"
 
 # 报表
 REPORTS_TITLE = "报表"
@@ -335,3 +269,70 @@ CHART_WON = "成交"
 CHART_ORDERS = "下订"
 CHART_DEFEATS = "战败"
 CHART_MESSAGES = "消息数"
+FEATURE_OFF = "这个功能没有启用。"
+BAD_TIME = "时间格式不对，请用日期选择器选择。"
+BAD_NUMBER = "编号不对。"
+
+# 战败审核
+DEFEATS_TITLE = "战败审核"
+DEFEATS_EMPTY = "没有待审核的战败申请。"
+DEFEAT_COLUMNS = ("客户", "顾问", "原因", "分类", "申请时间")
+DEFEAT_UNASSIGNED = "未分配"
+DEFEAT_REVISIT = "回访日期（不填则按默认）"
+DEFEAT_NOTE = "备注"
+DEFEAT_REJECT_NOTE = "驳回说明"
+DEFEAT_APPROVE = "批准战败"
+DEFEAT_REJECT = "驳回"
+DEFEAT_APPROVED = "已批准 #{lead_id} 战败，{due} 回访。"
+DEFEAT_REJECTED = "已驳回 #{lead_id} 战败，顾问将于 {due} 继续跟进。"
+
+# 顾问
+ROSTER_TITLE = "顾问"
+ROSTER_COLUMNS = ("姓名", "角色", "QQ", "企业微信", "在班", "未结线索", "登录中")
+ROSTER_CAP = (
+    "分配上限：每位顾问最多 {cap} 条未结线索（desk.toml 的 assignment.cap_per_consultant）。"
+)
+ROSTER_NO_CAP = "分配上限：不限（desk.toml 的 assignment.cap_per_consultant 为 0）。"
+ON_DUTY = "在班"
+OFF_DUTY = "下班"
+SET_ON_DUTY = "设为在班"
+SET_OFF_DUTY = "设为下班"
+END_SESSIONS = "结束登录"
+ADD_MEMBER = "添加"
+ADD_MEMBER_TITLE = "添加顾问"
+MEMBER_NAME = "姓名"
+MEMBER_QQ = "QQ号"
+MEMBER_ROLE = "角色"
+MEMBER_ADDED = "已添加 {name}（QQ {qq}）。"
+MEMBER_ON_DUTY = "{name} 已设为在班，新线索会分给他/她。"
+MEMBER_OFF_DUTY = "{name} 已设为下班，暂停分配新线索。"
+SESSIONS_ENDED = "已结束 {name} 的 {count} 个登录。"
+BAD_QQ = "QQ号应为 5–12 位数字，且不以 0 开头。"
+BAD_NAME = "姓名请填写 1–32 个字。"
+DUPLICATE_MEMBER = "这个QQ号已经在顾问名单里了。"
+BAD_ROLE = "角色只能是经理或顾问。"
+
+# 荐友
+REFERRALS_TITLE = "荐友"
+REFERRALS_PENDING = "待发放"
+REFERRALS_ALL = "全部记录"
+REFERRALS_EMPTY = "没有推荐奖励记录。"
+REFERRAL_COLUMNS = ("编号", "状态", "推荐人", "好友", "奖励", "登记时间", "发放")
+FULFIL = "标记已发放"
+FULFILLED = "已登记发放 #{id}，已私信通知推荐人。"
+FULFILLED_BY = "{by} {date}"
+
+# 活动
+EVENTS_TITLE = "活动"
+EVENTS_EMPTY = "还没有发起过活动。"
+EVENTS_UPCOMING = "未开始"
+EVENTS_PAST = "已开始 / 已结束"
+EVENT_SUMMARY = "报名 {signed} 人，候补 {waiting} 组，到场 {attended} 人，新线索 {leads}"
+EVENTS_SHOWN = 50
+EVENT_PLACE = "地点：{place}"
+EVENT_NO_SIGNUPS = "还没有人报名。"
+MARK_ATTENDED = "登记到场"
+EXPORT = "导出报名表（.xlsx）"
+ATTEND_NOBODY = "请勾选到场的人。"
+ATTENDED = "已登记到场 {count} 人。"
+ATTEND_TICK = "到场"

@@ -52,7 +52,7 @@ async def test_adding_a_member_shows_in_the_chat(app: App, manager: Browser, des
         ({"name": "孙顾问", "qq": "１２３４５６"}, 400, "QQ号应为 5–12 位数字"),
         ({"name": "   ", "qq": "10005"}, 400, "姓名请填写"),
         ({"name": "王二", "qq": str(CONSULTANT_QQ)}, 409, "已经在顾问名单里"),
-        ({"name": "孙顾问", "qq": "10005", "role": "boss"}, 400, "输入有误"),
+        ({"name": "孙顾问", "qq": "10005", "role": "boss"}, 400, "角色只能是经理或顾问"),
     ],
 )
 async def test_bad_input_gets_a_chinese_line_and_changes_nothing(

@@ -38,10 +38,24 @@ async def test_each_row_has_its_steps(consultant: Browser, desk: Desk):
     home = await consultant.get("/desk/")
     assert home.status_code == 200
     assert f'id="lead-{lead_id}"' in home.text and "待首次联系" in home.text
-    for action in ("follow_up", "invite", "visit", "defeat"):
-        assert f'data-action="{action}"' in home.text
-    assert 'data-action="confirm"' not in home.text  # a new lead has nothing to confirm
+    # One click on the row: 到店 (a new lead has nothing to confirm); the steps that
+    # need input open the row (a link without JS, the row fetched by htmx).
+    assert 'data-action="visit"' in home.text and 'data-action="confirm"' not in home.text
+    assert f'href="/desk/?open={lead_id}#lead-{lead_id}"' in home.text
+    assert 'data-action="follow_up"' not in home.text
     assert "<script>" not in home.text.split("<main>")[1]  # the CSP allows no inline script
+    opened = await consultant.get(f"/desk/?open={lead_id}")
+    row = await consultant.get(f"/desk/rows/{lead_id}", headers=HTMX)
+    for page in (opened, row):
+        for action in ("follow_up", "invite", "visit", "defeat"):
+            assert f'data-action="{action}"' in page.text
+    assert row.text.lstrip().startswith(f'<li id="lead-{lead_id}"') and "价格" in row.text
+
+
+async def test_a_row_of_anothers_lead_is_refused(other_consultant: Browser, desk: Desk):
+    lead_id = await new_lead(desk)
+    response = await other_consultant.get(f"/desk/rows/{lead_id}", headers=HTMX)
+    assert response.status_code == 403 and "张先生" not in response.text
 
 
 async def test_a_follow_up_without_js_reloads_with_a_flash(consultant: Browser, desk: Desk):

@@ -20,8 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from bot.formatting import TIMELINE_LABELS, when
 from bot.notify_texts import channel_name
 from desk import Desk, LeadDetail
-from desk.leadlist import LeadFilter
-from desk.reports import custom_period
+from desk.leadlist import FilterOptions, LeadFilter
 from desk.settings import LevelCode
 from desk.views import STAGE_NAMES
 from web import texts
@@ -34,11 +33,12 @@ from web.core import (
     PageError,
     Staff,
     StaffDep,
+    form_time,
     page,
     templates,
 )
 from web.pages.home import done_flash
-from web.pages.steps import field, local_time
+from web.pages.steps import field
 
 router = APIRouter(route_class=DeskRoute)
 templates.filters["channel"] = channel_name
@@ -109,7 +109,7 @@ def _created(desk: Desk, given: dict[str, str]) -> dict[str, datetime]:
     first = _day(given["from"], texts.FROM) if "from" in given else None
     last = _day(given["to"], texts.TO) if "to" in given else None
     if first and last:
-        p = custom_period(desk.calendar, first, last)
+        p = desk.custom_period(first, last)
         given.pop("period", None)
         return {"created_from": p.start, "created_to": p.end}
     if first or last:
@@ -133,9 +133,9 @@ def _page_no(params: Mapping[str, Any]) -> int:
     return 1
 
 
-async def _names(desk: Desk) -> dict[int, str]:
+async def _names(desk: Desk, options: FilterOptions | None = None) -> dict[int, str]:
     """Every roster member's name by id (inactive consultants too: old entries)."""
-    options = await desk.filter_options()
+    options = options or await desk.filter_options()
     names = dict(options.consultants)
     names.update({m.id: m.name for m in await desk.members()})
     return names
@@ -153,7 +153,7 @@ async def _list(request: Request, desk: Desk, staff: Staff, params: Mapping[str,
     options = await desk.filter_options()
     return page(
         request, "leads.html", staff, result=result, given=given, number=number, pages=pages,
-        options=options, names=await _names(desk), levels=LEVEL_CODES,
+        options=options, names=await _names(desk, options), levels=LEVEL_CODES,
         board_query=urlencode({k: v for k, v in given.items() if k != "q"}),
     )  # fmt: skip
 
@@ -252,7 +252,7 @@ async def edit(request: Request, desk: DeskDep, staff: FormStaffDep, lead_id: in
     day = field(form, "expected_purchase_at")
     at = current.expected_purchase_at
     if day != (desk.calendar.local_date(at).isoformat() if at else ""):  # only a changed date
-        fields["expected_purchase_at"] = local_time(desk, day)
+        fields["expected_purchase_at"] = form_time(desk, day)
     await desk.update_lead(staff.actor, lead_id, **fields)
     return _back(lead_id, "edit")
 

@@ -30,7 +30,7 @@ DONE = {
     "off": lambda m, n: texts.MEMBER_OFF_DUTY.format(name=m.name),
     "ended": lambda m, n: texts.SESSIONS_ENDED.format(name=m.name, count=n),
 }
-ADD_ERRORS = {"name": texts.BAD_NAME, "qq_id": texts.BAD_QQ}
+ADD_ERRORS = {"name": texts.BAD_NAME, "qq_id": texts.BAD_QQ, "role": texts.BAD_ROLE}
 
 
 def _number(value: str) -> int:

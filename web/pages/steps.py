@@ -7,7 +7,6 @@ the lead's row, re-rendered in place, with the flash or the refusal."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,11 +15,21 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from bot.formatting import when
-from desk import Desk, LeadView, TaskItem
+from desk import Desk, LeadView
 from desk.lifecycle import STEP_STAGES
 from desk.settings import FOLLOW_UP_LEVELS
 from web import texts
-from web.core import PREFIX, DeskDep, DeskRoute, FormStaffDep, PageError, page, refusal, templates
+from web.core import (
+    PREFIX,
+    DeskDep,
+    DeskRoute,
+    FormStaffDep,
+    PageError,
+    form_time,
+    refusal,
+    templates,
+)
+from web.pages.home import row_page
 
 router = APIRouter(route_class=DeskRoute)
 
@@ -29,7 +38,6 @@ STEPS = {
     "follow_up": "follow_up", "invite": "invite", "confirm": "confirm", "visit": "visit",
     "no_show": "no_show", "order": "order", "deal": "deal", "defeat": "request_defeat",
 }  # fmt: skip
-FRAGMENT_HEADER = "X-Desk-Fragment"  # desk.js swaps a refused step's row (400/409) too
 
 
 def allowed_steps(stage: str) -> list[str]:
@@ -43,23 +51,6 @@ templates.globals.update(allowed_steps=allowed_steps, LEVELS=FOLLOW_UP_LEVELS)
 def field(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
-
-
-def local_time(desk: Desk, raw: str) -> datetime | None:
-    """A `datetime-local` (or `date`) input's value, in the dealer's zone; a date
-    alone is the start of that working day (as the chat reads "12月20日")."""
-    if not raw:
-        return None
-    try:
-        if "T" in raw or " " in raw:
-            at = datetime.fromisoformat(raw)
-        else:
-            at = datetime.combine(date.fromisoformat(raw), desk.settings.working_hours.start)
-    except ValueError:
-        raise PageError(400, texts.BAD_TIME) from None
-    if at.tzinfo is not None:
-        raise PageError(400, texts.BAD_TIME)
-    return at.replace(tzinfo=desk.settings.tz)
 
 
 def defeat_reason(desk: Desk, form: FormData) -> str:
@@ -77,18 +68,18 @@ async def run_step(desk: Desk, staff: Any, lead_id: int, step: str, form: FormDa
     if step == "follow_up":
         return await desk.follow_up(
             actor, lead_id, field(form, "result"),
-            next_at=local_time(desk, field(form, "next_at")),
+            next_at=form_time(desk, field(form, "next_at")),
             level=field(form, "level") or None,
-            purchase_at=local_time(desk, field(form, "purchase_at")),
+            purchase_at=form_time(desk, field(form, "purchase_at")),
         )  # fmt: skip
     if step == "invite":
-        visit_at = local_time(desk, field(form, "visit_at"))
+        visit_at = form_time(desk, field(form, "visit_at"))
         if visit_at is None:
             raise PageError(400, texts.BAD_INPUT.format(message=texts.VISIT_AT + "不能为空"))
         return await desk.invite(actor, lead_id, visit_at, note)
     if step == "visit":
         return await desk.record_visit(
-            actor, lead_id, note, next_at=local_time(desk, field(form, "next_at")),
+            actor, lead_id, note, next_at=form_time(desk, field(form, "next_at")),
             level=field(form, "level") or None,
         )  # fmt: skip
     if step == "defeat":
@@ -107,20 +98,6 @@ def done_flash(lead: LeadView, done: str, tz: Any) -> str:
     return words
 
 
-def row_of(lead: LeadView) -> TaskItem:
-    return TaskItem(lead.id, lead.name, lead.level, lead.stage, lead.next_follow_up_at)
-
-
-def _row(request: Request, staff: Any, desk: Desk, lead: LeadView, status: int = 200,
-         flash: str = "", error: str = "") -> Response:  # fmt: skip
-    response = page(
-        request, "_task_row.html", staff, status, item=row_of(lead), flash=flash, error=error,
-        defeat_reasons=desk.settings.defeat.reasons,
-    )  # fmt: skip
-    response.headers[FRAGMENT_HEADER] = "1"
-    return response
-
-
 @router.post("/leads/{lead_id:int}/steps/{step}", name="lead_step")
 async def lead_step(
     request: Request, desk: DeskDep, staff: FormStaffDep, lead_id: int, step: str
@@ -137,9 +114,9 @@ async def lead_step(
         if not htmx or refused is None or refused[0] not in (400, 409):
             raise
         current = (await desk.lead(staff.actor, lead_id)).lead
-        return _row(request, staff, desk, current, refused[0], error=refused[1])
+        return row_page(request, staff, desk, current, refused[0], error=refused[1], opened=True)
     if htmx:
-        return _row(request, staff, desk, lead, flash=done_flash(lead, step, desk.settings.tz))
+        return row_page(request, staff, desk, lead, flash=done_flash(lead, step, desk.settings.tz))
     return RedirectResponse(back_to(lead.id, step, to_detail), status_code=303)
 
 

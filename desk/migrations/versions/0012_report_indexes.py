@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_report_indexes"
-down_revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

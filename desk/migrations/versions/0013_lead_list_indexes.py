@@ -1,7 +1,7 @@
 """indexes of the web desk's lead list: each filter newest first, and the board
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013_lead_list_indexes
+Revises: 0012_report_indexes
 Create Date: 2026-12-06
 """
 
@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0012"
-# TODO(lead): "0011" once the lead's 0011 lands; "0010" until then.
-down_revision = "0011"
+revision = "0013_lead_list_indexes"
+down_revision = "0012_report_indexes"
 branch_labels = None
 depends_on = None
 
@@ -27,8 +26,6 @@ INDEXES = [
     # Next due first, for one consultant or for all.
     ("ix_leads_consultant_due", ["consultant_id", "next_follow_up_at"]),
     ("ix_leads_due", ["next_follow_up_at"]),
-    # 报表's 战败 reasons over a period, read from the index alone.
-    ("ix_leads_lost_category", ["lost_at", "defeat_category"]),
 ]
 
 
