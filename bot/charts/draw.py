@@ -23,6 +23,7 @@ SIZE = (8.0, 5.0)  # inches at DPI: 800 x 500 pixels, a chat picture's size
 DPI = 100
 COLOURS = ("#2f6fdf", "#f0a030", "#3aa870", "#d9534f", "#8e6fc1")
 INK = "#333333"
+CROWDED = 30  # bars in one picture above which their values are left to the text
 
 
 @cache
@@ -92,8 +93,13 @@ def _bars(ax: Axes, chart: Bars) -> None:
         xs = [c + (i - (n - 1) / 2) * width for c in range(len(chart.categories))]
         bars = ax.bar(xs, values, width=width * 0.92, label=_safe(name),
                       color=COLOURS[i % len(COLOURS)])  # fmt: skip
-        ax.bar_label(bars, fontproperties=font, fontsize=10, color=INK, padding=2)
+        if len(chart.categories) * n <= CROWDED:
+            ax.bar_label(bars, fontproperties=font, fontsize=10, color=INK, padding=2)
     ax.set_xticks(range(len(chart.categories)), [_safe(c) for c in chart.categories], fontsize=11)
+    if len(chart.categories) > 6:  # many events: slanted names do not overlap
+        ax.tick_params(axis="x", labelrotation=30, labelsize=9)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
     if chart.limit is not None:
         name, value = chart.limit
         ax.axhline(value, color="#999999", linestyle="--", linewidth=1)
