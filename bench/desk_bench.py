@@ -1057,6 +1057,11 @@ async def bench_size(
             raw_funnel(traced, col, start, end)
             res["same_sql"][f"funnel by {by}"] = compare(recorded[name], traced.sql)
         res["reports"] = reports_res
+        # the 报表 page's lead figures (funnel, ranking, times, 战败) beside the funnel alone
+        await desk.lead_report(p, "channel")  # warm-up
+        page = await timed(lambda i: desk.lead_report(p, "channel"), report_runs)
+        alone = await timed(lambda i: desk.funnel(p, by="channel"), report_runs)
+        res["lead_report"] = (median_ms(page), p95_ms(page), median_ms(alone))
 
     if show_plans:
         t0 = time.perf_counter()
@@ -1296,6 +1301,12 @@ async def main() -> None:
         rows,
     )  # fmt: skip
     big_res = sizes[-1]
+    if "lead_report" in big_res:
+        med, p95, alone = big_res["lead_report"]
+        print(
+            f"   desk.lead_report(month, 'channel') (the 报表 page's lead figures) at {big_res['n']:,} leads: "
+            f"median {med:.1f} ms, p95 {p95:.1f} ms; {med / alone:.1f}x desk.funnel(month, 'channel') alone"
+        )
     if "daily_report_ms" in big_res:
         print(
             f"   desk.daily_report(today) at {big_res['n']:,} leads: {big_res['daily_report_ms']:.0f} ms (one run)"

@@ -24,6 +24,14 @@ def lead_ref(lead_id: int | None) -> str:
     return f"#{lead_id}" if lead_id is not None else "#?"
 
 
+# What each lead step is called where a refusal names it (chat and web desk).
+ACTION_NAMES = {
+    "follow_up": "记录跟进", "set_level": "改级别", "invite": "邀约", "confirm": "确认到店", "visit": "记录到店",
+    "no_show": "记为未到店", "order": "记为下订", "deal": "记为成交", "request_defeat": "申请战败",
+    "review_defeat": "审核战败",
+}  # fmt: skip
+
+
 def stage_name(stage: str | None) -> str:
     return STAGE_NAMES.get(stage or "", stage or "—")
 

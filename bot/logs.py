@@ -19,6 +19,7 @@ filter), so loguru drops those records at the call.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = ["install_log_privacy", "mask_record"]
 
-STDLIB_LOGGERS = ("bot", "desk")
+STDLIB_LOGGERS = ("bot", "desk", "web")
+# A web desk login link is a credential until used: its token never reaches a log.
+_LOGIN_LINK = re.compile(r"(/desk/login/)[A-Za-z0-9_-]+")
 
 
 def _is_message_received(record: Record) -> bool:
@@ -54,7 +57,7 @@ def mask_record(record: Record) -> None:
         if level.no < _min_level():
             return  # no handler writes it: masking it would be wasted (one per event)
     message = record["message"]
-    masked = mask_phones_in_text(message)
+    masked = _LOGIN_LINK.sub(r"\1***", mask_phones_in_text(message))
     if masked != message:
         record["message"] = masked  # the handler then writes it uncoloured, as it is
 

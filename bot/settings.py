@@ -31,10 +31,11 @@ from desk import ConfigError, DeskSettings
 from desk.roster import load_roster_file
 from desk.settings import DEFAULT_CONFIG_DIR
 from desk.settings import load_settings as load_desk_settings
+from web.config import WebConfig
 
 DESK_KEYS = ("DESK_CONFIG_DIR", "DESK_DATABASE_URL", "DESK_TIMEZONE", "DESK_CLOCK_SHIFT_FILE")
 RUNTIME_MODELS: tuple[type[BaseModel], ...] = (
-    SendingConfig, DedupeConfig, CommandLimitConfig, HttpConfig,
+    SendingConfig, DedupeConfig, CommandLimitConfig, HttpConfig, WebConfig,
 )  # fmt: skip
 KEYS = (
     DESK_KEYS
@@ -64,6 +65,7 @@ class BotSettings(BaseModel):
     dedupe: DedupeConfig = DedupeConfig()
     command_limit: CommandLimitConfig = CommandLimitConfig()
     http: HttpConfig = HttpConfig()
+    web: WebConfig = WebConfig()
 
     @property
     def roster_file(self) -> Path:
@@ -113,6 +115,7 @@ def load_settings(config: Mapping[str, Any], environ: Mapping[str, str]) -> BotS
     dedupe = _validated(DedupeConfig, lower, problems)
     command_limit = _validated(CommandLimitConfig, lower, problems)
     http = _validated(HttpConfig, lower, problems)
+    web = _validated(WebConfig, lower, problems)
     wechat = WeChatSettings()
     try:
         wechat = _wechat(values)
@@ -134,4 +137,5 @@ def load_settings(config: Mapping[str, Any], environ: Mapping[str, str]) -> BotS
     return BotSettings(
         config_dir=config_dir, desk=desk, clock_shift_file=Path(shift) if shift else None,
         wechat=wechat, sending=sending, dedupe=dedupe, command_limit=command_limit, http=http,
+        web=web,
     )  # fmt: skip

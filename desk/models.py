@@ -136,6 +136,16 @@ class Lead(Base):
         Index("ix_leads_consultant_visit", "consultant_id", "expected_visit_at"),
         Index("ix_leads_created_at", "created_at"),
         Index("ix_leads_stage", "stage"),
+        # The 报表's deals and 战败 of a period (migration 0012): closed leads only.
+        *(
+            Index(
+                f"ix_leads_{column}",
+                column,
+                sqlite_where=text(f"{column} IS NOT NULL"),
+                postgresql_where=text(f"{column} IS NOT NULL"),
+            )  # fmt: skip
+            for column in ("won_at", "lost_at")
+        ),
     )
 
 
@@ -226,3 +236,28 @@ class PrivacyAudit(Base):
     lead_id: Mapped[int | None] = mapped_column(Integer, index=True)
     subject: Mapped[str] = mapped_column(String(40))  # "erased:<hex>", never a handle
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class WebLoginLink(Base):
+    """A one-time web desk login link sent by DM (`登录`): only its hash is kept."""
+
+    __tablename__ = "web_login_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("roster_members.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A web desk session (an HttpOnly cookie holds the token; only its hash is kept)."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("roster_members.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

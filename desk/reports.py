@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, select, text
+from sqlalchemy import case, func, select, text
 from sqlalchemy.sql import ColumnElement
 
 from desk import roster
 from desk.calendar import WorkCalendar
 from desk.errors import InvalidInput
-from desk.models import OPEN_DUE_SQL, Lead, TimelineEntry
+from desk.models import OPEN_DUE_SQL, Lead, Member, TimelineEntry
 from desk.uow import UnitOfWork
 
 PeriodName = Literal["today", "week", "month", "quarter", "year"]
@@ -26,6 +26,8 @@ class Period:
     start: datetime  # UTC, inclusive
     end: datetime  # UTC, exclusive
     label: str
+    first: date  # the dealer's local days it covers, both included
+    last: date
 
 
 def period(calendar: WorkCalendar, name: str, today: date) -> Period:
@@ -53,13 +55,47 @@ def custom_period(
     if last < first or (last - first).days > 3660:
         raise InvalidInput("period", "时间段不对")
     return Period(
-        calendar.day_bounds(first)[0], calendar.day_bounds(last)[1], label or f"{first}~{last}"
-    )
+        calendar.day_bounds(first)[0], calendar.day_bounds(last)[1], label or f"{first}~{last}",
+        first, last,
+    )  # fmt: skip
+
+
+# The funnel's stages in order, each a column of Lead set once the lead got there
+# (a cohort funnel: leads created in the period and how far each has come by now).
+FUNNEL_STAGES = ("leads", "contacted", "invited", "visited", "ordered", "won")
+_REACHED = {
+    "leads": Lead.created_at,
+    "contacted": Lead.first_contacted_at,
+    "invited": Lead.invited_at,
+    "visited": Lead.visited_at,
+    "ordered": Lead.ordered_at,
+    "won": Lead.won_at,
+}
+
+
+def reached(stage: str) -> ColumnElement[bool]:
+    """The filter of the leads that got to a funnel stage: what a click on the
+    funnel's stage lists (with the period on created_at)."""
+    if stage not in _REACHED:
+        raise InvalidInput("reached", "阶段只能是 线索/首次联系/邀约/到店/下订/成交")
+    return _REACHED[stage].is_not(None)
+
+
+@dataclass(frozen=True)
+class FunnelStage:
+    key: str  # one of FUNNEL_STAGES
+    count: int
+    of_previous: float | None  # share of the previous stage that got here; None: the first
+    of_leads: float  # share of all the leads
+
+    @property
+    def drop_off(self) -> float | None:  # 流失率 from the previous stage
+        return None if self.of_previous is None else 1.0 - self.of_previous
 
 
 @dataclass(frozen=True)
 class FunnelRow:
-    key: str | None
+    key: str | None  # what the front shows: the channel, the consultant's name, the group
     leads: int
     contacted: int
     invited: int
@@ -67,6 +103,8 @@ class FunnelRow:
     ordered: int
     won: int
     first_response_minutes: float | None
+    # The dimension's value as stored (a consultant's id as text), for links and filters.
+    ref: str | None = None
 
     @property
     def invite_rate(self) -> float:  # 邀约率
@@ -80,6 +118,20 @@ class FunnelRow:
     def win_rate(self) -> float:  # 成交率
         return self.won / self.leads if self.leads else 0.0
 
+    @property
+    def stages(self) -> list[FunnelStage]:
+        """The six stages with the conversion from the stage before (drop-off = 1 - it)."""
+        out: list[FunnelStage] = []
+        previous: int | None = None
+        for key in FUNNEL_STAGES:
+            count = getattr(self, key)
+            of_previous = None if previous is None else (count / previous if previous else 0.0)
+            out.append(
+                FunnelStage(key, count, of_previous, count / self.leads if self.leads else 0.0)
+            )
+            previous = count
+        return out
+
 
 def _seconds_between(uow: UnitOfWork, later: Any, earlier: Any) -> ColumnElement:
     """Portable interval in seconds (the one place the dialects differ)."""
@@ -91,8 +143,16 @@ def _seconds_between(uow: UnitOfWork, later: Any, earlier: Any) -> ColumnElement
 _DIMENSIONS = {"channel": Lead.channel, "consultant": Lead.consultant_id, "group": Lead.group_id}
 
 
-async def funnel(uow: UnitOfWork, p: Period, by: GroupBy = None) -> list[FunnelRow]:
-    """Leads created in the period and how far each has come (a cohort funnel)."""
+def _mine(consultant_id: int | None) -> list[ColumnElement[bool]]:
+    """A consultant's report counts their own leads only."""
+    return [] if consultant_id is None else [Lead.consultant_id == consultant_id]
+
+
+async def funnel(
+    uow: UnitOfWork, p: Period, by: GroupBy = None, consultant_id: int | None = None
+) -> list[FunnelRow]:
+    """Leads created in the period and how far each has come (a cohort funnel);
+    with `consultant_id`, that consultant's leads only."""
     if by is not None and by not in _DIMENSIONS:
         raise InvalidInput("by", "只能按 渠道/顾问/群 统计")
     dim = _DIMENSIONS[by] if by else None
@@ -108,31 +168,276 @@ async def funnel(uow: UnitOfWork, p: Period, by: GroupBy = None) -> list[FunnelR
     query = select(*([dim] if dim is not None else []), *columns).where(
         Lead.created_at >= p.start, Lead.created_at < p.end
     )
+    query = query.where(*_mine(consultant_id))
     if dim is not None:
-        query = query.group_by(dim).order_by(func.count().desc())
+        query = query.group_by(dim).order_by(func.count().desc(), dim)
     names: dict[int, str] = {}
     if by == "consultant":
         names = await roster.member_names(uow)
     rows = []
     for row in (await uow.session.execute(query)).all():
         values = list(row)
-        key = values.pop(0) if dim is not None else None
-        if key is not None:
-            key = names.get(key, str(key)) if by == "consultant" else str(key)
+        key = ref = None
+        if dim is not None:
+            raw = values.pop(0)
+            if raw is not None:
+                ref = str(raw)
+                key = names.get(raw, ref) if by == "consultant" else ref
         leads, contacted, invited, visited, ordered, won, avg = values
         minutes = round(avg / 60, 1) if avg is not None else None
-        rows.append(FunnelRow(key, leads, contacted, invited, visited, ordered, won, minutes))
+        rows.append(FunnelRow(key, leads, contacted, invited, visited, ordered, won, minutes, ref))
     return rows
 
 
-async def defeat_reasons(uow: UnitOfWork, p: Period) -> list[tuple[str, int]]:
+async def defeat_reasons(
+    uow: UnitOfWork, p: Period, consultant_id: int | None = None
+) -> list[tuple[str, int]]:
+    """战败 approved in the period by category, the most first."""
     query = (
         select(Lead.defeat_category, func.count())
         .where(Lead.lost_at >= p.start, Lead.lost_at < p.end)
         .group_by(Lead.defeat_category)
-        .order_by(func.count().desc())
+        .order_by(func.count().desc(), Lead.defeat_category)
     )
-    return [(c or "其他", int(n)) for c, n in (await uow.session.execute(query)).all()]
+    rows = (await uow.session.execute(query.where(*_mine(consultant_id)))).all()
+    return [(c or "其他", int(n)) for c, n in rows]
+
+
+@dataclass(frozen=True)
+class DefeatReason:
+    category: str
+    reason: str  # as the consultant wrote it
+    count: int
+
+
+async def top_defeat_reasons(
+    uow: UnitOfWork, p: Period, limit: int = 10, consultant_id: int | None = None
+) -> list[DefeatReason]:
+    """The detailed 战败 reasons approved in the period, the most frequent first."""
+    query = (
+        select(Lead.defeat_category, Lead.defeat_reason, func.count())
+        .where(Lead.lost_at >= p.start, Lead.lost_at < p.end)
+        .group_by(Lead.defeat_category, Lead.defeat_reason)
+        .order_by(func.count().desc(), Lead.defeat_reason)
+        .limit(max(1, min(limit, 100)))
+    )
+    rows = (await uow.session.execute(query.where(*_mine(consultant_id)))).all()
+    return [DefeatReason(c or "其他", r or "", int(n)) for c, r, n in rows]
+
+
+# Timeline actions the ranking counts, credited to the lead's consultant (a manager
+# recording a visit for a consultant's lead credits the consultant).
+_RANKED_ACTIONS = {
+    "follow_up": "follow_ups",
+    "invite": "invitations",
+    "visit": "visits",
+    "order": "orders",
+    "deal": "deals",
+    "defeat_approved": "defeats",
+}
+
+
+@dataclass(frozen=True)
+class ConsultantRank:
+    member_id: int
+    name: str
+    new_leads: int  # created in the period and theirs now
+    follow_ups: int  # 回访 recorded in the period
+    invitations: int
+    visits: int  # 到店, a second visit included
+    orders: int
+    deals: int
+    defeats: int  # 战败 approved in the period
+
+    @property
+    def win_rate(self) -> float:
+        """成交 of the leads closed in the period: deals / (deals + 战败)."""
+        closed = self.deals + self.defeats
+        return self.deals / closed if closed else 0.0
+
+
+async def consultant_ranking(
+    uow: UnitOfWork, p: Period, consultant_id: int | None = None
+) -> list[ConsultantRank]:
+    """What each consultant did in the period, by deals, then orders, then visits.
+    Every active consultant is listed (a zero row says something too); a member no
+    longer active appears when they still have figures."""
+    counts: dict[int, dict[str, int]] = {}
+    done = (
+        select(Lead.consultant_id, TimelineEntry.action, func.count())
+        .join(Lead, Lead.id == TimelineEntry.lead_id)
+        .where(
+            TimelineEntry.at >= p.start,
+            TimelineEntry.at < p.end,
+            TimelineEntry.action.in_(list(_RANKED_ACTIONS)),
+            Lead.consultant_id.is_not(None),
+        )
+        .group_by(Lead.consultant_id, TimelineEntry.action)
+    )
+    rows = (await uow.session.execute(done.where(*_mine(consultant_id)))).all()
+    for member_id, action, n in rows:
+        if member_id is not None:
+            counts.setdefault(member_id, {})[_RANKED_ACTIONS[action]] = int(n)
+    new = (
+        select(Lead.consultant_id, func.count())
+        .where(Lead.created_at >= p.start, Lead.created_at < p.end, Lead.consultant_id.is_not(None))
+        .group_by(Lead.consultant_id)
+    )
+    for member_id, n in (await uow.session.execute(new.where(*_mine(consultant_id)))).all():
+        if member_id is not None:
+            counts.setdefault(member_id, {})["new_leads"] = int(n)
+    members = select(Member.id, Member.name, Member.active).where(Member.role == "consultant")
+    if consultant_id is not None:
+        members = members.where(Member.id == consultant_id)
+    ranks = []
+    for member_id, name, active in (await uow.session.execute(members)).all():
+        figures = counts.pop(member_id, {})
+        if active or figures:
+            ranks.append(_rank(member_id, name, figures))
+    # a manager holding leads is ranked too (a small dealer's manager sells)
+    names = await roster.member_names(uow) if counts else {}
+    ranks += [_rank(i, names.get(i, str(i)), f) for i, f in counts.items()]
+    ranks.sort(key=lambda r: (-r.deals, -r.orders, -r.visits, -r.invitations, r.name, r.member_id))
+    return ranks
+
+
+def _rank(member_id: int, name: str, figures: dict[str, int]) -> ConsultantRank:
+    fields = ("new_leads", *_RANKED_ACTIONS.values())
+    return ConsultantRank(member_id, name, **{f: figures.get(f, 0) for f in fields})
+
+
+@dataclass(frozen=True)
+class CycleTimes:
+    """How fast leads are answered and closed, in the period. None: nothing to measure."""
+
+    key: str | None  # None overall, else the consultant's name
+    member_id: int | None
+    responded: int  # leads created in the period and contacted
+    first_response_minutes: float | None  # average
+    first_response_minutes_median: float | None
+    deals: int  # leads won in the period
+    days_to_deal: float | None  # average of won_at - created_at
+    days_to_deal_median: float | None
+
+
+async def _average_and_median(
+    uow: UnitOfWork, seconds: ColumnElement, where: list[ColumnElement[bool]],
+    consultant_id: int | None,
+) -> dict[int | None, tuple[int, float | None, float | None]]:  # fmt: skip
+    """Per consultant and overall (key None): (n, average, median) of `seconds`, in
+    one statement. The medians by window functions, which SQLite and PostgreSQL both
+    have: each value's place among the consultant's and among all, the middle one
+    or two kept; the overall figures are summed from the consultants' rows."""
+    mine = [Lead.consultant_id]
+    ranked = (
+        select(
+            Lead.consultant_id.label("c"),
+            seconds.label("v"),
+            func.row_number().over(partition_by=mine, order_by=seconds).label("rn"),
+            func.count().over(partition_by=mine).label("n"),
+            func.row_number().over(order_by=seconds).label("rn_all"),
+            func.count().over().label("n_all"),
+        )
+        .where(*where, *_mine(consultant_id))
+        .subquery()
+    )
+    r = ranked.c
+
+    def middle(rn: Any, n: Any) -> ColumnElement[bool]:
+        return (rn * 2 >= n) & (rn * 2 <= n + 2)
+
+    def kept(rn: Any, n: Any, value: Any) -> Any:
+        return case((middle(rn, n), value), else_=None)
+
+    query = select(
+        r.c,
+        func.count(),
+        func.sum(r.v),
+        func.sum(kept(r.rn, r.n, r.v)),
+        func.count(kept(r.rn, r.n, 1)),
+        func.sum(kept(r.rn_all, r.n_all, r.v)),
+        func.count(kept(r.rn_all, r.n_all, 1)),
+    ).group_by(r.c)
+    out: dict[int | None, tuple[int, float | None, float | None]] = {}
+    total = [0, 0.0, 0.0, 0]
+    for who, n, sum_v, sum_mid, n_mid, sum_mid_all, n_mid_all in (
+        await uow.session.execute(query)
+    ).all():
+        total[0] += int(n)
+        total[1] += float(sum_v or 0)
+        total[2] += float(sum_mid_all or 0)
+        total[3] += int(n_mid_all)
+        if who is not None:  # unassigned leads count overall only
+            out[who] = (int(n), float(sum_v) / int(n), float(sum_mid) / int(n_mid))
+    if total[0]:
+        out[None] = (total[0], total[1] / total[0], total[2] / total[3])
+    return out
+
+
+async def cycle_times(
+    uow: UnitOfWork, p: Period, consultant_id: int | None = None
+) -> list[CycleTimes]:
+    """First response (leads created in the period: first contact - created) and
+    time to deal (leads won in the period: won - created); the overall row first,
+    then one per consultant, the fastest first response first."""
+    response = await _average_and_median(
+        uow, _seconds_between(uow, Lead.first_contacted_at, Lead.created_at),
+        [Lead.created_at >= p.start, Lead.created_at < p.end, Lead.first_contacted_at.is_not(None)],
+        consultant_id,
+    )  # fmt: skip
+    deal = await _average_and_median(
+        uow, _seconds_between(uow, Lead.won_at, Lead.created_at),
+        [Lead.won_at >= p.start, Lead.won_at < p.end],
+        consultant_id,
+    )  # fmt: skip
+    names = await roster.member_names(uow)
+
+    def figures(who: int | None) -> CycleTimes:
+        n1, avg1, med1 = response.get(who, (0, None, None))
+        n2, avg2, med2 = deal.get(who, (0, None, None))
+        return CycleTimes(
+            None if who is None else names.get(who, str(who)), who,
+            n1, _round(avg1, 60), _round(med1, 60), n2, _round(avg2, 86400), _round(med2, 86400),
+        )  # fmt: skip
+
+    people = sorted({k for k in (*response, *deal) if k is not None})
+    rows = [figures(who) for who in people]
+    rows.sort(key=lambda r: (r.first_response_minutes is None, r.first_response_minutes or 0.0))
+    return [figures(None), *rows]
+
+
+def _round(seconds: float | None, unit: int) -> float | None:
+    return None if seconds is None else round(float(seconds) / unit, 1)
+
+
+@dataclass(frozen=True)
+class LeadReport:
+    """The 报表 page's lead figures for one period, read in one transaction."""
+
+    period: Period
+    by: GroupBy
+    total: FunnelRow
+    rows: list[FunnelRow]  # by the dimension; [] without one
+    ranking: list[ConsultantRank]
+    times: list[CycleTimes]  # overall first
+    defeat_categories: list[tuple[str, int]]
+    defeat_reasons: list[DefeatReason]
+
+
+async def lead_report(
+    uow: UnitOfWork, p: Period, by: GroupBy = None, consultant_id: int | None = None
+) -> LeadReport:
+    """Everything the 报表 page shows about leads; a consultant's own figures only
+    when `consultant_id` is given."""
+    [total] = await funnel(uow, p, None, consultant_id) or [FunnelRow(None, 0, 0, 0, 0, 0, 0, None)]
+    return LeadReport(
+        p, by, total,
+        await funnel(uow, p, by, consultant_id) if by else [],
+        await consultant_ranking(uow, p, consultant_id),
+        await cycle_times(uow, p, consultant_id),
+        await defeat_reasons(uow, p, consultant_id),
+        await top_defeat_reasons(uow, p, consultant_id=consultant_id),
+    )  # fmt: skip
 
 
 async def activity(uow: UnitOfWork, p: Period) -> dict[str, int]:

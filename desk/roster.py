@@ -169,3 +169,11 @@ async def superuser_addresses(uow: UnitOfWork) -> list[str]:
 async def member_names(uow: UnitOfWork) -> dict[int, str]:
     rows = await uow.session.execute(select(Member.id, Member.name))
     return {member_id: name for member_id, name in rows.all()}
+
+
+async def open_loads(uow: UnitOfWork) -> dict[int, int]:
+    """Each active member's open leads (the load the assignment's cap counts)."""
+    rows = await uow.session.execute(
+        select(Member.id, Member.open_load).where(Member.active.is_(True))
+    )
+    return {member_id: load for member_id, load in rows.all()}

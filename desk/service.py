@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from desk import access, lifecycle, outbox, privacy, reports, roster, tasks
 from desk import capture as capture_mod
-from desk import lifecycle, outbox, privacy, reports, roster, tasks
 from desk.calendar import WorkCalendar
 from desk.clock import Clock, SystemClock
 from desk.db import Database, migrate, open_database
@@ -33,6 +33,7 @@ from desk.views import (
     SYSTEM,
     Actor,
     CaptureResult,
+    DefeatRequest,
     LeadDetail,
     LeadView,
     MemberView,
@@ -369,6 +370,20 @@ class Desk:
     def _roster_changed(self) -> None:
         self._roster_loaded_at = float("-inf")
 
+    async def open_loads(self) -> dict[int, int]:
+        """Open leads per active member id (the load the assignment cap counts)."""
+        async with self._read() as uow:
+            return await roster.open_loads(uow)
+
+    async def defeat_queue(self, actor: Actor, limit: int = 100) -> list[DefeatRequest]:
+        """战败审核: the leads waiting for a manager's review, the longest waiting first."""
+        if not actor.is_manager:
+            raise Forbidden("只有经理可以审核战败")
+        if not isinstance(limit, int) or not 0 < limit <= 500:
+            raise InvalidInput("limit", "1..500")
+        async with self._read() as uow:
+            return await tasks.defeat_queue(uow, limit)
+
     async def unassigned_leads(self, limit: int = 100) -> list[LeadView]:
         if not isinstance(limit, int) or not 0 < limit <= 500:
             raise InvalidInput("limit", "1..500")
@@ -421,6 +436,32 @@ class Desk:
             any_hour=any_hour, lead_id=lead_id,
         ))  # fmt: skip
 
+    # -- web desk access (desk.access) -------------------------------------------
+    async def issue_login_link(self, member_id: int, minutes: int = access.LINK_MINUTES) -> str:
+        """A one-time login token for a roster member (the DM's `登录` link)."""
+        if not valid_id(member_id):
+            raise InvalidInput("member_id", "不是有效的编号")
+        return await self._run(lambda uow: access.issue_link(uow, member_id, minutes))
+
+    async def redeem_login_link(
+        self, token: str, hours: int = access.SESSION_HOURS
+    ) -> access.OpenedSession:
+        return await self._run(lambda uow: access.redeem_link(uow, token, hours))
+
+    async def web_session(self, token: str) -> access.WebSessionView | None:
+        async with self._read() as uow:
+            return await access.session_for(uow, token)
+
+    async def end_web_session(self, token: str) -> bool:
+        return await self._run(lambda uow: access.end_session(uow, token))
+
+    async def end_web_sessions_of(self, member_id: int) -> int:
+        return await self._run(lambda uow: access.end_sessions_of(uow, member_id))
+
+    async def live_web_sessions(self) -> dict[int, int]:
+        async with self._read() as uow:
+            return await access.live_sessions(uow)
+
     # -- reports ---------------------------------------------------------------
     def period(self, name: str, today: date | None = None) -> reports.Period:
         return reports.period(
@@ -428,14 +469,45 @@ class Desk:
         )
 
     async def funnel(
-        self, p: reports.Period, by: reports.GroupBy = None
+        self, p: reports.Period, by: reports.GroupBy = None, consultant_id: int | None = None
     ) -> list[reports.FunnelRow]:
         async with self._read() as uow:
-            return await reports.funnel(uow, p, by)
+            return await reports.funnel(uow, p, by, consultant_id)
 
-    async def defeat_reasons(self, p: reports.Period) -> list[tuple[str, int]]:
+    async def defeat_reasons(
+        self, p: reports.Period, consultant_id: int | None = None
+    ) -> list[tuple[str, int]]:
         async with self._read() as uow:
-            return await reports.defeat_reasons(uow, p)
+            return await reports.defeat_reasons(uow, p, consultant_id)
+
+    async def top_defeat_reasons(
+        self, p: reports.Period, limit: int = 10, consultant_id: int | None = None
+    ) -> list[reports.DefeatReason]:
+        async with self._read() as uow:
+            return await reports.top_defeat_reasons(uow, p, limit, consultant_id)
+
+    async def consultant_ranking(
+        self, p: reports.Period, consultant_id: int | None = None
+    ) -> list[reports.ConsultantRank]:
+        async with self._read() as uow:
+            return await reports.consultant_ranking(uow, p, consultant_id)
+
+    async def cycle_times(
+        self, p: reports.Period, consultant_id: int | None = None
+    ) -> list[reports.CycleTimes]:
+        async with self._read() as uow:
+            return await reports.cycle_times(uow, p, consultant_id)
+
+    async def lead_report(
+        self, p: reports.Period, by: reports.GroupBy = None, consultant_id: int | None = None
+    ) -> reports.LeadReport:
+        """The 报表 page's lead figures in one read transaction (the same snapshot
+        for the page and its export)."""
+        async with self._read() as uow:
+            return await reports.lead_report(uow, p, by, consultant_id)
+
+    def custom_period(self, first: date, last: date) -> reports.Period:
+        return reports.custom_period(self.calendar, first, last)
 
     async def daily_report(self, day: date | None = None) -> dict:
         async with self._read() as uow:

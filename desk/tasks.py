@@ -12,7 +12,7 @@ from sqlalchemy import Row, select, text
 from desk import capture, notify, outbox, reports, roster
 from desk.models import OPEN_DUE_SQL, Lead, Member
 from desk.uow import UnitOfWork
-from desk.views import CLOSED_STAGES, SYSTEM, TaskItem, TaskList
+from desk.views import CLOSED_STAGES, SYSTEM, DefeatRequest, TaskItem, TaskList
 
 TASK_LIMIT = 50  # per list: a phone screen shows ten; the digest eight
 ESCALATION_WINDOW = timedelta(days=7)
@@ -174,6 +174,21 @@ async def escalate_overdue_first_contacts(uow: UnitOfWork) -> int:
         await uow.change(lead, SYSTEM, "escalated", first_contact_escalated_at=uow.now)
         await notify.escalate_first_contact(uow, lead, names.get(lead.consultant_id or -1))
     return len(overdue)
+
+
+async def defeat_queue(uow: UnitOfWork, limit: int = 100) -> list[DefeatRequest]:
+    """The leads waiting for a 战败 review, the longest waiting first."""
+    query = (
+        select(
+            Lead.id, Lead.name, Member.name, Lead.defeat_reason, Lead.defeat_category,
+            Lead.defeat_requested_at,
+        )
+        .outerjoin(Member, Member.id == Lead.consultant_id)
+        .where(Lead.stage == "defeat_requested")
+        .order_by(Lead.defeat_requested_at, Lead.id)
+        .limit(limit)
+    )  # fmt: skip
+    return [DefeatRequest(*row) for row in (await uow.session.execute(query)).all()]
 
 
 async def unassigned(uow: UnitOfWork, limit: int = 100) -> list[Lead]:

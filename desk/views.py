@@ -152,6 +152,18 @@ class OutboxItem:
 
 
 @dataclass(frozen=True)
+class DefeatRequest:
+    """A lead waiting for a manager's 战败 review (the web desk's queue)."""
+
+    lead_id: int
+    name: str | None
+    consultant: str | None  # the consultant's name; None: unassigned
+    reason: str | None
+    category: str | None
+    requested_at: datetime | None
+
+
+@dataclass(frozen=True)
 class TaskItem:
     lead_id: int
     name: str | None

@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test,postgres
-.venv/bin/ruff check desk features bot tests bench
+.venv/bin/ruff check desk features bot web tests bench
 .venv/bin/pyright
 env -u DESK_TEST_POSTGRES_URL .venv/bin/python -m pytest "$@"
 

@@ -36,6 +36,7 @@ class SignupRow:
     position: int | None  # on the waitlist
     note: str  # phones masked
     signed_at: datetime  # local time
+    signup_id: int  # what a web form names when it marks attendance
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ async def signup_list(ev: Events, event_id: int, group_id: str | None) -> Signup
                     position,
                     mask_phones_in_text(signup.note or ""),
                     uow.calendar.local(signup.created_at),
+                    signup.id,
                 )  # fmt: skip
             )
         return SignupList(EventInfo.of(event), rows)

@@ -8,12 +8,14 @@ A new event of a QQ group linked to WeCom customer groups (activities.toml
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
+from desk.errors import valid_id
 from desk.roster import QQ_ID
 from desk.store import UnitOfWork
 from desk.text import checked_text
@@ -57,6 +59,7 @@ from features.events.models import (
 )
 
 MAX_ATTENDEES = 200  # QQ ids one 到场 may name
+K = TypeVar("K", str, int)
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,23 @@ async def mark_attended(
     wanted = list(dict.fromkeys(u for u in user_ids if QQ_ID.match(u)))[:MAX_ATTENDEES]
     if not wanted:
         raise AttendNobody(event_id)
+    where = (Signup.platform == QQ, Signup.user_id.in_(wanted))
+    return await _mark(ev, event_id, group_id, where, wanted, lambda s: s.user_id)
 
+
+async def mark_signups_attended(ev: Events, event_id: int, signup_ids: Iterable[int]) -> Attendance:
+    """到场 by sign-up (the web desk's ticked names): anyone who signed up, on any
+    platform (an Official Account follower has no QQ id to name)."""
+    wanted = list(dict.fromkeys(i for i in signup_ids if valid_id(i)))[:MAX_ATTENDEES]
+    if not wanted:
+        raise AttendNobody(event_id)
+    return await _mark(ev, event_id, None, (Signup.id.in_(wanted),), wanted, lambda s: s.id)
+
+
+async def _mark(
+    ev: Events, event_id: int, group_id: str | None, where: tuple[Any, ...],
+    wanted: Sequence[K], key: Callable[[Signup], K],
+) -> Attendance:  # fmt: skip
     async def step(uow: UnitOfWork) -> Attendance:
         event = await visible_event(uow, event_id, group_id, lock=True)
         if event.status == CANCELLED:
@@ -225,24 +244,20 @@ async def mark_attended(
         if uow.now < day_start:
             raise AttendTooEarly(event.id, event.starts_at)
         rows = {
-            s.user_id: s
+            key(s): s
             for s in await uow.session.scalars(
-                select(Signup).where(
-                    Signup.event_id == event.id,
-                    Signup.platform == QQ,
-                    Signup.user_id.in_(wanted),
-                )  # fmt: skip
+                select(Signup).where(Signup.event_id == event.id, *where)
             )
         }
         marked, unknown = [], []
-        for user_id in wanted:
-            signup = rows.get(user_id)
+        for wanted_key in wanted:
+            signup = rows.get(wanted_key)
             if signup is None or signup.status not in SEATED:
-                unknown.append(signup.nickname if signup and signup.nickname else user_id)
+                unknown.append(signup.nickname if signup and signup.nickname else str(wanted_key))
                 continue
             if signup.status != ATTENDED:
                 signup.status, signup.updated_at = ATTENDED, uow.now
-            marked.append(signup.nickname or user_id)
+            marked.append(signup.nickname or signup.user_id)
         return Attendance(event.id, marked, unknown)
 
     return await ev.desk.write(step)

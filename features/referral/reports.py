@@ -1,4 +1,5 @@
-"""What owners read: 我的推荐 (their referrals and rewards) and 推荐榜 (the rankings)."""
+"""What owners read: 我的推荐 (their referrals and rewards) and 推荐榜 (the rankings);
+what the web desk's 报表 reads: a period's referrals and rewards (summary_in)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from sqlalchemy import and_, func, select
 
 from desk import UnitOfWork
 from desk.models import Lead
-from features.referral.models import CANCELLED, Referral, ReferralCode, ReferralReward
+from desk.reports import Period
+from features.referral.models import (
+    CANCELLED,
+    FULFILLED,
+    PENDING,
+    Referral,
+    ReferralCode,
+    ReferralReward,
+)
 from features.referral.people import Friend, Referrals
 from features.referral.rewards import VISIT_STAGES, friend_of
 
@@ -118,7 +127,7 @@ class Leaderboard:
 
 
 async def _ranking(
-    uow: UnitOfWork, size: int, since: datetime | None
+    uow: UnitOfWork, size: int, since: datetime | None, until: datetime | None = None
 ) -> list[tuple[str, int, int]]:
     deal = and_(ReferralReward.referral_id == Referral.id, ReferralReward.status != CANCELLED)
     count = func.count(Referral.id)
@@ -133,7 +142,30 @@ async def _ranking(
     )
     if since is not None:
         query = query.where(Referral.created_at >= since)
+    if until is not None:
+        query = query.where(Referral.created_at < until)
     return [(who, int(c), int(d)) for who, c, d in (await uow.session.execute(query)).all()]
+
+
+async def _names(uow: UnitOfWork, referrers: set[str]) -> dict[str, str]:
+    """The referrers' names as stored (their code's, else the latest they referred under)."""
+    who = sorted(referrers)
+    names: dict[str, str] = {}
+    for referrer, name in await uow.session.execute(
+        select(ReferralCode.owner, ReferralCode.owner_name).where(
+            ReferralCode.owner.in_(who), ReferralCode.owner_name.is_not(None)
+        )
+    ):
+        if name:
+            names[referrer] = name
+    for referrer, name in await uow.session.execute(
+        select(Referral.referrer, Referral.referrer_name)
+        .where(Referral.referrer.in_(who), Referral.referrer_name.is_not(None))
+        .order_by(Referral.id)
+    ):
+        if name:  # the latest name they referred under wins
+            names[referrer] = name
+    return names
 
 
 async def leaderboard(r: Referrals) -> Leaderboard:
@@ -146,22 +178,7 @@ async def leaderboard(r: Referrals) -> Leaderboard:
     async def step(uow: UnitOfWork) -> Leaderboard:
         month = await _ranking(uow, size, month_start)
         ever = await _ranking(uow, size, None)
-        who = sorted({referrer for referrer, _, _ in month + ever})
-        names: dict[str, str] = {}
-        for referrer, name in await uow.session.execute(
-            select(ReferralCode.owner, ReferralCode.owner_name).where(
-                ReferralCode.owner.in_(who), ReferralCode.owner_name.is_not(None)
-            )
-        ):
-            if name:
-                names[referrer] = name
-        for referrer, name in await uow.session.execute(
-            select(Referral.referrer, Referral.referrer_name)
-            .where(Referral.referrer.in_(who), Referral.referrer_name.is_not(None))
-            .order_by(Referral.id)
-        ):
-            if name:  # the latest name they referred under wins
-                names[referrer] = name
+        names = await _names(uow, {referrer for referrer, _, _ in month + ever})
 
         def ranks(rows: list[tuple[str, int, int]]) -> list[Rank]:
             return [Rank(referrer, names.get(referrer), c, d) for referrer, c, d in rows]
@@ -169,3 +186,51 @@ async def leaderboard(r: Referrals) -> Leaderboard:
         return Leaderboard(ranks(month), ranks(ever))
 
     return await r.desk.read(step)
+
+
+@dataclass(frozen=True)
+class ReferralSummary:
+    """荐友 in a period (报表's referrals and rewards)."""
+
+    referrals: int  # made in the period
+    valid: int  # of those, not voided
+    visits: int  # referred friends' first visits rewarded in the period
+    deals: int  # deal rewards earned in the period (not cancelled)
+    rewards_paid: int  # rewards handed out in the period
+    rewards_pending: int  # rewards still to hand out now, whenever earned
+    top: list[Rank]  # the period's referrers, the most valid referrals first
+
+
+async def summary_in(uow: UnitOfWork, period: Period, size: int = 10) -> ReferralSummary:
+    made = (Referral.created_at >= period.start, Referral.created_at < period.end)
+    referrals, valid = (
+        await uow.session.execute(
+            select(
+                func.count(Referral.id), func.count(Referral.id).filter(Referral.voided_at.is_(None))
+            ).where(*made)
+        )
+    ).one()  # fmt: skip
+    visits = await uow.session.scalar(
+        select(func.count()).where(
+            Referral.visit_rewarded_at >= period.start, Referral.visit_rewarded_at < period.end
+        )
+    )
+    deals = await uow.session.scalar(
+        select(func.count()).where(
+            ReferralReward.created_at >= period.start, ReferralReward.created_at < period.end,
+            ReferralReward.status != CANCELLED,
+        )
+    )  # fmt: skip
+    paid = await uow.session.scalar(
+        select(func.count()).where(
+            ReferralReward.fulfilled_at >= period.start, ReferralReward.fulfilled_at < period.end,
+            ReferralReward.status == FULFILLED,
+        )
+    )  # fmt: skip
+    pending = await uow.session.scalar(select(func.count()).where(ReferralReward.status == PENDING))
+    top = await _ranking(uow, size, period.start, period.end)
+    names = await _names(uow, {referrer for referrer, _, _ in top})
+    return ReferralSummary(
+        int(referrals), int(valid), int(visits or 0), int(deals or 0), int(paid or 0),
+        int(pending or 0), [Rank(who, names.get(who), c, d) for who, c, d in top],
+    )  # fmt: skip

@@ -60,6 +60,7 @@ def bot_plugins(nonebug_init: None) -> set[str]:
         "bot.plugins.events",
         "bot.plugins.referral",
         "bot.plugins.privacy",
+        "bot.plugins.webdesk",
         "tests.plugins.help.fixture_plugins.sample_commands",
     ):
         # tests/security loads them too when it runs first

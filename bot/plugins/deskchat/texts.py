@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.charts import Funnel
 from bot.commands import MAX_COMMAND_TEXT
-from bot.formatting import lead_ref, shorten, stage_name, when, who
+from bot.formatting import ACTION_NAMES, lead_ref, shorten, stage_name, when, who
 from bot.notify_texts import channel_name
 from desk import (
     DeskError,
@@ -61,11 +61,6 @@ MEMBER_NOT_FOUND = "没有找到顾问「{name}」，发送「顾问列表」查
 DUPLICATE_MEMBER = "这个QQ号已经在顾问名单里了。"
 INVALID = "输入有误：{message}"
 TRANSITION = "#{lead_id} 当前是「{stage}」，不能{action}。"
-ACTION_NAMES = {
-    "follow_up": "记录跟进", "set_level": "改级别", "invite": "邀约", "confirm": "确认到店", "visit": "记录到店",
-    "no_show": "记为未到店", "order": "记为下订", "deal": "记为成交", "request_defeat": "申请战败",
-    "review_defeat": "审核战败",
-}  # fmt: skip
 
 FOLLOWED = "已记录 #{lead_id} 跟进。级别 {level}，下次 {due}"
 INVITED = "已邀约 #{lead_id} 于 {visit} 到店，{confirm} 提醒您确认。"

@@ -20,6 +20,8 @@ from features.events.config import EventsConfig, load_config
 from features.events.core import Events
 from features.events.errors import (
     AlreadyCancelled,
+    AttendNobody,
+    AttendTooEarly,
     BadCapacity,
     BadCars,
     BadNote,
@@ -329,3 +331,24 @@ async def test_cancelling_an_event_tells_everyone_once(events: Events, desk: Des
         f"event:{event_id}:cancelled", {"text": f"cancelled #{event_id}", "at": ["20001", "20002"]},
     )  # fmt: skip
     assert await reports.open_events(events, GROUP) == []
+
+
+async def test_attendance_by_signup_marks_official_account_followers_too(
+    events: Events, desk_clock: FrozenClock
+) -> None:
+    event_id = await new_event(events, capacity=3)
+    await signups.sign_up(events, request(event_id, 20001, nickname="张三"))
+    await signups.sign_up(
+        events,
+        SignupRequest(event_id, "oa-openid-1", platform="wechat_oa", fallback_name="公众号用户"),
+    )
+    ids = [r.signup_id for r in (await signup_list(events, event_id, GROUP)).rows]
+    with pytest.raises(AttendTooEarly):
+        await manage.mark_signups_attended(events, event_id, ids)
+    desk_clock.set(at(11, 28, 9))
+    with pytest.raises(AttendNobody):
+        await manage.mark_signups_attended(events, event_id, [0, -1])
+    result = await manage.mark_signups_attended(events, event_id, [ids[1], 999999])
+    assert (result.marked, result.not_signed) == (["公众号用户"], ["999999"])
+    rows = (await signup_list(events, event_id, GROUP)).rows
+    assert [(r.platform, r.status) for r in rows] == [("qq", SIGNED), ("wechat_oa", ATTENDED)]

@@ -1,0 +1,35 @@
+// The web desk's little script: the CSRF token on every htmx request, and the
+// charts drawn from the JSON a page puts in <script type="application/json"
+// class="chart-data" data-target="canvas-id"> (no inline script: the CSP forbids it).
+(function () {
+  "use strict";
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (meta && meta.content) event.detail.headers["X-CSRF-Token"] = meta.content;
+  });
+
+  function drawCharts(root) {
+    if (typeof Chart === "undefined") return;
+    root.querySelectorAll("script.chart-data").forEach(function (node) {
+      var canvas = document.getElementById(node.dataset.target);
+      if (!canvas || canvas.dataset.drawn) return;
+      canvas.dataset.drawn = "1";
+      var config = JSON.parse(node.textContent);
+      config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options || {});
+      // "links": one address per bar (报表's funnel): a click on the bar opens it.
+      var links = config.links;
+      delete config.links;
+      if (links) {
+        config.options.onClick = function (_event, items) {
+          if (items.length && links[items[0].index]) window.location.href = links[items[0].index];
+        };
+        config.options.onHover = function (event, items) {
+          event.native.target.style.cursor = items.length ? "pointer" : "default";
+        };
+      }
+      new Chart(canvas, config);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { drawCharts(event.target); });
+})();
