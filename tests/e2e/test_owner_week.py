@@ -367,6 +367,7 @@ async def saturday(week: Week) -> None:
     await check_in(week, 20003, "连续签到 1 天")
 
     stats = await announce(week, MANAGER_QQ, f"活动统计 {n}", f"活动 #{n}「试驾会」统计")
+    assert stats.endswith("[image]"), stats  # the text, then its chart
     for line in (
         "报名：2人（2组）/ 名额 2",
         "候补：0人（0组）",
@@ -413,7 +414,8 @@ async def sunday(week: Week) -> None:
 
     # The manager's week: one join, every check-in, every message (commands too).
     stats = await announce(week, MANAGER_QQ, "群统计 本周", "📊 群统计（本周）")
-    lines = stats.splitlines()
+    assert stats.endswith("[image]"), stats  # the text, then its chart
+    lines = stats.removesuffix("[image]").splitlines()
     assert "新进群：1 人｜退群：0 人" in lines, stats
     assert f"签到：{week.checkins} 人次" in lines, stats
     # Counted although the bot was restarted every day (this 群统计 is counted too).

@@ -11,6 +11,8 @@ silence); `handler_errors()` collects them so a test can insist there were none.
 
 from __future__ import annotations
 
+import base64
+import io
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -23,12 +25,14 @@ from nonebot.adapters.onebot.v11 import (
     GroupMessageEvent,
     Message,
     MessageEvent,
+    MessageSegment,
     PrivateMessageEvent,
 )
 from nonebot.log import logger
 from nonebot.matcher import Matcher
 from nonebot.message import run_postprocessor
 from nonebug import App
+from PIL import Image
 from sqlalchemy.engine import make_url
 
 from desk import Desk
@@ -91,6 +95,39 @@ async def ask(app: App, event: MessageEvent, *, raises: type[Exception] | None =
     message = await reply_to(app, event, raises=raises)
     assert [segment.type for segment in message] == ["text"], message
     return message.extract_plain_text()
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """The (width, height) of `data`, which must decode as a PNG."""
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "PNG", image.format
+        image.load()  # decodes the whole picture: a truncated one fails here
+        return image.size
+
+
+def image_bytes(segment: MessageSegment) -> bytes:
+    """The bytes an image segment carries (as the adapter sends them: base64://)."""
+    assert segment.type == "image", segment
+    file = segment.data["file"]
+    assert file.startswith("base64://"), file[:40]
+    return base64.b64decode(file.removeprefix("base64://"))
+
+
+def charted(message: Message) -> tuple[str, bytes]:
+    """(the text, the picture) of a statistics reply: one text segment, then a chart
+    drawn as a PNG of a chat picture's size."""
+    assert [segment.type for segment in message] == ["text", "image"], message
+    png = image_bytes(message[1])
+    width, height = png_size(png)
+    assert 600 <= width <= 1200 and 300 <= height <= 900, (width, height)
+    assert 5_000 < len(png) < 200_000, len(png)
+    return message[0].data["text"], png
+
+
+async def ask_charted(app: App, event: MessageEvent) -> str:
+    """The text of the bot's one reply to `event`, which must carry a chart too."""
+    text, _ = charted(await reply_to(app, event))
+    return text
 
 
 async def dm_after_member_check(

@@ -26,6 +26,8 @@ from nonebot.log import logger
 from nonebot.rule import Rule
 
 from bot.adapters.wechat import ExternalChatChangeEvent
+from bot.charts import Charted
+from bot.charts.reply import reply_charted
 from bot.desk_runtime import DeskDep, get_desk, when_desk_opens
 from bot.front import Call, CommandTable
 from bot.platform import in_group, is_message, origin_of
@@ -262,7 +264,10 @@ async def _stats(bot: Bot, event: Event, call: Call) -> None:
     period = desk.period(name)
     figures = await stats.group_stats(desk, str(group.group_id), period)
     count = await _member_count(bot, group.group_id)
-    await reply(bot, event, texts.stats(period.label, count, figures))
+    answer = Charted(
+        texts.stats(period.label, count, figures), texts.stats_chart(period.label, count, figures)
+    )
+    await reply_charted(bot, event, answer)
 
 
 activities_command = commands.matcher(priority=10, block=True)

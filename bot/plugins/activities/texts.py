@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import formatting
+from bot.charts import Bars
 from features.activities.checkin import BoardRow, CheckinResult, PointsView
 from features.activities.plans import TopicError
 from features.activities.stats import GroupStats
@@ -169,6 +170,22 @@ def plans(views: list[ScheduleView], tz: ZoneInfo) -> str:
     lines = [PLANS_HEADER]
     lines += [PLAN_LINE.format(id=v.id, when=schedule_when(v, tz), text=v.text) for v in views]
     return "\n".join(lines)
+
+
+# 群统计's picture: the same figures as its text.
+STATS_CHART_TITLE = "群统计（{label}）"
+STATS_CHART_BARS = ("新进群", "退群", "发言人数", "消息", "签到")
+STATS_CHART_NOTE = "群成员：{members}"
+
+
+def stats_chart(label: str, members: int | None, figures: GroupStats) -> Bars:
+    values = (figures.joined, figures.left, figures.speakers, figures.messages, figures.checkins)
+    return Bars(
+        title=STATS_CHART_TITLE.format(label=label),
+        categories=STATS_CHART_BARS,
+        series=(("", values),),
+        note=STATS_CHART_NOTE.format(members=MEMBERS_UNKNOWN if members is None else members),
+    )
 
 
 def stats(label: str, members: int | None, figures: GroupStats) -> str:

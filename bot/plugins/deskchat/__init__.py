@@ -5,9 +5,12 @@ managers review, assign and see the funnel. The words are one CommandTable
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from nonebot.adapters import Bot, Event
 
+from bot.charts import Charted
+from bot.charts.reply import reply_charted
 from bot.desk_runtime import get_desk
 from bot.formatting import shorten, when
 from bot.front import Call, CommandTable, refusal
@@ -16,7 +19,6 @@ from bot.platform import in_group, platform_of
 from bot.plugins.deskchat import parse, texts
 from bot.plugins.deskchat.parse import UsageError
 from bot.roles import CONSULTANT, MANAGER
-from bot.sending import reply
 from desk import Actor, Desk, DeskError, LeadView, MemberView
 
 # Manager words whose replies may go to a group: they carry no phone numbers and
@@ -64,17 +66,18 @@ async def _asker(bot: Bot, event: Event, desk: Desk, roles: set[str]) -> Asker:
     return Asker(member, actor)
 
 
-Step = Callable[[Desk, Asker, list[str]], Awaitable[str]]
+Step = Callable[[Desk, Asker, list[str]], Awaitable[str | Charted]]
+_S = TypeVar("_S", bound=Step)  # a step keeps its own return type (str, or text with a chart)
 commands = CommandTable()
 
 
-def _word(word: str, role: str) -> Callable[[Step], Step]:
+def _word(word: str, role: str) -> Callable[[_S], _S]:
     """Declare a desk word: its role and 帮助 line once; a pasted long note gets
     the "too long" line; the step's reply (or its usage/error line) is sent."""
 
-    def register(step: Step) -> Step:
+    def register(step: _S) -> _S:
         async def handle(bot: Bot, event: Event, call: Call) -> None:
-            await reply(bot, event, await _answer(bot, event, call, step))
+            await reply_charted(bot, event, await _answer(bot, event, call, step))
 
         commands.word(
             word, role=role, desc=texts.USAGE[word], long_ok=True, chat_for_others=_customers_chat
@@ -84,7 +87,7 @@ def _word(word: str, role: str) -> Callable[[Step], Step]:
     return register
 
 
-async def _answer(bot: Bot, event: Event, call: Call, step: Step) -> str:
+async def _answer(bot: Bot, event: Event, call: Call, step: Step) -> str | Charted:
     if in_group(event) and call.word not in GROUP_WORDS:
         return LIST_DM_ONLY.get(call.word, texts.DM_ONLY)
     if call.too_long:
@@ -221,20 +224,21 @@ async def _off_duty(desk: Desk, asker: Asker, args: list[str]) -> str:
 
 
 @_word("线索统计", MANAGER)
-async def _stats(desk: Desk, asker: Asker, args: list[str]) -> str:
+async def _stats(desk: Desk, asker: Asker, args: list[str]) -> str | Charted:
     if len(args) > 1 or (args and args[0] not in parse.PERIODS):
         raise UsageError
     period = desk.period(parse.PERIODS[args[0]] if args else "today")
     [total] = await desk.funnel(period) or [None]
     if total is None or total.leads == 0:
         return texts.STATS_EMPTY.format(label=period.label)
-    return texts.funnel_stats(
+    text = texts.funnel_stats(
         period.label,
         total,
         await desk.funnel(period, "channel"),
         await desk.funnel(period, "consultant"),
         await desk.defeat_reasons(period),
     )
+    return Charted(text, texts.funnel_chart(period.label, total))
 
 
 @_word("审核", MANAGER)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from bot.charts import Funnel
 from bot.commands import MAX_COMMAND_TEXT
 from bot.formatting import ACTION_NAMES, TIMELINE_LABELS, lead_ref, shorten, stage_name, when, who
 from bot.notify_texts import channel_name
@@ -144,6 +145,23 @@ def funnel_stats(
     if reasons:
         lines.append("战败原因：" + "、".join(f"{c}{n}" for c, n in reasons[:6]))
     return "\n".join(lines)
+
+
+# 线索统计's picture: the same funnel as its first line, with each step's share.
+FUNNEL_CHART_TITLE = "线索漏斗 {label}"
+FUNNEL_CHART_STAGES = ("线索", "联系", "邀约", "到店", "下订", "成交")
+FUNNEL_CHART_STEP = "转化 {kept:.0%} · 流失 {lost:.0%}"
+FUNNEL_CHART_NOTE = "邀约率 {invite:.0%} · 到店率 {visit:.0%} · 成交率 {win:.0%}"
+
+
+def funnel_chart(label: str, t: FunnelRow) -> Funnel:
+    counts = (t.leads, t.contacted, t.invited, t.visited, t.ordered, t.won)
+    return Funnel(
+        title=FUNNEL_CHART_TITLE.format(label=label),
+        stages=tuple(zip(FUNNEL_CHART_STAGES, counts, strict=True)),
+        step_word=FUNNEL_CHART_STEP,
+        note=FUNNEL_CHART_NOTE.format(invite=t.invite_rate, visit=t.visit_rate, win=t.win_rate),
+    )
 
 
 def accounts(member: MemberView) -> str:

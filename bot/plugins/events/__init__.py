@@ -23,6 +23,8 @@ from nonebot.adapters import Bot, Event
 from nonebot.adapters.onebot.v11 import ActionFailed, GroupMessageEvent, MessageSegment
 from nonebot.log import logger
 
+from bot.charts import Charted
+from bot.charts.reply import reply_charted
 from bot.desk_runtime import get_desk, when_desk_opens
 from bot.front import Call, CommandTable, Handler
 from bot.people import Origin, staff_member
@@ -184,7 +186,7 @@ def _mentioned(bot: Bot, event: Event) -> list[str]:
 
 # -- the commands -------------------------------------------------------------------
 
-Reply = Callable[[Bot, Event, Call, Origin, Desk], Awaitable[str | None]]
+Reply = Callable[[Bot, Event, Call, Origin, Desk], Awaitable[str | Charted | None]]
 
 
 def _answering(*, at_asker: bool = False) -> Callable[[Reply], Handler]:
@@ -297,12 +299,14 @@ async def _cancel_event(bot: Bot, event: Event, call: Call, origin: Origin, desk
 
 @commands.word("活动统计", role=MANAGER, desc=texts.DESCRIPTIONS["活动统计"])
 @_answering()
-async def _stats(bot: Bot, event: Event, call: Call, origin: Origin, desk: Desk) -> str:
+async def _stats(bot: Bot, event: Event, call: Call, origin: Origin, desk: Desk) -> Charted:
     tz = desk.settings.tz
     if not call.args:  # the recent events of the group (of all groups in a DM)
-        return texts.recent(await reports.recent(events_for(desk), origin.group_id), tz)
+        found = await reports.recent(events_for(desk), origin.group_id)
+        return Charted(texts.recent(found, tz), texts.recent_chart(found))
     event_id = _event_no(call.word, call.args)
-    return texts.stats(await reports.stats(events_for(desk), event_id, origin.group_id), tz)
+    result = await reports.stats(events_for(desk), event_id, origin.group_id)
+    return Charted(texts.stats(result, tz), texts.stats_chart(result))
 
 
 @commands.word("导出报名", role=MANAGER, desc=texts.DESCRIPTIONS["导出报名"])
@@ -392,9 +396,11 @@ async def _signup_scope(
 
 
 async def _answer(
-    bot: Bot, event: Event, origin: Origin, text: str, *, at_asker: bool = False
+    bot: Bot, event: Event, origin: Origin, text: str | Charted, *, at_asker: bool = False
 ) -> None:
-    if at_asker and origin.group_id is not None:  # only in a QQ group
+    if isinstance(text, Charted):  # statistics: @ nobody
+        await reply_charted(bot, event, text)
+    elif at_asker and origin.group_id is not None:  # only in a QQ group
         await reply(bot, event, MessageSegment.at(origin.user_id) + MessageSegment.text(text))
     else:
         await reply(bot, event, text)

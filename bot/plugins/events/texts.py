@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from bot.formatting import when
+from bot.charts import Bars
+from bot.formatting import shorten, when
 from features.events import errors, models
 from features.events.core import EventInfo, Tally
 from features.events.export import Cell, SignupList
@@ -377,6 +378,52 @@ def recent(found: Sequence[EventStats], tz: ZoneInfo) -> str:
     if not found:
         return NO_RECENT
     return "\n".join([RECENT_HEADER, *(_recent_line(s.event, s.tally, tz) for s in found)])
+
+
+# 活动统计's picture: the same numbers as its text.
+STATS_CHART_TITLE = "活动 #{id}「{title}」"
+STATS_CHART_BARS = ("报名", "候补", "到场", "未到场")
+STATS_CHART_SERIES = ("人数", "组数")
+STATS_CHART_CAPACITY = "名额"
+STATS_CHART_NOTE = "取消 {cancelled} 组 · 新线索 {leads}"
+RECENT_CHART_TITLE = "最近的活动"
+RECENT_CHART_SERIES = ("报名(人)", "候补(组)", "到场(人)")
+RECENT_CHART_EVENT = "#{id} {title}"
+
+
+def stats_chart(result: EventStats) -> Bars:
+    e, tally = result.event, result.tally
+    people = (tally.seated_people(), tally.people.get(models.WAITLISTED, 0),
+              tally.people.get(models.ATTENDED, 0), tally.people.get(models.NO_SHOW, 0))  # fmt: skip
+    parties = (tally.seated_parties(), tally.parties.get(models.WAITLISTED, 0),
+               tally.parties.get(models.ATTENDED, 0), tally.parties.get(models.NO_SHOW, 0))  # fmt: skip
+    return Bars(
+        title=STATS_CHART_TITLE.format(id=e.id, title=shorten(e.title, 20)),
+        categories=STATS_CHART_BARS,
+        series=tuple(zip(STATS_CHART_SERIES, (people, parties), strict=True)),
+        note=STATS_CHART_NOTE.format(
+            cancelled=tally.parties.get(models.WITHDRAWN, 0), leads=tally.leads
+        ),
+        limit=(STATS_CHART_CAPACITY, e.capacity),
+    )
+
+
+def recent_chart(found: Sequence[EventStats]) -> Bars | None:
+    """The recent events side by side, oldest on the left; None when there are none."""
+    if not found:
+        return None
+    ordered = list(reversed(found))
+    signed = tuple(s.tally.seated_people() for s in ordered)
+    waiting = tuple(s.tally.parties.get(models.WAITLISTED, 0) for s in ordered)
+    attended = tuple(s.tally.people.get(models.ATTENDED, 0) for s in ordered)
+    return Bars(
+        title=RECENT_CHART_TITLE,
+        categories=tuple(
+            RECENT_CHART_EVENT.format(id=s.event.id, title=shorten(s.event.title, 6))
+            for s in ordered
+        ),
+        series=tuple(zip(RECENT_CHART_SERIES, (signed, waiting, attended), strict=True)),
+    )
 
 
 def sheet_caption(e: EventInfo, tz: ZoneInfo) -> str:

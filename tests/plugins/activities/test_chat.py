@@ -33,6 +33,7 @@ from features.activities.config import load_config
 from features.activities.topics import default_topic
 from tests.support.chat import (
     ask,
+    charted,
     database_locked,
     handler_errors,
     no_handler_raises,
@@ -118,7 +119,8 @@ async def group_stats(
             "send_group_msg", {"group_id": group, "message": caught}, result={"message_id": 1}
         )
     assert isinstance(caught.value, Message)
-    return caught.value.extract_plain_text()
+    text, _ = charted(caught.value)
+    return text
 
 
 def stats_text(label: str = "今日", members: int | str = 88, **figures: int) -> str:

@@ -20,7 +20,15 @@ from bot.roles import CONSULTANT, MANAGER
 from bot.texts import ROLE_REFUSAL
 from desk import SYSTEM, Actor, Desk, FrozenClock, LeadView, MemberView
 from tests.desk.conftest import database_url
-from tests.support.chat import ask, database_locked, handler_errors, no_reply, reply_to
+from tests.support.chat import (
+    ask,
+    ask_charted,
+    database_locked,
+    handler_errors,
+    logged,
+    no_reply,
+    reply_to,
+)
 from tests.support.clock import at
 from tests.support.nonebot_env import (
     CONSULTANT_QQ,
@@ -349,7 +357,7 @@ async def test_stats(app: App, desk: Desk, arg: str, label: str) -> None:
     lead_id = await new_lead(desk)
     await new_lead(desk, qq=30002, name="李女士")
     await desk.follow_up(await member_actor(desk, CONSULTANT_QQ), lead_id, "聊过了")
-    assert await ask(app, dm(ROSTER_MANAGER_QQ, f"线索统计 {arg}")) == (
+    assert await ask_charted(app, dm(ROSTER_MANAGER_QQ, f"线索统计 {arg}")) == (
         f"【线索统计 {label}】\n"
         "线索 2 → 联系 1 → 邀约 0 → 到店 0 → 下订 0 → 成交 0\n"
         "邀约率 0% · 到店率 0% · 成交率 0%\n"
@@ -361,9 +369,25 @@ async def test_stats(app: App, desk: Desk, arg: str, label: str) -> None:
 
 async def test_stats_in_a_group(app: App, desk: Desk) -> None:
     await new_lead(desk, phone="13812345678")
-    reply = await ask(app, group(MANAGER_QQ, "/线索统计 本月"))
+    reply = await ask_charted(app, group(MANAGER_QQ, "/线索统计 本月"))
     assert reply.startswith("【线索统计 本月】\n线索 1 → 联系 0")
     assert "13812345678" not in reply
+
+
+@pytest.mark.parametrize("where", WHERE)
+async def test_stats_text_goes_out_when_the_chart_cannot_be_drawn(
+    app: App, desk: Desk, where: Where, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(chart: object) -> bytes:
+        raise RuntimeError("font unreadable, call 13812345678")
+
+    monkeypatch.setattr("bot.charts.draw.render", broken)
+    await new_lead(desk)
+    with logged("WARNING") as lines:
+        reply = await ask(app, where(MANAGER_QQ, "线索统计"))  # text only
+    assert reply.startswith("【线索统计 今日】\n线索 1 → 联系 0")
+    [line] = [line for line in lines if "not drawn" in line]
+    assert "RuntimeError" in line and "13812345678" not in line, line
 
 
 @pytest.mark.parametrize("manager", MANAGERS)

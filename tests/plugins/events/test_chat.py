@@ -32,6 +32,7 @@ from desk import SYSTEM, Desk, FrozenClock, OutboxItem
 from tests.support.chat import (
     _Anything,
     ask,
+    ask_charted,
     dm_after_member_check,
     handler_errors,
     no_reply,
@@ -479,12 +480,12 @@ async def test_attendance_and_no_shows_after_the_event(
     )
     desk_clock.set(at(11, 28, 12, 59))
     await desk.run_schedules()
-    stats = await ask(app, group_msg("活动统计 1", MANAGER_QQ))
+    stats = await ask_charted(app, group_msg("活动统计 1", MANAGER_QQ))
     assert "到场：2人（2组）\n未到场：0人（0组）" in stats
     desk_clock.set(at(11, 28, 13, 0))  # start + 3 hours' grace
     await desk.run_schedules()
     await desk.run_schedules()  # idempotent
-    stats = await ask(app, group_msg("活动统计 1", MANAGER_QQ))
+    stats = await ask_charted(app, group_msg("活动统计 1", MANAGER_QQ))
     assert "报名：3人（3组）/ 名额 20，车辆 0/8\n" in stats
     assert "到场：2人（2组）\n未到场：1人（1组）\n" in stats
     assert await said_to(app, group_msg("我的报名", 20003)) == (
@@ -492,7 +493,7 @@ async def test_attendance_and_no_shows_after_the_event(
     )
     # a late arrival marked afterwards is attended after all
     await ask(app, group_msg("到场 1", MANAGER_QQ, mentions=(20003,)))
-    assert "到场：3人（3组）\n未到场：0人（0组）" in await ask(
+    assert "到场：3人（3组）\n未到场：0人（0组）" in await ask_charted(
         app, group_msg("活动统计 1", MANAGER_QQ)
     )
 
@@ -523,7 +524,7 @@ async def test_prospects_become_leads_staff_and_customers_do_not(app: App, desk:
     assert (await desk.lead(SYSTEM, won)).timeline[-1].action == "deal"
     await desk.capture(channel="qq_group:123456", qq_id="30003", name="李女士")
     await sign_up(app, 30003, "1")
-    stats = await ask(app, group_msg("活动统计 1", MANAGER_QQ))
+    stats = await ask_charted(app, group_msg("活动统计 1", MANAGER_QQ))
     assert "报名：5人（5组）" in stats and stats.endswith("新线索：1")
 
 
@@ -534,12 +535,12 @@ async def test_statistics_of_recent_events(app: App) -> None:
     await sign_up(app, 30002, "2")
     await sign_up(app, 30003, "2")
     await said_to(app, group_msg("取消报名 2", 30001))  # 30002 promoted
-    stats = await ask(app, group_msg("活动统计 2", MANAGER_QQ))
+    stats = await ask_charted(app, group_msg("活动统计 2", MANAGER_QQ))
     assert stats == (
         "活动 #2「小型试驾会」统计\n时间：11-28 周六 15:00\n报名：1人（1组）/ 名额 1\n"
         "候补：1人（1组）\n取消：1组\n到场：0人（0组）\n未到场：0人（0组）\n新线索：3"
     )
-    summary = await ask(app, group_msg("活动统计", MANAGER_QQ))
+    summary = await ask_charted(app, group_msg("活动统计", MANAGER_QQ))
     assert summary == (
         "最近的活动：\n"
         "#2 小型试驾会｜11-28 周六 15:00｜报名1人 候补1组 到场0人 新线索3\n"

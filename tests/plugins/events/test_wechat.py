@@ -30,7 +30,7 @@ from bot.roles import MANAGER
 from bot.texts import ROLE_REFUSAL
 from desk import SYSTEM, Desk, FrozenClock, OutboxItem
 from features.events import jobs
-from tests.support.chat import _Anything, ask, handler_errors, reply_to
+from tests.support.chat import _Anything, ask, ask_charted, handler_errors, reply_to
 from tests.support.clock import at
 from tests.support.nonebot_env import MANAGER_QQ, SELF_ID, adapter, group_event, private_event
 
@@ -139,7 +139,7 @@ async def test_a_follower_signs_up_and_becomes_a_lead(app: App, desk: Desk) -> N
     lead = await desk.find_lead(wechat_openid=FOLLOWER)
     assert lead is not None and (lead.channel, lead.source) == ("event", f"event:{event_id}")
     assert lead.name is None  # an OA follower gives no name
-    stats = await ask(app, private_event(f"活动统计 {event_id}", user_id=MANAGER_QQ))
+    stats = await ask_charted(app, private_event(f"活动统计 {event_id}", user_id=MANAGER_QQ))
     assert "报名：2人（1组）" in stats and "新线索：1" in stats
 
 
@@ -149,7 +149,7 @@ async def test_the_same_oa_message_twice_signs_up_once(app: App, desk: Desk) -> 
     assert (await wechat_ask(app, first)).startswith(f"已报名活动 #{event_id}")
     again = await wechat_ask(app, first.model_copy())
     assert again.startswith(f"您已报名活动 #{event_id}"), again
-    stats = await ask(app, private_event(f"活动统计 {event_id}", user_id=MANAGER_QQ))
+    stats = await ask_charted(app, private_event(f"活动统计 {event_id}", user_id=MANAGER_QQ))
     assert "报名：1人（1组）" in stats and "新线索：1" in stats
 
 
@@ -161,7 +161,7 @@ async def test_a_customer_following_the_oa_is_not_captured_again(app: App, desk:
     event_id = await create(app)
     assert (await wechat_ask(app, oa_dm(f"报名 {event_id}"))).startswith(f"已报名活动 #{event_id}")
     assert (await desk.lead(SYSTEM, won)).timeline[-1].action == "deal"
-    stats = await ask(app, private_event(f"活动统计 {event_id}", user_id=MANAGER_QQ))
+    stats = await ask_charted(app, private_event(f"活动统计 {event_id}", user_id=MANAGER_QQ))
     assert "新线索：0" in stats
 
 
@@ -177,7 +177,7 @@ async def test_people_on_qq_and_oa_are_told_apart(app: App, desk: Desk) -> None:
     )
     # the QQ owner's sign-up is untouched
     assert (await qq_says(app, f"报名 {event_id}")).startswith(f"您已报名活动 #{event_id}")
-    stats = await ask(app, private_event(f"活动统计 {event_id}", user_id=MANAGER_QQ))
+    stats = await ask_charted(app, private_event(f"活动统计 {event_id}", user_id=MANAGER_QQ))
     assert "报名：1人（1组）" in stats and "取消：1组" in stats
 
 
@@ -321,13 +321,18 @@ async def test_a_bad_note_changes_nothing(app: App, desk: Desk) -> None:
 # --- WeCom staff ---------------------------------------------------------------------------------
 
 
-async def test_a_wecom_manager_reads_the_stats(app: App, desk: Desk, wecom_manager: str) -> None:
+async def test_a_wecom_manager_reads_the_stats(
+    app: App, desk: Desk, wecom_manager: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn: list[object] = []  # WeChat's transport sends no pictures: none is drawn
+    monkeypatch.setattr("bot.charts.draw.render", drawn.append)
     event_id = await create(app)
     await wechat_ask(app, oa_dm(f"报名 {event_id}"))
     stats = await wechat_ask(app, wecom_dm(f"活动统计 {event_id}", wecom_manager))
     assert stats.startswith(f"活动 #{event_id}「周末自驾游」统计") and "新线索：1" in stats
     recent = await wechat_ask(app, wecom_dm("活动统计", wecom_manager))
     assert recent.startswith("最近的活动：")
+    assert drawn == []
 
 
 async def test_the_export_is_only_on_qq(app: App, desk: Desk, wecom_manager: str) -> None:
@@ -349,7 +354,7 @@ async def test_a_wecom_staff_sign_up_is_no_lead(app: App, desk: Desk, wecom_mana
         texts().SIGNUP_CANCELLED.format(id=event_id, title="周末自驾游")
         + texts().PROMOTED_SUFFIX.format(names="公众号用户")
     )
-    stats = await ask(app, private_event(f"活动统计 {event_id}", user_id=MANAGER_QQ))
+    stats = await ask_charted(app, private_event(f"活动统计 {event_id}", user_id=MANAGER_QQ))
     assert "新线索：1" in stats  # the follower only
     [dm] = await outbox(desk, "wechat_oa")
     assert dm.address == FOLLOWER
