@@ -130,6 +130,7 @@ class DeskWeb:
         context: BrowserContext = await self.new_context(
             locale="zh-CN", accept_downloads=True, **context_args
         )
+        context.set_default_timeout(10_000)  # a page answers in well under a second
         page = await context.new_page()
         page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
         page.on("console", lambda message: self._console(page, message))

@@ -22,8 +22,8 @@ async def test_a_defeat_applied_on_the_workbench_is_approved_by_the_manager(
 
     consultant = await desk_web.log_in(CONSULTANT_QQ)
     row = consultant.locator(f"#lead-{lead}")
-    await row.locator("summary", has_text=texts.ACTIONS).click()
-    form = row.locator("form.step-defeat")
+    await row.get_by_role("link", name=texts.OPEN_STEPS).click()
+    form = row.locator("form[data-action=defeat]")
     await form.locator("select[name=reason]").select_option("竞品")
     await form.locator("input[name=detail]").fill("买了别家")
     mark = qq.mark()

@@ -23,8 +23,8 @@ async def test_a_follow_up_recorded_on_the_workbench(desk_web: DeskWeb) -> None:
     await expect(row).to_contain_text("老赵")
 
     next_day = (datetime.now(UTC) + timedelta(days=3)).date()  # a future day in any zone
-    await row.locator("summary", has_text=texts.ACTIONS).click()
-    form = row.locator("form.step-follow_up")
+    await row.get_by_role("link", name=texts.OPEN_STEPS).click()
+    form = row.locator("form[data-action=follow_up]")
     await form.locator("input[name=result]").fill("客户在比价，周末再聊")
     await form.locator("select[name=level]").select_option("A")
     await form.locator("input[name=next_at]").fill(f"{next_day.isoformat()}T10:00")
