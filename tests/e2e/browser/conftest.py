@@ -15,7 +15,10 @@ test in the session loop, where Playwright's sync API refuses to run.
 The browser is Debian's `chromium` (Playwright's own download cannot work offline):
 DESK_TEST_CHROMIUM names another executable. Without one the tests are skipped
 with the reason, unless DESK_TEST_CHROMIUM or CI=true says it must be there
-(.ci/run installs the package and sets it).
+(.ci/run installs the package and sets it). Screenshots the tests keep go to
+their tmp_path; pytest-playwright's own options add more where wanted, e.g.
+`--screenshot only-on-failure --output DIR` (the failing page) or `--tracing
+retain-on-failure` (a trace for `playwright show-trace`).
 """
 
 from __future__ import annotations
