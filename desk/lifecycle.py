@@ -57,6 +57,10 @@ def _future(
     return at
 
 
+# The same rule for a time edited on the web desk's lead detail (desk.leadlist).
+check_future = _future
+
+
 LEVEL_REFUSAL = f"级别只能是 {'/'.join(FOLLOW_UP_LEVELS)}"
 
 
@@ -110,6 +114,13 @@ async def _step(
 
 OPEN_FOR_FOLLOW_UP = ("new", "following", "invited", "confirmed", "visited", "ordered", "lost")
 OPEN_FOR_VISIT = ("new", "following", "invited", "confirmed", "visited")
+# The stages each step starts from (the web desk offers only the steps a lead allows).
+STEP_STAGES: dict[str, tuple[str, ...]] = {
+    "follow_up": OPEN_FOR_FOLLOW_UP, "set_level": ("new", "following", "visited"),
+    "invite": OPEN_FOR_VISIT, "confirm": ("invited",), "visit": OPEN_FOR_VISIT,
+    "no_show": ("invited", "confirmed"), "order": ("following", "invited", "confirmed", "visited"),
+    "deal": ("ordered", "visited"), "request_defeat": OPEN_FOR_VISIT + ("ordered",),
+}  # fmt: skip
 
 
 async def follow_up(
@@ -152,7 +163,7 @@ async def follow_up(
             )  # invited keeps the visit schedule
         return out
 
-    lead, _ = await _step(uow, actor, lead_id, "follow_up", OPEN_FOR_FOLLOW_UP, note, values)
+    lead, _ = await _step(uow, actor, lead_id, "follow_up", STEP_STAGES["follow_up"], note, values)
     return LeadView.of(lead)
 
 
@@ -174,7 +185,7 @@ async def set_level(
     if not code:
         raise InvalidInput("level", LEVEL_REFUSAL)
     lead, _ = await _step(
-        uow, actor, lead_id, "set_level", ("new", "following", "visited"), note, values
+        uow, actor, lead_id, "set_level", STEP_STAGES["set_level"], note, values
     )
     return LeadView.of(lead)
 
@@ -197,7 +208,7 @@ async def invite(
             out["invited_at"] = uow.now
         return out
 
-    lead, _ = await _step(uow, actor, lead_id, "invite", OPEN_FOR_VISIT, note, values)
+    lead, _ = await _step(uow, actor, lead_id, "invite", STEP_STAGES["invite"], note, values)
     return LeadView.of(lead)
 
 
@@ -216,7 +227,7 @@ async def confirm_visit(
         )
         return {"stage": "confirmed", "confirmed_at": uow.now, "next_follow_up_at": due}
 
-    lead, _ = await _step(uow, actor, lead_id, "confirm", ("invited",), note, values)
+    lead, _ = await _step(uow, actor, lead_id, "confirm", STEP_STAGES["confirm"], note, values)
     return LeadView.of(lead)
 
 
@@ -240,7 +251,7 @@ async def record_visit(
             out["visited_at"] = uow.now
         return out
 
-    lead, _ = await _step(uow, actor, lead_id, "visit", OPEN_FOR_VISIT, note, values)
+    lead, _ = await _step(uow, actor, lead_id, "visit", STEP_STAGES["visit"], note, values)
     return LeadView.of(lead)
 
 
@@ -251,7 +262,7 @@ async def record_no_show(
     note = check_note(uow, "note", note)
     due = uow.calendar.next_working_start(uow.now)
     lead, _ = await _step(
-        uow, actor, lead_id, "no_show", ("invited", "confirmed"), note,
+        uow, actor, lead_id, "no_show", STEP_STAGES["no_show"], note,
         lambda lead: {"stage": "following", "expected_visit_at": None, "next_follow_up_at": due},
     )  # fmt: skip
     return LeadView.of(lead)
@@ -264,7 +275,7 @@ async def record_order(
     note = check_note(uow, "note", note)
     due = follow_up_due(uow.settings, uow.calendar, uow.now, "O")
     lead, _ = await _step(
-        uow, actor, lead_id, "order", ("following", "invited", "confirmed", "visited"), note,
+        uow, actor, lead_id, "order", STEP_STAGES["order"], note,
         lambda lead: {
             "stage": "ordered", "level": "O", "ordered_at": uow.now, "expected_visit_at": None,
             "next_follow_up_at": due, **_first_contact(uow, lead),
@@ -279,7 +290,7 @@ async def record_deal(
     """成交: delivered; no more follow-ups."""
     note = check_note(uow, "note", note)
     lead, _ = await _step(
-        uow, actor, lead_id, "deal", ("ordered", "visited"), note,
+        uow, actor, lead_id, "deal", STEP_STAGES["deal"], note,
         lambda lead: {"stage": "won", "won_at": uow.now, "next_follow_up_at": None, "ordered_at": lead.ordered_at or uow.now},
     )  # fmt: skip
     return LeadView.of(lead)
@@ -296,7 +307,7 @@ async def request_defeat(uow: UnitOfWork, actor: Actor, lead_id: int, reason: st
     """申请战败: a reason is required; the managers are asked to review."""
     text = check_note(uow, "reason", reason, required=True) or ""
     lead, entry = await _step(
-        uow, actor, lead_id, "request_defeat", OPEN_FOR_VISIT + ("ordered",), text,
+        uow, actor, lead_id, "request_defeat", STEP_STAGES["request_defeat"], text,
         lambda lead: {
             "stage": "defeat_requested", "stage_before_defeat": lead.stage, "defeat_reason": text,
             "defeat_category": defeat_category(uow, text), "defeat_requested_at": uow.now,

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from desk import access, lifecycle, outbox, privacy, reports, roster, tasks
+from desk import access, leadlist, lifecycle, outbox, privacy, reports, roster, tasks
 from desk import capture as capture_mod
 from desk.calendar import WorkCalendar
 from desk.clock import Clock, SystemClock
@@ -319,6 +319,37 @@ class Desk:
         async with self._read() as uow:
             lead = await capture_mod.existing_lead(uow, handles)
             return LeadView.of(lead) if lead else None
+
+    # -- the web desk's 线索 pages (desk.leadlist) -------------------------------
+    async def lead_list(
+        self, actor: Actor, filter: leadlist.LeadFilter | None = None, *, offset: int = 0,
+        limit: int = 50, order: leadlist.Order = "recent",
+    ) -> leadlist.LeadPage:  # fmt: skip
+        """One page of leads matching the filter, with the total (counted up to
+        leadlist.TOTAL_CAP, then `capped`); a consultant sees only their own.
+        order: "recent" (newest first) or "due" (next due first, leads without a
+        due time last)."""
+        f = filter or leadlist.LeadFilter()
+        async with self._read() as uow:
+            return await leadlist.lead_list(uow, actor, f, offset=offset, limit=limit, order=order)
+
+    async def lead_board(
+        self, actor: Actor, filter: leadlist.LeadFilter | None = None, *,
+        newest: int = leadlist.BOARD_NEWEST,
+    ) -> leadlist.LeadBoard:  # fmt: skip
+        """The board by stage: every stage's count and its `newest` leads."""
+        f = filter or leadlist.LeadFilter()
+        async with self._read() as uow:
+            return await leadlist.lead_board(uow, actor, f, newest=newest)
+
+    async def filter_options(self) -> leadlist.FilterOptions:
+        """The channels and groups present, and the consultants, for the filters."""
+        async with self._read() as uow:
+            return await leadlist.filter_options(uow)
+
+    async def update_lead(self, actor: Actor, lead_id: int, **fields: Any) -> LeadView:
+        """Edit the lead detail's fields (desk.leadlist.EDITABLE), with its timeline entry."""
+        return await self._run(lambda uow: leadlist.update_lead(uow, actor, lead_id, **fields))
 
     # -- roster --------------------------------------------------------------
     async def add_member(self, actor: Actor, **fields: Any) -> MemberView:

@@ -11,10 +11,10 @@ from fastapi.staticfiles import StaticFiles
 from bot.charts import font_path
 from web.config import WebConfig
 from web.core import PREFIX
-from web.pages import defeats, events, home, login, referrals, reports, roster
+from web.pages import defeats, events, home, leads, login, referrals, reports, roster, steps
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (login, home, defeats, reports, roster, referrals, events)
+PAGES = (login, home, steps, leads, defeats, reports, roster, referrals, events)
 
 
 FONT_URL = f"{PREFIX}/font/NotoSansSC-Regular.otf"

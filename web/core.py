@@ -12,6 +12,7 @@ import hmac
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -123,29 +124,38 @@ def message_page(request: Request, status: int, title: str, message: str) -> HTM
     return page(request, "message.html", None, status, title=title, message=message)
 
 
+def refusal(exc: Exception) -> tuple[int, str] | None:
+    """The HTTP status and Chinese words of a refusal a route may raise on purpose
+    (a page or a fragment states them); None for a real bug."""
+    if isinstance(exc, PageError):
+        return exc.status, exc.message
+    if isinstance(exc, LeadNotFound | MemberNotFound):
+        return 404, texts.NOT_FOUND
+    if isinstance(exc, Forbidden):
+        return 403, texts.FORBIDDEN
+    if isinstance(exc, InvalidInput):
+        field = texts.FIELD_NAMES.get(exc.field)
+        if field:
+            return 400, texts.BAD_FIELD.format(field=field, message=exc.message)
+        return 400, texts.BAD_INPUT.format(message=exc.message)
+    if isinstance(exc, InvalidTransition):
+        stage = STAGE_NAMES.get(exc.stage, exc.stage)
+        action = ACTION_NAMES.get(exc.action, exc.action)
+        return 409, texts.CONFLICT.format(stage=stage, action=action)
+    if isinstance(exc, DeskError):
+        return 400, str(exc)
+    return None
+
+
 def _error_response(request: Request, exc: Exception) -> Response | None:
     """The page for an error a route may raise on purpose; None for a real bug."""
     if isinstance(exc, NotLoggedIn):
         return message_page(request, 401, texts.LOGIN_NEEDED_TITLE, texts.LOGIN_NEEDED)
     if isinstance(exc, CsrfRefused):
         return message_page(request, 403, texts.ERROR_TITLE, texts.CSRF_REFUSED)
-    if isinstance(exc, PageError):
-        return message_page(request, exc.status, texts.ERROR_TITLE, exc.message)
-    if isinstance(exc, LeadNotFound | MemberNotFound):
-        return message_page(request, 404, texts.ERROR_TITLE, texts.NOT_FOUND)
-    if isinstance(exc, Forbidden):
-        return message_page(request, 403, texts.ERROR_TITLE, texts.FORBIDDEN)
-    if isinstance(exc, InvalidInput):
-        return message_page(
-            request, 400, texts.ERROR_TITLE, texts.BAD_INPUT.format(message=exc.message)
-        )
-    if isinstance(exc, InvalidTransition):
-        stage = STAGE_NAMES.get(exc.stage, exc.stage)
-        action = ACTION_NAMES.get(exc.action, exc.action)
-        message = texts.CONFLICT.format(stage=stage, action=action)
-        return message_page(request, 409, texts.ERROR_TITLE, message)
-    if isinstance(exc, DeskError):
-        return message_page(request, 400, texts.ERROR_TITLE, str(exc))
+    refused = refusal(exc)
+    if refused is not None:
+        return message_page(request, refused[0], texts.ERROR_TITLE, refused[1])
     if isinstance(exc, DBAPIError | OSError):
         log.warning("web desk: database busy on %s: %s", request.url.path, _masked(exc))
         return message_page(request, 503, texts.ERROR_TITLE, texts.BUSY)
@@ -154,6 +164,24 @@ def _error_response(request: Request, exc: Exception) -> Response | None:
 
 def _masked(exc: Exception) -> str:
     return mask_phones_in_text(str(exc)[:300]).replace("<", r"\<")
+
+
+def form_time(desk: Desk, raw: str) -> datetime | None:
+    """A `datetime-local` or `date` input's value in the desk's zone (a date alone is
+    the start of that working day, as the chat reads "12月20日"); None when empty."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        if "T" in raw:
+            at = datetime.fromisoformat(raw)
+            if at.tzinfo is not None:
+                raise ValueError(raw)
+            return at.replace(tzinfo=desk.settings.tz)
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise PageError(400, texts.BAD_TIME) from None
+    return desk.calendar.at_local(day, desk.calendar.start)
 
 
 class DeskRoute(APIRoute):

@@ -13,7 +13,7 @@ from bot.formatting import when
 from desk import Desk
 from desk.errors import valid_id
 from web import texts
-from web.core import PREFIX, DeskDep, DeskRoute, FormManagerDep, ManagerDep, PageError, Staff, page
+from web.core import PREFIX, DeskDep, DeskRoute, FormManagerDep, ManagerDep, Staff, form_time, page
 
 router = APIRouter(route_class=DeskRoute)
 Note = Annotated[str, Form(max_length=500)]
@@ -39,16 +39,7 @@ async def _done_line(request: Request, desk: Desk, manager: Staff) -> str:
 
 def revisit_time(desk: Desk, value: str) -> datetime | None:
     """A date (at the working day's start) or a datetime-local, in the desk's zone."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        if "T" in value:
-            return datetime.fromisoformat(value).replace(tzinfo=desk.settings.tz)
-        day = datetime.fromisoformat(value).date()
-    except ValueError:
-        raise PageError(400, texts.BAD_TIME) from None
-    return desk.calendar.at_local(day, desk.calendar.start)
+    return form_time(desk, value)
 
 
 def _done(decision: str, lead_id: int) -> Response:

@@ -8,6 +8,15 @@
     if (meta && meta.content) event.detail.headers["X-CSRF-Token"] = meta.content;
   });
 
+  // A refused step answers its row with the reason (400/409): show it in place.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if ((xhr.status === 400 || xhr.status === 409) && xhr.getResponseHeader("X-Desk-Fragment")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   function drawCharts(root) {
     if (typeof Chart === "undefined") return;
     root.querySelectorAll("script.chart-data").forEach(function (node) {

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.charts import Funnel
 from bot.commands import MAX_COMMAND_TEXT
-from bot.formatting import ACTION_NAMES, lead_ref, shorten, stage_name, when, who
+from bot.formatting import ACTION_NAMES, TIMELINE_LABELS, lead_ref, shorten, stage_name, when, who
 from bot.notify_texts import channel_name
 from desk import (
     DeskError,
@@ -81,11 +81,6 @@ NO_UNASSIGNED = "没有待分配的线索。"
 TODAY_EMPTY = "今天没有到期任务 👍"
 
 STATS_EMPTY = "【线索统计 {label}】暂无新线索"
-ACTION_LABELS = {
-    "created": "新建", "seen_again": "撞单", "reopened": "回流", "follow_up": "跟进", "set_level": "改级别",
-    "invite": "邀约", "confirm": "确认", "visit": "到店", "no_show": "未到店", "order": "下订", "deal": "成交",
-    "defeat_request": "申请战败", "defeat_approved": "战败批准", "defeat_rejected": "战败驳回", "assign": "分配",
-}  # fmt: skip
 
 
 def tasks_list(tasks: TaskList, tz: ZoneInfo) -> str:
@@ -122,7 +117,7 @@ def lead_detail(detail: LeadDetail, tz: ZoneInfo) -> str:
         lines.append(f"预计到店 {when(lead.expected_visit_at, tz)}")
     lines.append("—— 记录 ——")
     for e in detail.timeline[-10:]:
-        label = ACTION_LABELS.get(e.action, e.action)
+        label = TIMELINE_LABELS.get(e.action, e.action)
         lines.append(f"{when(e.at, tz)} {label} {shorten(e.note, 40)}".rstrip())
     return "\n".join(lines)
 
