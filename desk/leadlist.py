@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from sqlalchemy import Select, and_, delete, func, literal, select, text
 from sqlalchemy.sql import ColumnElement
@@ -18,6 +18,7 @@ from desk.capture import storable
 from desk.errors import Forbidden, InvalidInput
 from desk.models import OPEN_DUE_SQL, Lead, LeadContact, Member
 from desk.phone import normalize_phone
+from desk.settings import LevelCode
 from desk.text import clean_text
 from desk.uow import UnitOfWork
 from desk.views import STAGE_NAMES, Actor, LeadView
@@ -108,7 +109,9 @@ def _conditions(uow: UnitOfWork, actor: Actor, f: LeadFilter) -> list[ColumnElem
             raise InvalidInput("stage", "没有这个阶段")
         where.append(Lead.stage == f.stage)
     if f.level is not None:
-        where.append(Lead.level == _short(f.level, "level"))
+        if f.level not in get_args(LevelCode):
+            raise InvalidInput("level", "没有这个级别")
+        where.append(Lead.level == f.level)
     if f.channel is not None:
         where.append(Lead.channel == _short(f.channel, "channel"))
     if f.group_id is not None:

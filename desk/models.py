@@ -137,14 +137,19 @@ class Lead(Base):
         Index("ix_leads_created_at", "created_at"),
         Index("ix_leads_stage", "stage"),
         # The 报表's deals and 战败 of a period (migration 0012): closed leads only.
+        # 战败 by category (and consultant) is read from the index alone (0013).
         *(
             Index(
                 f"ix_leads_{column}",
                 column,
+                *covered,
                 sqlite_where=text(f"{column} IS NOT NULL"),
                 postgresql_where=text(f"{column} IS NOT NULL"),
             )  # fmt: skip
-            for column in ("won_at", "lost_at")
+            for column, covered in (
+                ("won_at", ()),
+                ("lost_at", ("defeat_category", "consultant_id")),
+            )
         ),
         # The web desk's lead list (desk.leadlist): each filter newest first.
         Index("ix_leads_consultant_created", "consultant_id", "created_at"),

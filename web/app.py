@@ -5,14 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from bot.charts import font_path
 from web.config import WebConfig
 from web.core import PREFIX
 from web.pages import defeats, events, home, leads, login, referrals, reports, roster, steps
 
 STATIC = Path(__file__).parent / "static"
 PAGES = (login, home, steps, leads, defeats, reports, roster, referrals, events)
+
+
+FONT_URL = f"{PREFIX}/font/NotoSansSC-Regular.otf"
+FONT_CACHE = "public, max-age=2592000, immutable"  # 8 MB: a browser fetches it once
+
+
+async def serve_font() -> FileResponse:
+    """The CJK font the charts use (bot.charts.font_path: from PyPI, SIL OFL 1.1), so
+    a PC or phone with no Chinese font of its own shows the desk in Chinese."""
+    return FileResponse(font_path(), media_type="font/otf", headers={"Cache-Control": FONT_CACHE})
 
 
 def install_web_desk(app: FastAPI, config: WebConfig) -> None:
@@ -24,5 +36,6 @@ def install_web_desk(app: FastAPI, config: WebConfig) -> None:
     router = APIRouter(prefix=PREFIX)
     for module in PAGES:
         router.include_router(module.router)
+    router.add_api_route(FONT_URL.removeprefix(PREFIX), serve_font, methods=["GET"])
     app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="desk-static")

@@ -135,8 +135,9 @@ def refusal(exc: Exception) -> tuple[int, str] | None:
         return 403, texts.FORBIDDEN
     if isinstance(exc, InvalidInput):
         field = texts.FIELD_NAMES.get(exc.field)
-        message = f"{field}{exc.message}" if field else exc.message
-        return 400, texts.BAD_INPUT.format(message=message)
+        if field:
+            return 400, texts.BAD_FIELD.format(field=field, message=exc.message)
+        return 400, texts.BAD_INPUT.format(message=exc.message)
     if isinstance(exc, InvalidTransition):
         stage = STAGE_NAMES.get(exc.stage, exc.stage)
         action = ACTION_NAMES.get(exc.action, exc.action)

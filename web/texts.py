@@ -42,9 +42,10 @@ FORBIDDEN = "没有权限查看或操作。"
 MANAGER_ONLY = "只有经理可以使用此页面。"
 NOT_FOUND = "找不到这条记录（或它不属于你）。"
 BAD_INPUT = "输入有误：{message}"
+BAD_FIELD = "{field}填写有误：{message}"
 # What a desk field is called where a refusal names it (InvalidInput.field).
 FIELD_NAMES = {
-    "result": "跟进结果", "note": "备注", "level": "级别", "next_at": "下次跟进时间",
+    "result": "跟进结果", "note": "备注", "level": "级别", "next_at": "下次跟进时间", "revisit_at": "回访时间",
     "purchase_at": "预计购车时间", "expected_purchase_at": "预计购车时间", "visit_at": "到店时间",
     "reason": "战败原因", "name": "姓名", "car_model": "意向车型", "budget": "预算", "phone": "手机号",
     "query": "搜索", "stage": "阶段", "reached": "阶段", "period": "时间段", "member_id": "顾问",

@@ -84,8 +84,9 @@ async def test_filters_by_channel_group_consultant_stage_level(
     assert (
         await desk.lead_list(manager, LeadFilter(stage="following", channel="autohome"))
     ).total == 0
-    with pytest.raises(InvalidInput):
-        await desk.lead_list(manager, LeadFilter(stage="nonsense"))
+    for bad in (LeadFilter(stage="nonsense"), LeadFilter(level="Z")):
+        with pytest.raises(InvalidInput):
+            await desk.lead_list(manager, bad)
 
 
 async def test_period_and_reached_give_the_funnel_cohort(

@@ -15,7 +15,7 @@ from features.events import manage, signups
 from features.events.export import signup_list
 from features.events.manage import EventDraft
 from features.events.signups import SignupRequest
-from tests.support.chat import ask
+from tests.support.chat import ask_charted
 from tests.support.nonebot_env import ROSTER_MANAGER_QQ, private_event
 from tests.support.web import Browser
 from web import services
@@ -44,7 +44,7 @@ async def signup_ids(desk: Desk, event_id: int) -> list[int]:
 
 
 async def stats_in_chat(app: App, event_id: int) -> str:
-    return await ask(app, private_event(f"活动统计 {event_id}", user_id=ROSTER_MANAGER_QQ))
+    return await ask_charted(app, private_event(f"活动统计 {event_id}", user_id=ROSTER_MANAGER_QQ))
 
 
 async def test_the_events_and_an_events_sign_ups(

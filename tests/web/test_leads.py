@@ -236,3 +236,17 @@ async def test_reassign_is_for_managers_and_needs_a_consultant(
     assert (
         await manager.post(f"/desk/leads/{zhang}/assign", {"member_id": "999"})
     ).status_code == 404
+
+
+async def test_a_managers_defeat_review_is_in_the_timeline_under_their_name(
+    consultant: Browser, desk: Desk, three
+):
+    zhang, _, _ = three
+    await consultant.post(f"/desk/leads/{zhang}/steps/defeat", {"reason": "竞品", "detail": "买了别家"})
+    manager = await desk.member_by(qq_id="90002")
+    assert manager is not None
+    await desk.review_defeat(manager.actor(), zhang, approve=True)
+    page = await consultant.get(f"/desk/leads/{zhang}")
+    assert re.search(r'class="actor">周经理</td>\s*<td class="action">战败批准', page.text)
+    assert re.search(r'class="actor">王顾问</td>\s*<td class="action">申请战败', page.text)
+    assert "竞品 买了别家" in page.text

@@ -132,3 +132,11 @@ async def test_every_asset_is_served_by_the_app(consultant: Browser):
         response = await consultant.get(asset)
         assert response.status_code == 200 and len(response.content) > 100, asset
     assert "http://" not in home.text.split("<main>")[0] and "https://" not in home.text
+
+
+async def test_the_chinese_font_is_served_by_the_app(consultant: Browser):
+    css = (await consultant.get("/desk/static/desk.css")).text
+    assert 'url("/desk/font/NotoSansSC-Regular.otf")' in css
+    font = await consultant.get("/desk/font/NotoSansSC-Regular.otf")
+    assert font.status_code == 200 and font.content[:4] == b"OTTO"  # OpenType/CFF
+    assert "max-age" in font.headers["cache-control"]

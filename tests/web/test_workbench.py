@@ -142,10 +142,10 @@ async def test_a_defeat_request_takes_a_reason_from_the_taxonomy(consultant: Bro
     [
         ("defeat", {"reason": "", "detail": "就是不买"}, "请从列表中选择战败原因"),
         ("defeat", {"reason": "看心情"}, "请从列表中选择战败原因"),
-        ("invite", {"visit_at": "2026-11-26T15:00"}, "到店时间时间已经过去了"),
-        ("invite", {"visit_at": ""}, "到店时间不能为空"),
+        ("invite", {"visit_at": "2026-11-26T15:00"}, "到店时间填写有误：时间已经过去了"),
+        ("invite", {"visit_at": ""}, "到店时间填写有误：不能为空"),
         ("follow_up", {"result": "聊过了", "level": "Z"}, "级别只能是 H/A/B/C"),
-        ("follow_up", {"result": "  "}, "跟进结果不能为空"),
+        ("follow_up", {"result": "  "}, "跟进结果填写有误：不能为空"),
         ("follow_up", {"result": "聊过了", "next_at": "下周"}, "时间格式不对"),
         ("confirm", {}, "新线索的线索不能确认到店"),
     ],

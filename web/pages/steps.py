@@ -75,7 +75,7 @@ async def run_step(desk: Desk, staff: Any, lead_id: int, step: str, form: FormDa
     if step == "invite":
         visit_at = form_time(desk, field(form, "visit_at"))
         if visit_at is None:
-            raise PageError(400, texts.BAD_INPUT.format(message=texts.VISIT_AT + "不能为空"))
+            raise PageError(400, texts.BAD_FIELD.format(field=texts.VISIT_AT, message="不能为空"))
         return await desk.invite(actor, lead_id, visit_at, note)
     if step == "visit":
         return await desk.record_visit(
