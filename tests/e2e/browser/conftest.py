@@ -182,8 +182,18 @@ def day(d: date) -> str:
     return f"{d:%m-%d} 周{WEEKDAYS[d.weekday()]}"
 
 
+# The desk's own CJK font (desk.css's @font-face), once the page's fonts settled.
+DESK_FONT_LOADED = """async () => {
+  await document.fonts.ready;
+  return [...document.fonts].some(f => f.family.replace(/"/g, "") === "DeskCJK" && f.status === "loaded");
+}"""
+
+
 async def screenshot(page: Page, path: Path) -> Path:
-    """A full-page screenshot kept as the test's artifact; checked to be a real PNG."""
+    """A full-page screenshot kept as the test's artifact; checked to be a real PNG
+    with the Chinese drawn in the desk's own font (a machine without a CJK font of
+    its own, like this one, would show boxes otherwise)."""
+    assert await page.evaluate(DESK_FONT_LOADED), f"the desk's font did not load on {page.url}"
     data = await page.screenshot(path=path, full_page=True)
     assert data.startswith(PNG) and len(data) > 1000, path
     assert await asyncio.to_thread(path.read_bytes) == data, path
