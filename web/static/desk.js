@@ -39,6 +39,15 @@
       new Chart(canvas, config);
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  // Canvas text uses only fonts already loaded: draw once the desk's own CJK font
+  // is in (else a PC with no Chinese font gets boxes), and in the page's font.
+  function whenFontReady(draw) {
+    if (typeof Chart !== "undefined") Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+    if (!document.fonts || !document.fonts.load) return draw();
+    document.fonts.load('12px "DeskCJK"', "线索").then(draw, draw);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    whenFontReady(function () { drawCharts(document); });
+  });
   document.addEventListener("htmx:afterSwap", function (event) { drawCharts(event.target); });
 })();

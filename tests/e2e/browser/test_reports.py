@@ -45,6 +45,11 @@ async def test_the_funnel_is_drawn_and_a_stage_opens_its_leads(
     await expect(canvas).to_have_attribute("data-drawn", "1")  # desk.js made the chart
     width, height, painted = await canvas.evaluate(PAINTED)
     assert width > 0 and height > 0 and painted > 500, (width, height, painted)
+    # Its Chinese labels are drawn in the desk's own font, loaded before drawing
+    # (the machine has no CJK font: anything else would be boxes).
+    family = await page.evaluate("Chart.defaults.font.family")
+    assert "DeskCJK" in family, family
+    assert await page.evaluate("""document.fonts.check('12px "DeskCJK"', '线索')""")
     await screenshot(page, tmp_path / "reports.png")
 
     # The table beside the chart: how many leads reached 首次联系 this month.
