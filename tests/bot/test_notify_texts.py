@@ -156,7 +156,7 @@ async def test_evening_report_counts_the_day(desk: Desk, desk_clock: FrozenClock
         "\n".join([
             "【日报 2026-11-27】",
             "回访 1/2",
-            "新线索 4：汽车之家2、QQ群1、百度1",
+            "新线索 4：汽车之家2、百度1、QQ群1",
             "邀约 2 · 到店 1 · 未到店 1",
             "下订 1 · 成交 1",
             "待审战败 1 · 待分配 1",
