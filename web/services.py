@@ -30,9 +30,9 @@ def _loaded(module: str) -> None:
 
 def referrals(desk: Desk) -> Referrals:
     _loaded(REFERRAL)
-    from bot.plugins.referral import _referrals  # pyright: ignore[reportPrivateUsage]
+    from bot.plugins.referral import referrals_for
 
-    return _referrals(desk)
+    return referrals_for(desk)
 
 
 def events(desk: Desk) -> Events:

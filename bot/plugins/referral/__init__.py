@@ -63,13 +63,13 @@ def _has_code(text: str) -> bool:
 register_interest(_has_code)
 
 
-def _referrals(desk: Desk) -> Referrals:
+def referrals_for(desk: Desk) -> Referrals:
     """What the use cases run on, built per call (CONFIG read now: tests replace it)."""
     return Referrals(desk, CONFIG, texts.WORDING)
 
 
 def _on_desk_open(desk: Desk) -> None:
-    rewards.attach(_referrals(desk))
+    rewards.attach(referrals_for(desk))
 
 
 when_desk_opens(_on_desk_open)
@@ -120,7 +120,7 @@ async def _refer(bot: Bot, event: Event, call: Call) -> None:
     try:
         request = attribution.parse_refer_args(call.args)
         done = await attribution.refer(
-            _referrals(get_desk()), request, referrer=origin.handle,
+            referrals_for(get_desk()), request, referrer=origin.handle,
             referrer_name=origin.nickname, group_id=origin.group_id, event_key=_event_key(origin),
         )  # fmt: skip
     except (InvalidReferral, ReferralRefused) as refused:
@@ -136,7 +136,7 @@ async def _refer(bot: Bot, event: Event, call: Call) -> None:
 async def _code(bot: Bot, event: Event, call: Call) -> None:
     if (origin := await _customer(bot, event, call, texts.STAFF_NO_CODE)) is None:
         return
-    r = _referrals(get_desk())
+    r = referrals_for(get_desk())
     own = await codes.own_code(r, origin.handle, origin.nickname)
     if origin.platform != "wechat_oa":
         await _answer(bot, event, origin, texts.your_code(own.code, CONFIG))
@@ -195,14 +195,14 @@ async def _contact_qr(r: Referrals, code: str) -> tuple[str | None, str | None]:
 @commands.word("我的推荐", desc=texts.USAGE["我的推荐"])
 async def _mine(bot: Bot, event: Event, call: Call) -> None:
     origin = origin_of(bot, event)
-    mine = await reports.my_referrals(_referrals(get_desk()), origin.handle)
+    mine = await reports.my_referrals(referrals_for(get_desk()), origin.handle)
     await _answer(bot, event, origin, texts.my_referrals(mine))
 
 
 @commands.word("推荐榜", desc=texts.USAGE["推荐榜"])
 async def _board(bot: Bot, event: Event, call: Call) -> None:
     origin = origin_of(bot, event)
-    board = await reports.leaderboard(_referrals(get_desk()))
+    board = await reports.leaderboard(referrals_for(get_desk()))
     await _answer(bot, event, origin, texts.leaderboard(board), at=False)
 
 
@@ -210,7 +210,7 @@ async def _board(bot: Bot, event: Event, call: Call) -> None:
 async def _ledger(bot: Bot, event: Event, call: Call) -> None:
     desk = get_desk()
     origin = origin_of(bot, event)
-    r, tz = _referrals(desk), desk.settings.tz
+    r, tz = referrals_for(desk), desk.settings.tz
     words = call.args.split()
     if not words or words == ["全部"]:
         show_all = bool(words)
@@ -263,7 +263,7 @@ async def _attribute(bot: Bot, event: Event, state: T_State, desk: DeskDep) -> N
     if await _sender_is_staff(bot, event, origin):
         return
     outcome = await attribution.attribute_code(
-        _referrals(desk), state[_CODE_KEY], friend=origin.handle, friend_name=origin.nickname,
+        referrals_for(desk), state[_CODE_KEY], friend=origin.handle, friend_name=origin.nickname,
         group_id=origin.group_id, event_key=_event_key(origin),
     )  # fmt: skip
     referrer = outcome.referrer_name or texts.AN_OWNER
@@ -295,7 +295,7 @@ async def _join_request(
     if await _is_staff_qq(desk, str(event.user_id)):
         return
     await attribution.attribute_code(
-        _referrals(desk), state[_CODE_KEY], friend=f"qq:{event.user_id}", friend_name=None,
+        referrals_for(desk), state[_CODE_KEY], friend=f"qq:{event.user_id}", friend_name=None,
         group_id=str(event.group_id),
         event_key=platform_key("qq", bot.self_id, "request", event.flag), source=SOURCE_JOIN,
     )  # fmt: skip
@@ -314,7 +314,7 @@ member_joined = on_notice(rule=Rule(_joined), priority=5, block=False)
 
 @member_joined.handle()
 async def _member_joined(bot: OneBotBot, event: GroupIncreaseNoticeEvent, desk: DeskDep) -> None:
-    r = _referrals(desk)
+    r = referrals_for(desk)
     friend, group = str(event.user_id), str(event.group_id)
     if event.sub_type == "approve":
         await rewards.joined(r, group_id=group, friend=f"qq:{friend}")
@@ -353,7 +353,7 @@ member_left = on_notice(rule=Rule(_left), priority=5, block=False)
 @member_left.handle()
 async def _member_left(event: GroupDecreaseNoticeEvent, desk: DeskDep) -> None:
     await rewards.left_group(
-        _referrals(desk), group_id=str(event.group_id), friend=f"qq:{event.user_id}"
+        referrals_for(desk), group_id=str(event.group_id), friend=f"qq:{event.user_id}"
     )
 
 
@@ -376,7 +376,7 @@ contact_added = on_notice(rule=Rule(_contact_added), priority=5, block=False)
 async def _on_contact_added(bot: Bot, event: ExternalContactChangeEvent, desk: DeskDep) -> None:
     # No reply: a new contact is welcomed by WeCom itself (or by staff).
     await attribution.wecom_contact_added(
-        _referrals(desk), event.state, external_userid=event.external_user_id,
+        referrals_for(desk), event.state, external_userid=event.external_user_id,
         event_key=platform_key(
             "wecom", "contact", event.staff_user_id, event.external_user_id, event.create_time
         ),
@@ -396,7 +396,7 @@ chat_changed = on_notice(rule=Rule(_chat_members_changed), priority=5, block=Fal
 
 @chat_changed.handle()
 async def _on_chat_changed(bot: Bot, event: ExternalChatChangeEvent, desk: DeskDep) -> None:
-    r = _referrals(desk)
+    r = referrals_for(desk)
     if event.update_detail == "del_member":
         await rewards.wecom_group_left(r, chat_id=event.chat_id, member_ids=event.member_ids)
         return

@@ -59,7 +59,7 @@ def referral(desk: Desk) -> Any:
     """What the referral use cases run on, as the chat front builds it."""
     import bot.plugins.referral as plugin
 
-    return plugin._referrals(desk)
+    return plugin.referrals_for(desk)
 
 
 @pytest.fixture
