@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -276,3 +278,41 @@ class WebSession(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class ReportDay(Base):
+    """The cohort funnel of the leads created on one local day (desk calendar), per
+    consultant (0: none) and per dimension ("all", "channel", "group"; value NULL
+    where the lead has none): 报表 sums a year from a few thousand of these rows
+    instead of reading every lead. Rebuilt from `leads` (desk.rollup) whenever a
+    lead created that day changes."""
+
+    __tablename__ = "report_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    consultant_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str | None] = mapped_column(String(64))
+    leads: Mapped[int] = mapped_column(Integer)
+    contacted: Mapped[int] = mapped_column(Integer)
+    invited: Mapped[int] = mapped_column(Integer)
+    visited: Mapped[int] = mapped_column(Integer)
+    ordered: Mapped[int] = mapped_column(Integer)
+    won: Mapped[int] = mapped_column(Integer)
+    lost: Mapped[int] = mapped_column(Integer)
+    # first response (first_contacted_at - created_at) summed over the contacted
+    response_seconds: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_report_days_kind_day", "kind", "day", "consultant_id"),)
+
+
+class ReportDirtyDay(Base):
+    """A local day whose report_days rows are stale: marked in the transaction
+    that changes a lead created that day; `stamp` grows at each mark, so a
+    refresh clears only the mark it read (a later one stays)."""
+
+    __tablename__ = "report_dirty_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    stamp: Mapped[int] = mapped_column(Integer)

@@ -10,10 +10,10 @@ from typing import Any, Literal
 from sqlalchemy import case, func, select, text
 from sqlalchemy.sql import ColumnElement
 
-from desk import roster
+from desk import rollup, roster
 from desk.calendar import WorkCalendar
 from desk.errors import InvalidInput
-from desk.models import OPEN_DUE_SQL, Lead, Member, TimelineEntry
+from desk.models import OPEN_DUE_SQL, Lead, Member, ReportDay, ReportDirtyDay, TimelineEntry
 from desk.uow import UnitOfWork
 
 PeriodName = Literal["today", "week", "month", "quarter", "year"]
@@ -134,10 +134,7 @@ class FunnelRow:
 
 
 def _seconds_between(uow: UnitOfWork, later: Any, earlier: Any) -> ColumnElement:
-    """Portable interval in seconds (the one place the dialects differ)."""
-    if uow.dialect == "postgresql":
-        return func.extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+    return rollup.seconds_between(uow.dialect, later, earlier)
 
 
 _DIMENSIONS = {"channel": Lead.channel, "consultant": Lead.consultant_id, "group": Lead.group_id}
@@ -152,7 +149,69 @@ async def funnel(
     uow: UnitOfWork, p: Period, by: GroupBy = None, consultant_id: int | None = None
 ) -> list[FunnelRow]:
     """Leads created in the period and how far each has come (a cohort funnel);
-    with `consultant_id`, that consultant's leads only."""
+    with `consultant_id`, that consultant's leads only. Summed from the daily
+    rollup (desk.rollup) when none of the period's days is dirty, else live."""
+    if by is not None and by not in _DIMENSIONS:
+        raise InvalidInput("by", "只能按 渠道/顾问/群 统计")
+    if await _rollup_is_fresh(uow, p):
+        return await _funnel_from_rollup(uow, p, by, consultant_id)
+    return await funnel_live(uow, p, by, consultant_id)
+
+
+async def _rollup_is_fresh(uow: UnitOfWork, p: Period) -> bool:
+    dirty = select(ReportDirtyDay.day).where(ReportDirtyDay.day.between(p.first, p.last))
+    return (await uow.session.execute(dirty.limit(1))).first() is None
+
+
+async def _funnel_from_rollup(
+    uow: UnitOfWork, p: Period, by: GroupBy, consultant_id: int | None
+) -> list[FunnelRow]:
+    r = ReportDay
+    dim: Any = None
+    if by == "consultant":
+        dim = func.nullif(r.consultant_id, 0)
+    elif by is not None:
+        dim = r.value
+    counts = [r.leads, r.contacted, r.invited, r.visited, r.ordered, r.won]
+    query = select(
+        *([dim] if dim is not None else []),
+        *(func.coalesce(func.sum(c), 0) for c in counts),
+        func.sum(r.response_seconds),
+    ).where(
+        r.kind == (by if by in ("channel", "group") else "all"),
+        r.day >= p.first, r.day <= p.last,
+    )  # fmt: skip
+    if consultant_id is not None:
+        query = query.where(r.consultant_id == consultant_id)
+    if dim is not None:
+        query = query.group_by(dim).order_by(func.sum(r.leads).desc(), dim)
+    names: dict[int, str] = {}
+    if by == "consultant":
+        names = await roster.member_names(uow)
+    rows = []
+    for row in (await uow.session.execute(query)).all():
+        values = list(row)
+        key = ref = None
+        if dim is not None:
+            raw = values.pop(0)
+            if raw is not None:
+                ref = str(raw)
+                key = names.get(raw, ref) if by == "consultant" else ref
+        leads, contacted, invited, visited, ordered, won, seconds = (
+            *(int(v) for v in values[:6]), values[6]
+        )  # fmt: skip
+        minutes = (
+            round(float(seconds) / contacted / 60, 1) if contacted and seconds is not None else None
+        )
+        rows.append(FunnelRow(key, leads, contacted, invited, visited, ordered, won, minutes, ref))
+    return rows
+
+
+async def funnel_live(
+    uow: UnitOfWork, p: Period, by: GroupBy = None, consultant_id: int | None = None
+) -> list[FunnelRow]:
+    """The funnel read from every lead of the period (the rollup's reference; used
+    while one of the period's days awaits its refresh)."""
     if by is not None and by not in _DIMENSIONS:
         raise InvalidInput("by", "只能按 渠道/顾问/群 统计")
     dim = _DIMENSIONS[by] if by else None
