@@ -149,8 +149,9 @@ class Lead(Base):
                 postgresql_where=text(f"{column} IS NOT NULL"),
             )  # fmt: skip
             for column, covered in (
-                ("won_at", ()),
-                ("lost_at", ("defeat_category", "consultant_id")),
+                # time to deal and the top 战败 reasons from the index alone too (0014)
+                ("won_at", ("consultant_id", "created_at")),
+                ("lost_at", ("defeat_category", "consultant_id", "defeat_reason")),
             )
         ),
         # The web desk's lead list (desk.leadlist): each filter newest first.

@@ -433,22 +433,36 @@ async def _average_and_median(
     return out
 
 
+# Medians need every value sorted (window functions over each lead of the period):
+# ~150 ms for a month at 1M leads, seconds for a year. Periods longer than a month
+# show averages only, summed (the first response from the rollup); medians None.
+MEDIAN_MAX_DAYS = 31
+
+_Figures = dict[int | None, tuple[int, float | None, float | None]]
+
+
 async def cycle_times(
     uow: UnitOfWork, p: Period, consultant_id: int | None = None
 ) -> list[CycleTimes]:
     """First response (leads created in the period: first contact - created) and
     time to deal (leads won in the period: won - created); the overall row first,
-    then one per consultant, the fastest first response first."""
-    response = await _average_and_median(
-        uow, _seconds_between(uow, Lead.first_contacted_at, Lead.created_at),
-        [Lead.created_at >= p.start, Lead.created_at < p.end, Lead.first_contacted_at.is_not(None)],
-        consultant_id,
-    )  # fmt: skip
-    deal = await _average_and_median(
-        uow, _seconds_between(uow, Lead.won_at, Lead.created_at),
-        [Lead.won_at >= p.start, Lead.won_at < p.end],
-        consultant_id,
-    )  # fmt: skip
+    then one per consultant, the fastest first response first. Medians for a period
+    of a month at most (MEDIAN_MAX_DAYS), else None."""
+    response_where = [
+        Lead.created_at >= p.start, Lead.created_at < p.end, Lead.first_contacted_at.is_not(None)
+    ]  # fmt: skip
+    response_seconds = _seconds_between(uow, Lead.first_contacted_at, Lead.created_at)
+    deal_seconds = _seconds_between(uow, Lead.won_at, Lead.created_at)
+    deal_where = [Lead.won_at >= p.start, Lead.won_at < p.end]
+    if (p.last - p.first).days < MEDIAN_MAX_DAYS:
+        response = await _average_and_median(uow, response_seconds, response_where, consultant_id)
+        deal = await _average_and_median(uow, deal_seconds, deal_where, consultant_id)
+    else:
+        if await _rollup_is_fresh(uow, p):
+            response = await _response_from_rollup(uow, p, consultant_id)
+        else:
+            response = await _averages(uow, response_seconds, response_where, consultant_id)
+        deal = await _averages(uow, deal_seconds, deal_where, consultant_id)
     names = await roster.member_names(uow)
 
     def figures(who: int | None) -> CycleTimes:
@@ -463,6 +477,48 @@ async def cycle_times(
     rows = [figures(who) for who in people]
     rows.sort(key=lambda r: (r.first_response_minutes is None, r.first_response_minutes or 0.0))
     return [figures(None), *rows]
+
+
+def _summed(rows: Any) -> _Figures:
+    """(consultant, n, sum of seconds) rows → per consultant and overall (key None;
+    unassigned leads count overall only): (n, average, no median)."""
+    out: _Figures = {}
+    n_all, sum_all = 0, 0.0
+    for who, n, total in rows:
+        if not n:
+            continue
+        n_all += int(n)
+        sum_all += float(total or 0)
+        if who is not None:
+            out[who] = (int(n), float(total or 0) / int(n), None)
+    if n_all:
+        out[None] = (n_all, sum_all / n_all, None)
+    return out
+
+
+async def _averages(
+    uow: UnitOfWork, seconds: ColumnElement, where: list[ColumnElement[bool]],
+    consultant_id: int | None,
+) -> _Figures:  # fmt: skip
+    query = (
+        select(Lead.consultant_id, func.count(), func.sum(seconds))
+        .where(*where, *_mine(consultant_id))
+        .group_by(Lead.consultant_id)
+    )
+    return _summed((await uow.session.execute(query)).all())
+
+
+async def _response_from_rollup(uow: UnitOfWork, p: Period, consultant_id: int | None) -> _Figures:
+    r = ReportDay
+    who = func.nullif(r.consultant_id, 0)
+    query = (
+        select(who, func.sum(r.contacted), func.sum(r.response_seconds))
+        .where(r.kind == "all", r.day >= p.first, r.day <= p.last)
+        .group_by(who)
+    )
+    if consultant_id is not None:
+        query = query.where(r.consultant_id == consultant_id)
+    return _summed((await uow.session.execute(query)).all())
 
 
 def _round(seconds: float | None, unit: int) -> float | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from desk import Desk, DeskError, FrozenClock, reports, rollup
+from desk import Desk, DeskError, FrozenClock, UnitOfWork, reports, rollup
 from desk.reports import FunnelRow, Period
 from tests.desk.conftest import Team, local
 
@@ -48,7 +48,37 @@ async def _assert_rollup_is_live(desk: Desk, team: Team) -> int:
                     live = await reports.funnel_live(uow, p, by, who)
                     assert _normal(fast) == _normal(live), (p.label, by, who)
                     compared += bool(sum(r.leads for r in live))
+                await _assert_cycle_averages_are_live(uow, p, who=None)
+                await _assert_cycle_averages_are_live(uow, p, who=team.wang.id)
     return compared
+
+
+async def _assert_cycle_averages_are_live(uow: UnitOfWork, p: Period, who: int | None) -> None:
+    """Beyond a month the cycle times are averages only (the first response from the
+    rollup), the same as the live figures; within a month medians come too."""
+    fast = await reports.cycle_times(uow, p, who)
+    saved = reports.MEDIAN_MAX_DAYS
+    reports.MEDIAN_MAX_DAYS = 10_000  # every period read live, medians included
+    try:
+        live = await reports.cycle_times(uow, p, who)
+    finally:
+        reports.MEDIAN_MAX_DAYS = saved
+    long = (p.last - p.first).days >= saved
+    for f, g in zip(fast, live, strict=True):
+        assert (f.key, f.member_id, f.responded, f.deals) == (
+            g.key,
+            g.member_id,
+            g.responded,
+            g.deals,
+        )
+        assert (f.first_response_minutes, f.days_to_deal) == (
+            g.first_response_minutes,
+            g.days_to_deal,
+        )
+        if long:
+            assert (f.first_response_minutes_median, f.days_to_deal_median) == (None, None)
+        else:
+            assert f == g
 
 
 async def _story(desk: Desk, team: Team, clock: FrozenClock, rng: random.Random) -> None:

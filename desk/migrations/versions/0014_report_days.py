@@ -19,7 +19,29 @@ branch_labels = None
 depends_on = None
 
 
+# The closed leads' partial indexes cover what 报表 reads of them beyond a month
+# (desk.reports: time to deal by consultant, the top 战败 reasons): at 1M leads a
+# year of them is read from the index alone, not a row per lead.
+CLOSED_INDEXES = {
+    "won_at": (["won_at"], ["won_at", "consultant_id", "created_at"]),
+    "lost_at": (
+        ["lost_at", "defeat_category", "consultant_id"],
+        ["lost_at", "defeat_category", "consultant_id", "defeat_reason"],
+    ),
+}
+
+
+def _closed_indexes(which: int) -> None:
+    for column, shapes in CLOSED_INDEXES.items():
+        where = sa.text(f"{column} IS NOT NULL")
+        op.drop_index(f"ix_leads_{column}", table_name="leads")
+        op.create_index(
+            f"ix_leads_{column}", "leads", shapes[which], sqlite_where=where, postgresql_where=where
+        )
+
+
 def upgrade() -> None:
+    _closed_indexes(1)
     op.create_table(
         "report_days",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -57,6 +79,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _closed_indexes(0)
     op.drop_table("report_dirty_days")
     op.drop_index("ix_report_days_kind_day", table_name="report_days")
     op.drop_table("report_days")
