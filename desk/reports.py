@@ -442,19 +442,21 @@ _Figures = dict[int | None, tuple[int, float | None, float | None]]
 
 
 async def cycle_times(
-    uow: UnitOfWork, p: Period, consultant_id: int | None = None
+    uow: UnitOfWork, p: Period, consultant_id: int | None = None, *, medians: bool | None = None
 ) -> list[CycleTimes]:
     """First response (leads created in the period: first contact - created) and
     time to deal (leads won in the period: won - created); the overall row first,
     then one per consultant, the fastest first response first. Medians for a period
-    of a month at most (MEDIAN_MAX_DAYS), else None."""
+    of a month at most (MEDIAN_MAX_DAYS), else None; `medians` True or False forces."""
     response_where = [
         Lead.created_at >= p.start, Lead.created_at < p.end, Lead.first_contacted_at.is_not(None)
     ]  # fmt: skip
     response_seconds = _seconds_between(uow, Lead.first_contacted_at, Lead.created_at)
     deal_seconds = _seconds_between(uow, Lead.won_at, Lead.created_at)
     deal_where = [Lead.won_at >= p.start, Lead.won_at < p.end]
-    if (p.last - p.first).days < MEDIAN_MAX_DAYS:
+    if medians is None:
+        medians = (p.last - p.first).days < MEDIAN_MAX_DAYS
+    if medians:
         response = await _average_and_median(uow, response_seconds, response_where, consultant_id)
         deal = await _average_and_median(uow, deal_seconds, deal_where, consultant_id)
     else:
@@ -550,6 +552,22 @@ async def lead_report(
         await funnel(uow, p, by, consultant_id) if by else [],
         await consultant_ranking(uow, p, consultant_id),
         await cycle_times(uow, p, consultant_id),
+        await defeat_reasons(uow, p, consultant_id),
+        await top_defeat_reasons(uow, p, consultant_id=consultant_id),
+    )  # fmt: skip
+
+
+async def lead_report_live(
+    uow: UnitOfWork, p: Period, by: GroupBy = None, consultant_id: int | None = None
+) -> LeadReport:
+    """lead_report read from every lead, medians for any period: the rollup's
+    reference (bench/web_bench.py compares the two)."""
+    [total] = await funnel_live(uow, p, None, consultant_id)
+    return LeadReport(
+        p, by, total,
+        await funnel_live(uow, p, by, consultant_id) if by else [],
+        await consultant_ranking(uow, p, consultant_id),
+        await cycle_times(uow, p, consultant_id, medians=True),
         await defeat_reasons(uow, p, consultant_id),
         await top_defeat_reasons(uow, p, consultant_id=consultant_id),
     )  # fmt: skip
