@@ -149,9 +149,9 @@ class Lead(Base):
                 postgresql_where=text(f"{column} IS NOT NULL"),
             )  # fmt: skip
             for column, covered in (
-                # time to deal and the top 战败 reasons from the index alone too (0014)
+                # time to deal by consultant from the index alone too (0014)
                 ("won_at", ("consultant_id", "created_at")),
-                ("lost_at", ("defeat_category", "consultant_id", "defeat_reason")),
+                ("lost_at", ("defeat_category", "consultant_id")),
             )
         ),
         # The web desk's lead list (desk.leadlist): each filter newest first.
@@ -282,11 +282,12 @@ class WebSession(Base):
 
 
 class ReportDay(Base):
-    """The cohort funnel of the leads created on one local day (desk calendar), per
-    consultant (0: none) and per dimension ("all", "channel", "group"; value NULL
-    where the lead has none): 报表 sums a year from a few thousand of these rows
-    instead of reading every lead. Rebuilt from `leads` (desk.rollup) whenever a
-    lead created that day changes."""
+    """What 报表 sums per local day (desk calendar) and consultant (0: none) instead
+    of reading every lead: the cohort funnel of the leads created that day per
+    dimension (kind "all", "channel", "group"; value NULL where the lead has none),
+    and the 战败 approved that day (kind "defeat": value the category, detail the
+    reason, in `leads` and `lost`). Rebuilt from `leads` (desk.rollup) whenever a
+    lead created or lost that day changes."""
 
     __tablename__ = "report_days"
 
@@ -295,6 +296,7 @@ class ReportDay(Base):
     consultant_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(8))
     value: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
     leads: Mapped[int] = mapped_column(Integer)
     contacted: Mapped[int] = mapped_column(Integer)
     invited: Mapped[int] = mapped_column(Integer)
@@ -310,7 +312,7 @@ class ReportDay(Base):
 
 class ReportDirtyDay(Base):
     """A local day whose report_days rows are stale: marked in the transaction
-    that changes a lead created that day; `stamp` grows at each mark, so a
+    that changes a lead created or lost that day; `stamp` grows at each mark, so a
     refresh clears only the mark it read (a later one stays)."""
 
     __tablename__ = "report_dirty_days"

@@ -249,9 +249,20 @@ async def funnel_live(
 
 
 async def defeat_reasons(
-    uow: UnitOfWork, p: Period, consultant_id: int | None = None
+    uow: UnitOfWork, p: Period, consultant_id: int | None = None, *, live: bool = False
 ) -> list[tuple[str, int]]:
-    """战败 approved in the period by category, the most first."""
+    """战败 approved in the period by category, the most first (from the rollup
+    unless `live` or a day of the period is dirty)."""
+    if not live and await _rollup_is_fresh(uow, p):
+        r = ReportDay
+        n = func.sum(r.leads)
+        rolled = (
+            select(r.value, n)
+            .where(*_defeat_days(p, consultant_id))
+            .group_by(r.value)
+            .order_by(n.desc(), r.value)
+        )
+        return [(c or "其他", int(n)) for c, n in (await uow.session.execute(rolled)).all()]
     query = (
         select(Lead.defeat_category, func.count())
         .where(Lead.lost_at >= p.start, Lead.lost_at < p.end)
@@ -262,6 +273,12 @@ async def defeat_reasons(
     return [(c or "其他", int(n)) for c, n in rows]
 
 
+def _defeat_days(p: Period, consultant_id: int | None) -> list[ColumnElement[bool]]:
+    r = ReportDay
+    mine = [] if consultant_id is None else [r.consultant_id == consultant_id]
+    return [r.kind == "defeat", r.day >= p.first, r.day <= p.last, *mine]
+
+
 @dataclass(frozen=True)
 class DefeatReason:
     category: str
@@ -270,9 +287,22 @@ class DefeatReason:
 
 
 async def top_defeat_reasons(
-    uow: UnitOfWork, p: Period, limit: int = 10, consultant_id: int | None = None
-) -> list[DefeatReason]:
+    uow: UnitOfWork, p: Period, limit: int = 10, consultant_id: int | None = None,
+    *, live: bool = False,
+) -> list[DefeatReason]:  # fmt: skip
     """The detailed 战败 reasons approved in the period, the most frequent first."""
+    if not live and await _rollup_is_fresh(uow, p):
+        r = ReportDay
+        n = func.sum(r.leads)
+        rolled = (
+            select(r.value, r.detail, n)
+            .where(*_defeat_days(p, consultant_id))
+            .group_by(r.value, r.detail)
+            .order_by(n.desc(), r.detail, r.value)
+            .limit(max(1, min(limit, 100)))
+        )
+        rows = (await uow.session.execute(rolled)).all()
+        return [DefeatReason(c or "其他", d or "", int(n)) for c, d, n in rows]
     query = (
         select(Lead.defeat_category, Lead.defeat_reason, func.count())
         .where(Lead.lost_at >= p.start, Lead.lost_at < p.end)
@@ -316,7 +346,7 @@ class ConsultantRank:
 
 
 async def consultant_ranking(
-    uow: UnitOfWork, p: Period, consultant_id: int | None = None
+    uow: UnitOfWork, p: Period, consultant_id: int | None = None, *, live: bool = False
 ) -> list[ConsultantRank]:
     """What each consultant did in the period, by deals, then orders, then visits.
     Every active consultant is listed (a zero row says something too); a member no
@@ -340,9 +370,19 @@ async def consultant_ranking(
     new = (
         select(Lead.consultant_id, func.count())
         .where(Lead.created_at >= p.start, Lead.created_at < p.end, Lead.consultant_id.is_not(None))
+        .where(*_mine(consultant_id))
         .group_by(Lead.consultant_id)
     )
-    for member_id, n in (await uow.session.execute(new.where(*_mine(consultant_id)))).all():
+    if not live and await _rollup_is_fresh(uow, p):
+        r = ReportDay
+        new = (
+            select(r.consultant_id, func.sum(r.leads))
+            .where(r.kind == "all", r.day >= p.first, r.day <= p.last, r.consultant_id != 0)
+            .group_by(r.consultant_id)
+        )
+        if consultant_id is not None:
+            new = new.where(r.consultant_id == consultant_id)
+    for member_id, n in (await uow.session.execute(new)).all():
         if member_id is not None:
             counts.setdefault(member_id, {})["new_leads"] = int(n)
     members = select(Member.id, Member.name, Member.active).where(Member.role == "consultant")
@@ -566,10 +606,10 @@ async def lead_report_live(
     return LeadReport(
         p, by, total,
         await funnel_live(uow, p, by, consultant_id) if by else [],
-        await consultant_ranking(uow, p, consultant_id),
+        await consultant_ranking(uow, p, consultant_id, live=True),
         await cycle_times(uow, p, consultant_id, medians=True),
-        await defeat_reasons(uow, p, consultant_id),
-        await top_defeat_reasons(uow, p, consultant_id=consultant_id),
+        await defeat_reasons(uow, p, consultant_id, live=True),
+        await top_defeat_reasons(uow, p, consultant_id=consultant_id, live=True),
     )  # fmt: skip
 
 

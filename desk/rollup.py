@@ -36,7 +36,8 @@ from sqlalchemy.sql import ColumnElement
 from desk.calendar import WorkCalendar
 from desk.models import Lead, ReportDay, ReportDirtyDay, UTCDateTime
 
-KINDS = ("all", "channel", "group")
+FUNNEL_KINDS = ("all", "channel", "group")  # by the day the leads were created
+KINDS = (*FUNNEL_KINDS, "defeat")  # 战败: by the day they were approved
 _DIMENSION: dict[str, Any] = {"all": None, "channel": Lead.channel, "group": Lead.group_id}
 _TABLE, _DIRTY = cast(Table, ReportDay.__table__), cast(Table, ReportDirtyDay.__table__)
 CALENDAR_KEY = "desk.calendar"  # session.info: the calendar that tells a lead's day
@@ -66,7 +67,7 @@ def mark_statement(dialect: str) -> Any:
 
 
 def day_rows(calendar: WorkCalendar, created: list[Any]) -> list[dict[str, date]]:
-    """The marks for leads created at `created` (one per distinct day, in order:
+    """The marks for leads created (or lost) at `created` (one per distinct day, in order:
     two transactions marking the same days lock them in the same order)."""
     days = sorted({calendar.local_date(at) for at in created if at is not None})
     return [{"day": d} for d in days]
@@ -79,8 +80,10 @@ def _on_flush(session: Session, _context: Any, _instances: Any) -> None:
             continue
         if obj in session.dirty and not session.is_modified(obj):
             continue
-        history = inspect(obj).attrs.created_at.history  # a moved created_at: both days
-        created += [obj.created_at, *(history.deleted or ())]
+        attrs = inspect(obj).attrs
+        # the days it counts on now, and those it counted on before the change
+        for name in ("created_at", "lost_at"):
+            created += [getattr(obj, name), *(attrs[name].history.deleted or ())]
     if not created:
         return
     calendar = session.info.get(CALENDAR_KEY)
@@ -95,20 +98,36 @@ event.listen(Session, "before_flush", _on_flush)
 
 # -- rebuilding ----------------------------------------------------------------------
 _REBUILDS: dict[tuple[str, str], Any] = {}
+_COLUMNS = ["day", "consultant_id", "kind", "value", "detail", "leads", "contacted", "invited",
+            "visited", "ordered", "won", "lost", "response_seconds"]  # fmt: skip
 
 
 def _rebuild_statement(dialect: str, kind: str) -> Any:
     """INSERT … SELECT of one day's rows of one kind, grouped from its leads."""
     stmt = _REBUILDS.get((dialect, kind))
-    if stmt is None:
-        dim = _DIMENSION[kind]
-        consultant = func.coalesce(Lead.consultant_id, 0)
+    if stmt is not None:
+        return stmt
+    consultant = func.coalesce(Lead.consultant_id, 0)
+    bounds = (bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime()))
+    day = bindparam("day", type_=Date())
+    if kind == "defeat":
         query = (
             select(
-                bindparam("day", type_=Date()),
+                day, consultant, literal(kind), Lead.defeat_category, Lead.defeat_reason,
+                func.count(), *(literal(0) for _ in range(5)), func.count(), null(),
+            )
+            .where(Lead.lost_at >= bounds[0], Lead.lost_at < bounds[1])
+            .group_by(consultant, Lead.defeat_category, Lead.defeat_reason)
+        )  # fmt: skip
+    else:
+        dim = _DIMENSION[kind]
+        query = (
+            select(
+                day,
                 consultant,
                 literal(kind),
                 null() if dim is None else dim,
+                null(),
                 func.count(),
                 func.count(Lead.first_contacted_at),
                 func.count(Lead.invited_at),
@@ -118,15 +137,10 @@ def _rebuild_statement(dialect: str, kind: str) -> Any:
                 func.count(Lead.lost_at),
                 func.sum(seconds_between(dialect, Lead.first_contacted_at, Lead.created_at)),
             )
-            .where(
-                Lead.created_at >= bindparam("start", type_=UTCDateTime()),
-                Lead.created_at < bindparam("end", type_=UTCDateTime()),
-            )
+            .where(Lead.created_at >= bounds[0], Lead.created_at < bounds[1])
             .group_by(consultant, *([] if dim is None else [dim]))
         )
-        columns = ["day", "consultant_id", "kind", "value", "leads", "contacted", "invited",
-                   "visited", "ordered", "won", "lost", "response_seconds"]  # fmt: skip
-        stmt = _REBUILDS[(dialect, kind)] = _TABLE.insert().from_select(columns, query)
+    stmt = _REBUILDS[(dialect, kind)] = _TABLE.insert().from_select(_COLUMNS, query)
     return stmt
 
 

@@ -48,6 +48,15 @@ async def _assert_rollup_is_live(desk: Desk, team: Team) -> int:
                     live = await reports.funnel_live(uow, p, by, who)
                     assert _normal(fast) == _normal(live), (p.label, by, who)
                     compared += bool(sum(r.leads for r in live))
+                assert await reports.defeat_reasons(uow, p, who) == await reports.defeat_reasons(
+                    uow, p, who, live=True
+                )
+                assert await reports.top_defeat_reasons(
+                    uow, p, consultant_id=who
+                ) == await reports.top_defeat_reasons(uow, p, consultant_id=who, live=True)
+                assert await reports.consultant_ranking(
+                    uow, p, who
+                ) == await reports.consultant_ranking(uow, p, who, live=True)
                 fast_report = await reports.lead_report(uow, p, by)
                 live_report = await reports.lead_report_live(uow, p, by)
                 assert _normal([fast_report.total, *fast_report.rows]) == _normal(
