@@ -3,6 +3,7 @@ from every lead, whatever happened to the leads, and follows every change."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import date, timedelta
 
@@ -186,3 +187,27 @@ async def test_a_stale_day_is_read_live(desk: Desk, team: Team, clock: FrozenClo
         assert await rollup.has_dirty_days(uow)
         [total] = await reports.funnel(uow, month)
     assert total.leads == 2
+
+
+async def test_reports_refreshing_while_leads_change_miss_nothing(
+    desk: Desk, team: Team, clock: FrozenClock
+) -> None:
+    """Captures, first contacts and reports at once (on PostgreSQL truly parallel):
+    a refresh never clears the mark of a change it did not see."""
+    wang = team.wang.actor()
+
+    async def lead_life(i: int) -> None:
+        lead = (await desk.capture(channel=CHANNELS[i % 4][0], qq_id=f"9{i:04d}")).lead
+        await desk.follow_up(wang, lead.id, "已联系", level="B")
+
+    async def reader() -> None:
+        for _ in range(6):
+            await desk.lead_report(desk.period("month"), "channel")
+
+    results = await asyncio.gather(
+        *(lead_life(i) for i in range(40)), *(reader() for _ in range(3)), return_exceptions=True
+    )
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    await _assert_rollup_is_live(desk, team)
+    [total] = await desk.funnel(desk.period("month"))
+    assert (total.leads, total.contacted) == (40, 40)
