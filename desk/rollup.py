@@ -1,9 +1,10 @@
-"""The 报表 funnel kept per local day of creation (report_days), so a year is summed
-from a few thousand rows instead of read from every lead.
+"""What 报表 sums instead of reading every lead (report_days): per local day and
+consultant, the cohort funnel of the leads created that day (by channel and group
+too) and the 战败 approved that day, so a year is a few thousand rows.
 
-A day's rows are rebuilt from `leads` whenever a lead created that day changes:
-the transaction that changes it marks the day dirty (report_dirty_days) —
-`add_lead` explicitly, every ORM change to a Lead by the session's before_flush
+A day's rows are rebuilt from `leads` whenever a lead created or lost that day
+changes: the transaction that changes it marks the day dirty (report_dirty_days)
+— `add_lead` explicitly, every ORM change to a Lead by the session's before_flush
 listener below — and `refresh` (before a report, in its own write transaction)
 rebuilds the dirty days and clears their marks. desk.reports reads the rollup
 only for a period without a dirty day, so a missed refresh costs speed, never
@@ -14,7 +15,7 @@ correctness. Days are the desk calendar's local dates, computed in Python
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     Date,
@@ -35,6 +36,9 @@ from sqlalchemy.sql import ColumnElement
 
 from desk.calendar import WorkCalendar
 from desk.models import Lead, ReportDay, ReportDirtyDay, UTCDateTime
+
+if TYPE_CHECKING:  # desk.uow imports this module
+    from desk.uow import UnitOfWork
 
 FUNNEL_KINDS = ("all", "channel", "group")  # by the day the leads were created
 KINDS = (*FUNNEL_KINDS, "defeat")  # 战败: by the day they were approved
@@ -144,12 +148,12 @@ def _rebuild_statement(dialect: str, kind: str) -> Any:
     return stmt
 
 
-async def has_dirty_days(uow: Any) -> bool:
+async def has_dirty_days(uow: UnitOfWork) -> bool:
     found = await uow.session.execute(select(_DIRTY.c.day).limit(1))
     return found.first() is not None
 
 
-async def refresh(uow: Any) -> int:
+async def refresh(uow: UnitOfWork) -> int:
     """Rebuild the dirty days (in the caller's write transaction); how many."""
     session = uow.session
     dirty = (
