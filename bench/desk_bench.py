@@ -122,6 +122,10 @@ RAW_ASSIGN = (  # the pick and its bookkeeping in one statement (desk/assignment
 RAW_INSERT_LEAD = (
     f"INSERT INTO leads ({', '.join(LEAD_FIELDS)}) VALUES ({', '.join('?' * len(LEAD_FIELDS))})"
 )
+RAW_MARK_DAY = (  # the 报表 rollup's dirty day (desk/rollup.py)
+    "INSERT INTO report_dirty_days (day, stamp) VALUES (?, ?) "
+    "ON CONFLICT (day) DO UPDATE SET stamp = (report_dirty_days.stamp + ?)"
+)
 RAW_INSERT_CONTACT = "INSERT INTO lead_contacts (kind, value, lead_id) VALUES (?, ?, ?)"
 RAW_INSERT_TIMELINE = (
     "INSERT INTO timeline (lead_id, at, actor, action, changes, note) VALUES (?, ?, ?, ?, ?, ?)"
@@ -478,6 +482,7 @@ def raw_capture(conn: sqlite3.Connection | Traced, now: datetime, due: datetime,
             first_contact_due_at=dues, visit_count=0, created_at=nows, updated_at=nows,
         )  # fmt: skip
         lead_id = conn.execute(RAW_INSERT_LEAD, tuple(lead.values())).lastrowid
+        conn.execute(RAW_MARK_DAY, (now.astimezone(TZ).date().isoformat(), 1, 1))
         changes = {"stage": [None, "new"], "channel": [None, f["channel"]],
                    "consultant_id": [None, member[0]]}  # fmt: skip
         conn.execute(

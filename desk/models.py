@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -147,7 +149,8 @@ class Lead(Base):
                 postgresql_where=text(f"{column} IS NOT NULL"),
             )  # fmt: skip
             for column, covered in (
-                ("won_at", ()),
+                # time to deal by consultant from the index alone too (0014)
+                ("won_at", ("consultant_id", "created_at")),
                 ("lost_at", ("defeat_category", "consultant_id")),
             )
         ),
@@ -276,3 +279,43 @@ class WebSession(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class ReportDay(Base):
+    """What 报表 sums per local day (desk calendar) and consultant (0: none) instead
+    of reading every lead: the cohort funnel of the leads created that day per
+    dimension (kind "all", "channel", "group"; value NULL where the lead has none),
+    and the 战败 approved that day (kind "defeat": value the category, detail the
+    reason, in `leads` and `lost`). Rebuilt from `leads` (desk.rollup) whenever a
+    lead created or lost that day changes."""
+
+    __tablename__ = "report_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    consultant_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+    leads: Mapped[int] = mapped_column(Integer)
+    contacted: Mapped[int] = mapped_column(Integer)
+    invited: Mapped[int] = mapped_column(Integer)
+    visited: Mapped[int] = mapped_column(Integer)
+    ordered: Mapped[int] = mapped_column(Integer)
+    won: Mapped[int] = mapped_column(Integer)
+    lost: Mapped[int] = mapped_column(Integer)
+    # first response (first_contacted_at - created_at) summed over the contacted
+    response_seconds: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_report_days_kind_day", "kind", "day", "consultant_id"),)
+
+
+class ReportDirtyDay(Base):
+    """A local day whose report_days rows are stale: marked in the transaction
+    that changes a lead created or lost that day; `stamp` grows at each mark, so a
+    refresh clears only the mark it read (a later one stays)."""
+
+    __tablename__ = "report_dirty_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    stamp: Mapped[int] = mapped_column(Integer)

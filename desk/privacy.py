@@ -240,6 +240,7 @@ async def _forget_referrer(uow: UnitOfWork, person: Person) -> int:
     handles = person.referrer_handles
     if not handles:
         return 0
+    # referrer is not in the 报表 rollup (desk.rollup): no report day to mark dirty
     result = await uow.session.execute(
         update(Lead).where(Lead.referrer.in_(handles)).values(referrer=None)
     )

@@ -10,10 +10,10 @@ from typing import Any, Literal
 from sqlalchemy import case, func, select, text
 from sqlalchemy.sql import ColumnElement
 
-from desk import roster
+from desk import rollup, roster
 from desk.calendar import WorkCalendar
 from desk.errors import InvalidInput
-from desk.models import OPEN_DUE_SQL, Lead, Member, TimelineEntry
+from desk.models import OPEN_DUE_SQL, Lead, Member, ReportDay, ReportDirtyDay, TimelineEntry
 from desk.uow import UnitOfWork
 
 PeriodName = Literal["today", "week", "month", "quarter", "year"]
@@ -134,10 +134,7 @@ class FunnelRow:
 
 
 def _seconds_between(uow: UnitOfWork, later: Any, earlier: Any) -> ColumnElement:
-    """Portable interval in seconds (the one place the dialects differ)."""
-    if uow.dialect == "postgresql":
-        return func.extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+    return rollup.seconds_between(uow.dialect, later, earlier)
 
 
 _DIMENSIONS = {"channel": Lead.channel, "consultant": Lead.consultant_id, "group": Lead.group_id}
@@ -152,7 +149,69 @@ async def funnel(
     uow: UnitOfWork, p: Period, by: GroupBy = None, consultant_id: int | None = None
 ) -> list[FunnelRow]:
     """Leads created in the period and how far each has come (a cohort funnel);
-    with `consultant_id`, that consultant's leads only."""
+    with `consultant_id`, that consultant's leads only. Summed from the daily
+    rollup (desk.rollup) when none of the period's days is dirty, else live."""
+    if by is not None and by not in _DIMENSIONS:
+        raise InvalidInput("by", "只能按 渠道/顾问/群 统计")
+    if await _rollup_is_fresh(uow, p):
+        return await _funnel_from_rollup(uow, p, by, consultant_id)
+    return await funnel_live(uow, p, by, consultant_id)
+
+
+async def _rollup_is_fresh(uow: UnitOfWork, p: Period) -> bool:
+    dirty = select(ReportDirtyDay.day).where(ReportDirtyDay.day.between(p.first, p.last))
+    return (await uow.session.execute(dirty.limit(1))).first() is None
+
+
+async def _funnel_from_rollup(
+    uow: UnitOfWork, p: Period, by: GroupBy, consultant_id: int | None
+) -> list[FunnelRow]:
+    r = ReportDay
+    dim: Any = None
+    if by == "consultant":
+        dim = func.nullif(r.consultant_id, 0)
+    elif by is not None:
+        dim = r.value
+    counts = [r.leads, r.contacted, r.invited, r.visited, r.ordered, r.won]
+    query = select(
+        *([dim] if dim is not None else []),
+        *(func.coalesce(func.sum(c), 0) for c in counts),
+        func.sum(r.response_seconds),
+    ).where(
+        r.kind == (by if by in ("channel", "group") else "all"),
+        r.day >= p.first, r.day <= p.last,
+    )  # fmt: skip
+    if consultant_id is not None:
+        query = query.where(r.consultant_id == consultant_id)
+    if dim is not None:
+        query = query.group_by(dim).order_by(func.sum(r.leads).desc(), dim)
+    names: dict[int, str] = {}
+    if by == "consultant":
+        names = await roster.member_names(uow)
+    rows = []
+    for row in (await uow.session.execute(query)).all():
+        values = list(row)
+        key = ref = None
+        if dim is not None:
+            raw = values.pop(0)
+            if raw is not None:
+                ref = str(raw)
+                key = names.get(raw, ref) if by == "consultant" else ref
+        leads, contacted, invited, visited, ordered, won, seconds = (
+            *(int(v) for v in values[:6]), values[6]
+        )  # fmt: skip
+        minutes = (
+            round(float(seconds) / contacted / 60, 1) if contacted and seconds is not None else None
+        )
+        rows.append(FunnelRow(key, leads, contacted, invited, visited, ordered, won, minutes, ref))
+    return rows
+
+
+async def funnel_live(
+    uow: UnitOfWork, p: Period, by: GroupBy = None, consultant_id: int | None = None
+) -> list[FunnelRow]:
+    """The funnel read from every lead of the period (the rollup's reference; used
+    while one of the period's days awaits its refresh)."""
     if by is not None and by not in _DIMENSIONS:
         raise InvalidInput("by", "只能按 渠道/顾问/群 统计")
     dim = _DIMENSIONS[by] if by else None
@@ -190,9 +249,20 @@ async def funnel(
 
 
 async def defeat_reasons(
-    uow: UnitOfWork, p: Period, consultant_id: int | None = None
+    uow: UnitOfWork, p: Period, consultant_id: int | None = None, *, live: bool = False
 ) -> list[tuple[str, int]]:
-    """战败 approved in the period by category, the most first."""
+    """战败 approved in the period by category, the most first (from the rollup
+    unless `live` or a day of the period is dirty)."""
+    if not live and await _rollup_is_fresh(uow, p):
+        r = ReportDay
+        n = func.sum(r.leads)
+        rolled = (
+            select(r.value, n)
+            .where(*_defeat_days(p, consultant_id))
+            .group_by(r.value)
+            .order_by(n.desc(), r.value)
+        )
+        return [(c or "其他", int(n)) for c, n in (await uow.session.execute(rolled)).all()]
     query = (
         select(Lead.defeat_category, func.count())
         .where(Lead.lost_at >= p.start, Lead.lost_at < p.end)
@@ -203,6 +273,12 @@ async def defeat_reasons(
     return [(c or "其他", int(n)) for c, n in rows]
 
 
+def _defeat_days(p: Period, consultant_id: int | None) -> list[ColumnElement[bool]]:
+    r = ReportDay
+    mine = [] if consultant_id is None else [r.consultant_id == consultant_id]
+    return [r.kind == "defeat", r.day >= p.first, r.day <= p.last, *mine]
+
+
 @dataclass(frozen=True)
 class DefeatReason:
     category: str
@@ -211,9 +287,22 @@ class DefeatReason:
 
 
 async def top_defeat_reasons(
-    uow: UnitOfWork, p: Period, limit: int = 10, consultant_id: int | None = None
-) -> list[DefeatReason]:
+    uow: UnitOfWork, p: Period, limit: int = 10, consultant_id: int | None = None,
+    *, live: bool = False,
+) -> list[DefeatReason]:  # fmt: skip
     """The detailed 战败 reasons approved in the period, the most frequent first."""
+    if not live and await _rollup_is_fresh(uow, p):
+        r = ReportDay
+        n = func.sum(r.leads)
+        rolled = (
+            select(r.value, r.detail, n)
+            .where(*_defeat_days(p, consultant_id))
+            .group_by(r.value, r.detail)
+            .order_by(n.desc(), r.detail, r.value)
+            .limit(max(1, min(limit, 100)))
+        )
+        rows = (await uow.session.execute(rolled)).all()
+        return [DefeatReason(c or "其他", d or "", int(n)) for c, d, n in rows]
     query = (
         select(Lead.defeat_category, Lead.defeat_reason, func.count())
         .where(Lead.lost_at >= p.start, Lead.lost_at < p.end)
@@ -257,7 +346,7 @@ class ConsultantRank:
 
 
 async def consultant_ranking(
-    uow: UnitOfWork, p: Period, consultant_id: int | None = None
+    uow: UnitOfWork, p: Period, consultant_id: int | None = None, *, live: bool = False
 ) -> list[ConsultantRank]:
     """What each consultant did in the period, by deals, then orders, then visits.
     Every active consultant is listed (a zero row says something too); a member no
@@ -281,9 +370,19 @@ async def consultant_ranking(
     new = (
         select(Lead.consultant_id, func.count())
         .where(Lead.created_at >= p.start, Lead.created_at < p.end, Lead.consultant_id.is_not(None))
+        .where(*_mine(consultant_id))
         .group_by(Lead.consultant_id)
     )
-    for member_id, n in (await uow.session.execute(new.where(*_mine(consultant_id)))).all():
+    if not live and await _rollup_is_fresh(uow, p):
+        r = ReportDay
+        new = (
+            select(r.consultant_id, func.sum(r.leads))
+            .where(r.kind == "all", r.day >= p.first, r.day <= p.last, r.consultant_id != 0)
+            .group_by(r.consultant_id)
+        )
+        if consultant_id is not None:
+            new = new.where(r.consultant_id == consultant_id)
+    for member_id, n in (await uow.session.execute(new)).all():
         if member_id is not None:
             counts.setdefault(member_id, {})["new_leads"] = int(n)
     members = select(Member.id, Member.name, Member.active).where(Member.role == "consultant")
@@ -374,22 +473,38 @@ async def _average_and_median(
     return out
 
 
+# Medians need every value sorted (window functions over each lead of the period):
+# ~150 ms for a month at 1M leads, seconds for a year. Periods longer than a month
+# show averages only, summed (the first response from the rollup); medians None.
+MEDIAN_MAX_DAYS = 31
+
+_Figures = dict[int | None, tuple[int, float | None, float | None]]
+
+
 async def cycle_times(
-    uow: UnitOfWork, p: Period, consultant_id: int | None = None
+    uow: UnitOfWork, p: Period, consultant_id: int | None = None, *, medians: bool | None = None
 ) -> list[CycleTimes]:
     """First response (leads created in the period: first contact - created) and
     time to deal (leads won in the period: won - created); the overall row first,
-    then one per consultant, the fastest first response first."""
-    response = await _average_and_median(
-        uow, _seconds_between(uow, Lead.first_contacted_at, Lead.created_at),
-        [Lead.created_at >= p.start, Lead.created_at < p.end, Lead.first_contacted_at.is_not(None)],
-        consultant_id,
-    )  # fmt: skip
-    deal = await _average_and_median(
-        uow, _seconds_between(uow, Lead.won_at, Lead.created_at),
-        [Lead.won_at >= p.start, Lead.won_at < p.end],
-        consultant_id,
-    )  # fmt: skip
+    then one per consultant, the fastest first response first. Medians for a period
+    of a month at most (MEDIAN_MAX_DAYS), else None; `medians` True or False forces."""
+    response_where = [
+        Lead.created_at >= p.start, Lead.created_at < p.end, Lead.first_contacted_at.is_not(None)
+    ]  # fmt: skip
+    response_seconds = _seconds_between(uow, Lead.first_contacted_at, Lead.created_at)
+    deal_seconds = _seconds_between(uow, Lead.won_at, Lead.created_at)
+    deal_where = [Lead.won_at >= p.start, Lead.won_at < p.end]
+    if medians is None:
+        medians = (p.last - p.first).days < MEDIAN_MAX_DAYS
+    if medians:
+        response = await _average_and_median(uow, response_seconds, response_where, consultant_id)
+        deal = await _average_and_median(uow, deal_seconds, deal_where, consultant_id)
+    else:
+        if await _rollup_is_fresh(uow, p):
+            response = await _response_from_rollup(uow, p, consultant_id)
+        else:
+            response = await _averages(uow, response_seconds, response_where, consultant_id)
+        deal = await _averages(uow, deal_seconds, deal_where, consultant_id)
     names = await roster.member_names(uow)
 
     def figures(who: int | None) -> CycleTimes:
@@ -404,6 +519,48 @@ async def cycle_times(
     rows = [figures(who) for who in people]
     rows.sort(key=lambda r: (r.first_response_minutes is None, r.first_response_minutes or 0.0))
     return [figures(None), *rows]
+
+
+def _summed(rows: Any) -> _Figures:
+    """(consultant, n, sum of seconds) rows → per consultant and overall (key None;
+    unassigned leads count overall only): (n, average, no median)."""
+    out: _Figures = {}
+    n_all, sum_all = 0, 0.0
+    for who, n, total in rows:
+        if not n:
+            continue
+        n_all += int(n)
+        sum_all += float(total or 0)
+        if who is not None:
+            out[who] = (int(n), float(total or 0) / int(n), None)
+    if n_all:
+        out[None] = (n_all, sum_all / n_all, None)
+    return out
+
+
+async def _averages(
+    uow: UnitOfWork, seconds: ColumnElement, where: list[ColumnElement[bool]],
+    consultant_id: int | None,
+) -> _Figures:  # fmt: skip
+    query = (
+        select(Lead.consultant_id, func.count(), func.sum(seconds))
+        .where(*where, *_mine(consultant_id))
+        .group_by(Lead.consultant_id)
+    )
+    return _summed((await uow.session.execute(query)).all())
+
+
+async def _response_from_rollup(uow: UnitOfWork, p: Period, consultant_id: int | None) -> _Figures:
+    r = ReportDay
+    who = func.nullif(r.consultant_id, 0)
+    query = (
+        select(who, func.sum(r.contacted), func.sum(r.response_seconds))
+        .where(r.kind == "all", r.day >= p.first, r.day <= p.last)
+        .group_by(who)
+    )
+    if consultant_id is not None:
+        query = query.where(r.consultant_id == consultant_id)
+    return _summed((await uow.session.execute(query)).all())
 
 
 def _round(seconds: float | None, unit: int) -> float | None:
@@ -437,6 +594,22 @@ async def lead_report(
         await cycle_times(uow, p, consultant_id),
         await defeat_reasons(uow, p, consultant_id),
         await top_defeat_reasons(uow, p, consultant_id=consultant_id),
+    )  # fmt: skip
+
+
+async def lead_report_live(
+    uow: UnitOfWork, p: Period, by: GroupBy = None, consultant_id: int | None = None
+) -> LeadReport:
+    """lead_report read from every lead, medians for any period: the rollup's
+    reference (bench/web_bench.py compares the two)."""
+    [total] = await funnel_live(uow, p, None, consultant_id)
+    return LeadReport(
+        p, by, total,
+        await funnel_live(uow, p, by, consultant_id) if by else [],
+        await consultant_ranking(uow, p, consultant_id, live=True),
+        await cycle_times(uow, p, consultant_id, medians=True),
+        await defeat_reasons(uow, p, consultant_id, live=True),
+        await top_defeat_reasons(uow, p, consultant_id=consultant_id, live=True),
     )  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from desk import access, leadlist, lifecycle, outbox, privacy, reports, roster, tasks
+from desk import access, leadlist, lifecycle, outbox, privacy, reports, rollup, roster, tasks
 from desk import capture as capture_mod
 from desk.calendar import WorkCalendar
 from desk.clock import Clock, SystemClock
@@ -494,6 +494,14 @@ class Desk:
             return await access.live_sessions(uow)
 
     # -- reports ---------------------------------------------------------------
+    async def refresh_reports(self) -> int:
+        """Rebuild the report rollup's dirty days (desk.rollup), if any: a write
+        transaction only when there is something to do. How many days."""
+        async with self._read() as uow:
+            if not await rollup.has_dirty_days(uow):
+                return 0
+        return await self._run(rollup.refresh)
+
     def period(self, name: str, today: date | None = None) -> reports.Period:
         return reports.period(
             self.calendar, name, today or self.calendar.local_date(self.clock.now())
@@ -502,6 +510,7 @@ class Desk:
     async def funnel(
         self, p: reports.Period, by: reports.GroupBy = None, consultant_id: int | None = None
     ) -> list[reports.FunnelRow]:
+        await self.refresh_reports()
         async with self._read() as uow:
             return await reports.funnel(uow, p, by, consultant_id)
 
@@ -534,6 +543,7 @@ class Desk:
     ) -> reports.LeadReport:
         """The 报表 page's lead figures in one read transaction (the same snapshot
         for the page and its export)."""
+        await self.refresh_reports()
         async with self._read() as uow:
             return await reports.lead_report(uow, p, by, consultant_id)
 
@@ -541,6 +551,7 @@ class Desk:
         return reports.custom_period(self.calendar, first, last)
 
     async def daily_report(self, day: date | None = None) -> dict:
+        await self.refresh_reports()
         async with self._read() as uow:
             return await reports.daily_report(uow, day or self.calendar.local_date(uow.now))
 

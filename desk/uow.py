@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from desk import rollup
 from desk.calendar import WorkCalendar
 from desk.events import LeadEvent
 from desk.models import Lead, Member, TimelineEntry
@@ -37,6 +38,10 @@ class UnitOfWork:
     # Members whose load a pick already added for the lead being written (see
     # took_load): writing that lead does not add it again.
     _prepaid: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # desk.rollup's flush listener tells a changed lead's report day by it
+        self.session.info[rollup.CALENDAR_KEY] = self.calendar
 
     @property
     def dialect(self) -> str:
@@ -84,6 +89,9 @@ class UnitOfWork:
         inserted = await self.session.execute(_INSERT_LEAD, row)
         row["id"] = lead_id = inserted.inserted_primary_key[0]  # type: ignore[attr-defined]
         await self._move_load(None, _owner(row["consultant_id"], row["stage"]))
+        await self.session.execute(
+            rollup.mark_statement(self.dialect), rollup.day_rows(self.calendar, [self.now])
+        )
         await self.session.execute(
             _INSERT_TIMELINE,
             {"lead_id": lead_id, "at": self.now, "actor": actor.label, "action": "created",
