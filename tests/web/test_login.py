@@ -140,3 +140,17 @@ async def test_the_chinese_font_is_served_by_the_app(consultant: Browser):
     font = await consultant.get("/desk/font/NotoSansSC-Regular.otf")
     assert font.status_code == 200 and font.content[:4] == b"OTTO"  # OpenType/CFF
     assert "max-age" in font.headers["cache-control"]
+
+
+def test_a_login_link_never_reaches_a_log_line():
+    from nonebot.log import logger
+
+    from bot.logs import install_log_privacy
+    from tests.support.chat import logged
+
+    install_log_privacy()
+    with logged("INFO") as lines:
+        logger.info("sent http://192.168.1.20:8080/desk/login/AbC-123_xyz to 13812345678")
+    assert [line.strip() for line in lines] == [
+        "sent http://192.168.1.20:8080/desk/login/*** to 138****5678"
+    ]
