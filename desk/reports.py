@@ -185,26 +185,7 @@ async def _funnel_from_rollup(
         query = query.where(r.consultant_id == consultant_id)
     if dim is not None:
         query = query.group_by(dim).order_by(func.sum(r.leads).desc(), dim)
-    names: dict[int, str] = {}
-    if by == "consultant":
-        names = await roster.member_names(uow)
-    rows = []
-    for row in (await uow.session.execute(query)).all():
-        values = list(row)
-        key = ref = None
-        if dim is not None:
-            raw = values.pop(0)
-            if raw is not None:
-                ref = str(raw)
-                key = names.get(raw, ref) if by == "consultant" else ref
-        leads, contacted, invited, visited, ordered, won, seconds = (
-            *(int(v) for v in values[:6]), values[6]
-        )  # fmt: skip
-        minutes = (
-            round(float(seconds) / contacted / 60, 1) if contacted and seconds is not None else None
-        )
-        rows.append(FunnelRow(key, leads, contacted, invited, visited, ordered, won, minutes, ref))
-    return rows
+    return await _funnel_rows(uow, query, by, grouped=dim is not None)
 
 
 async def funnel_live(
@@ -222,7 +203,7 @@ async def funnel_live(
         func.count(Lead.visited_at),
         func.count(Lead.ordered_at),
         func.count(Lead.won_at),
-        func.avg(_seconds_between(uow, Lead.first_contacted_at, Lead.created_at)),
+        func.sum(_seconds_between(uow, Lead.first_contacted_at, Lead.created_at)),
     ]
     query = select(*([dim] if dim is not None else []), *columns).where(
         Lead.created_at >= p.start, Lead.created_at < p.end
@@ -230,20 +211,29 @@ async def funnel_live(
     query = query.where(*_mine(consultant_id))
     if dim is not None:
         query = query.group_by(dim).order_by(func.count().desc(), dim)
-    names: dict[int, str] = {}
-    if by == "consultant":
-        names = await roster.member_names(uow)
+    return await _funnel_rows(uow, query, by, grouped=dim is not None)
+
+
+async def _funnel_rows(
+    uow: UnitOfWork, query: Any, by: GroupBy, *, grouped: bool
+) -> list[FunnelRow]:
+    """FunnelRows from rows of ([dimension], leads, contacted, invited, visited,
+    ordered, won, first-response seconds summed): the rollup's and the live query's."""
+    names = await roster.member_names(uow) if by == "consultant" else {}
     rows = []
     for row in (await uow.session.execute(query)).all():
         values = list(row)
         key = ref = None
-        if dim is not None:
+        if grouped:
             raw = values.pop(0)
             if raw is not None:
                 ref = str(raw)
                 key = names.get(raw, ref) if by == "consultant" else ref
-        leads, contacted, invited, visited, ordered, won, avg = values
-        minutes = round(avg / 60, 1) if avg is not None else None
+        leads, contacted, invited, visited, ordered, won = (int(v or 0) for v in values[:6])
+        seconds = values[6]
+        minutes = (
+            round(float(seconds) / contacted / 60, 1) if contacted and seconds is not None else None
+        )
         rows.append(FunnelRow(key, leads, contacted, invited, visited, ordered, won, minutes, ref))
     return rows
 
