@@ -187,3 +187,14 @@ async def test_a_typed_reason_never_becomes_a_formula_in_the_export(
     sheet = load_workbook(BytesIO(export.content))["战败原因（明细，前 10）"]
     [row] = sheet.iter_rows(min_row=3, values_only=True)
     assert row[1] == '\'=HYPERLINK("http://x","点我")'
+
+
+async def test_beyond_a_month_the_page_says_why_medians_are_empty(
+    desk: Desk, manager: Browser
+) -> None:
+    await _story(desk)
+    month = html.unescape((await manager.get("/desk/reports?period=month")).text)
+    year = html.unescape((await manager.get("/desk/reports?period=year")).text)
+    note = "中位数只对一个月以内的时间段计算"
+    assert note not in _section(month, "times") and _cells(_section(month, "times"))[0][3] != "—"
+    assert note in _section(year, "times") and _cells(_section(year, "times"))[0][3] == "—"

@@ -50,6 +50,7 @@ class Table:
     rows: list[list[Any]] = field(default_factory=list)
     links: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column) -> href
     chart: dict[str, Any] | None = None  # a Chart.js config drawn beside the table
+    note: str = ""  # a line under the table (why a column is empty)
 
     @property
     def wide(self) -> bool:  # takes the page's whole width
@@ -187,6 +188,8 @@ def lead_tables(report: LeadReport) -> list[Table]:
             t.key or texts.REPORT_ALL, t.responded, t.first_response_minutes,
             t.first_response_minutes_median, t.deals, t.days_to_deal, t.days_to_deal_median,
         ])  # fmt: skip
+    if any(t.responded and t.first_response_minutes_median is None for t in report.times):
+        times.note = texts.REPORT_MEDIANS_MONTH_ONLY  # desk.reports: medians up to a month
 
     categories = Table(
         "defeat-categories", texts.T_DEFEAT_CATEGORIES,
