@@ -416,3 +416,14 @@ def test_an_xlsx_without_a_stated_size_gets_an_estimated_row_count(tmp_path: Pat
     with open_lead_file(path, config=CONFIG, tz=SHANGHAI, now=NOW) as f:
         assert f.expected_rows is not None and abs(f.expected_rows - 3000) < 150
         assert sum(1 for _ in f.rows()) == 3000
+
+
+def test_the_kind_of_file_is_told_by_its_bytes_and_a_cut_xlsx_is_refused(tmp_path: Path) -> None:
+    named_csv = tmp_path / "export.csv"  # an .xlsx saved under the wrong name
+    named_csv.write_bytes((FIXTURES / "oem.xlsx").read_bytes())
+    rows, rejected = read_leads(named_csv, "oem")
+    assert len(rows) == 3 and not rejected
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes((FIXTURES / "oem.xlsx").read_bytes()[:2000])
+    with pytest.raises(ImportFileError, match="xlsx"):
+        read_leads(cut)
