@@ -174,9 +174,14 @@ def test_a_file_without_phone_or_lead_id_column_is_refused_whole(tmp_path: Path)
 
 def test_headers_match_ignoring_case_width_and_spaces(tmp_path: Path) -> None:
     path = tmp_path / "w.csv"
-    path.write_text(" PHONE ,ＮＡＭＥ,Ｃｉｔｙ\n13812340001,张三,北京\n", encoding="utf-8")
+    path.write_text(
+        ' PHONE ,ＮＡＭＥ,Ｃｉｔｙ,"线索\n创建时间"\n１３８１２３４０００１,张三,北京,2026-11-05\n',
+        encoding="utf-8",
+    )
     with open_lead_file(path, config=CONFIG, tz=SHANGHAI, now=NOW) as f:
-        assert f.headers.mapped == {"PHONE": "phone", "ＮＡＭＥ": "name", "Ｃｉｔｙ": "city"}
+        assert f.headers.mapped == {
+            "PHONE": "phone", "ＮＡＭＥ": "name", "Ｃｉｔｙ": "city", "线索\n创建时间": "created_at"
+        }  # fmt: skip
         (row,) = f.rows()
     assert isinstance(row, LeadRow) and (row.phone, row.name, row.city) == (
         "13812340001",
