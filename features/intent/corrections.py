@@ -192,7 +192,7 @@ async def withdraw(desk: Desk, actor: Actor, platform: str, keys: list[str]) -> 
                 ProcessedEvent.key.in_(keys), ProcessedEvent.lead_id.is_not(None)
             )
         )
-        by_key = dict(found.tuples().all())
+        by_key = {key: lead_id for key, lead_id in found.all()}
         lead_id = next((by_key[k] for k in keys if k in by_key), None)
         if lead_id is None:
             raise NotCorrectable
@@ -254,7 +254,7 @@ async def weekly_push(uow: UnitOfWork) -> int:
         .where(IntentCorrection.at >= since, IntentCorrection.at < until)
         .group_by(IntentCorrection.verdict)
     )
-    counts = dict(rows.tuples().all())
+    counts = {verdict: n for verdict, n in rows.all()}
     if not counts:
         return 0
     payload = {
@@ -274,7 +274,7 @@ async def erase_person(uow: UnitOfWork, person: Person) -> dict[str, int]:
         .where(IntentCorrection.lead_id == person.lead_id, IntentCorrection.text.is_not(None))
         .values(text=None)
     )
-    return {"intent_corrections": int(result.rowcount or 0)}  # type: ignore[attr-defined]
+    return {"texts": int(result.rowcount or 0)}  # type: ignore[attr-defined]
 
 
 async def describe_person(uow: UnitOfWork, person: Person) -> dict[str, int] | None:
@@ -285,7 +285,7 @@ async def describe_person(uow: UnitOfWork, person: Person) -> dict[str, int] | N
         .select_from(IntentCorrection)
         .where(IntentCorrection.lead_id == person.lead_id, IntentCorrection.text.is_not(None))
     )
-    return {"intent_corrections": int(n)} if n else None
+    return {"examples": int(n)} if n else None
 
 
 def register(desk: Desk) -> None:
