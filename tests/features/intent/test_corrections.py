@@ -98,7 +98,5 @@ async def test_managers_hear_of_the_week_on_monday_morning_once(
     await corrections.capture_quoted(desk, await staff(desk, "10001"), "qq", quoted(1))
     next_monday = monday + timedelta(days=7)
     assert await _push_at(desk, desk_clock, next_monday - timedelta(minutes=1)) == []
-    assert await _push_at(desk, desk_clock, next_monday) == [
-        ("intent_review", "90002", "pending")
-    ]
+    assert await _push_at(desk, desk_clock, next_monday) == [("intent_review", "90002", "pending")]
     assert len(await _push_at(desk, desk_clock, next_monday + timedelta(hours=2))) == 1
