@@ -75,7 +75,9 @@ async def test_not_a_lead_on_the_ack_withdraws_and_the_review_lists_it(
     await qq.send_group_message(DESK_GROUP, prospect, "这车落地多少钱？", nickname="老赵")
     ack_id, ack = await group_reply(qq, mark)
     assert "顾问" in ack
-    new_dm = await wait_for_dm(qq, CONSULTANT_QQ, "【新线索 #", "原话：这车落地多少钱？", after=mark)
+    new_dm = await wait_for_dm(
+        qq, CONSULTANT_QQ, "【新线索 #", "原话：这车落地多少钱？", after=mark
+    )
     lead = int(re.search(r"#(\d+)", new_dm).group(1))  # type: ignore[union-attr]
 
     mark = qq.mark()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot.formatting import when
+from desk.phone import mask_phones_in_text
 from features.intent.corrections import REVIEW_LIMIT, CorrectionView
 
 GROUP_ACK = " 已安排顾问私信您，请留意好友/私聊消息～"
@@ -43,7 +44,8 @@ USAGE = {
 
 
 def _one_line(text: str | None) -> str:
-    return " ".join((text or "").split()) or "（已删除）"
+    """One line, phone numbers masked: the rows go into the repository's labelled data."""
+    return mask_phones_in_text(" ".join((text or "").split())) or "（已删除）"
 
 
 def review(rows: list[CorrectionView], tz: ZoneInfo) -> str:

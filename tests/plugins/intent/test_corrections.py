@@ -10,14 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from types import ModuleType
+from typing import cast
 
 import pytest
 from nonebot.adapters.onebot.v11 import Bot, GroupMessageEvent, Message, MessageSegment
 from nonebot.adapters.onebot.v11.event import Reply, Sender
 from nonebug import App
 
+from bot.adapters.wechat import Message as WeChatMessage
+from bot.adapters.wechat import MessageSegment as WeChatSegment
+from bot.adapters.wechat import WeComMessageEvent
 from desk import SYSTEM, Desk, FrozenClock, LeadView
-from tests.support.chat import ask, handler_errors, no_reply
+from tests.support.chat import _Anything, ask, handler_errors, no_reply
+from tests.support.fake_wechat import AGENT_ID
 from tests.support.nonebot_env import (
     CONSULTANT_QQ,
     MANAGER_QQ,
@@ -27,6 +32,8 @@ from tests.support.nonebot_env import (
     group_event,
     private_event,
 )
+from tests.support.wechat_callbacks import next_msg_id
+from tests.support.wechat_chat import WECOM_SELF, wecom_bot
 
 pytestmark = pytest.mark.usefixtures("desk")
 
@@ -212,3 +219,27 @@ async def test_the_weekly_review_lists_both_kinds_in_a_dm(app: App, desk: Desk) 
     assert "漏判→线索 群聊 王顾问：明天下午我有空" in review
     assert "误判→不是线索 群聊 周经理：这车落地多少钱？" in review
     assert review.endswith("1\tgroup\t明天下午我有空\n0\tgroup\t这车落地多少钱？")
+
+
+# --- WeCom: 线索 <手机号> <原话> after forwarding ---------------------------------------------
+
+
+async def test_wecom_staff_capture_by_phone_after_forwarding(app: App, desk: Desk) -> None:
+    # WeCom tells the app nothing of a forwarded message's sender: the phone is the handle
+    await desk.add_member(SYSTEM, name="赵顾问", wecom_userid="zhaoyi", dm_channel="wecom")
+    event = WeComMessageEvent(
+        self_id=WECOM_SELF, agent_id=AGENT_ID, to_user="ww0123", from_user="zhaoyi",
+        create_time=1_790_000_000, raw={}, msg_id=next_msg_id(), msg_type="text",
+        message=WeChatMessage(WeChatSegment.text("线索 13812345678 想周末来看看车")),
+    )  # fmt: skip
+    caught = _Anything()
+    async with app.test_matcher() as ctx:
+        ctx.receive_event(wecom_bot(ctx), event)
+        ctx.should_call_send(event, cast(str, caught), result=[{"errcode": 0}])
+    line = caught.value
+
+    lead = await desk.find_lead(phone="13812345678")
+    assert lead is not None and line == texts().CAPTURED.format(lead_id=lead.id)
+    assert (lead.channel, lead.first_message) == ("wecom", "13812345678 想周末来看看车")
+    review = await ask(app, private_event("意向复盘", user_id=MANAGER_QQ))
+    assert review.endswith("1\tdm\t138****5678 想周末来看看车")  # no phone in the data
