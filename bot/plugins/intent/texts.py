@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo
 
 from bot.formatting import when
@@ -44,8 +45,14 @@ USAGE = {
 
 
 def _one_line(text: str | None) -> str:
-    """One line, phone numbers masked: the rows go into the repository's labelled data."""
+    """One line, phone numbers masked (138****5678)."""
     return mask_phones_in_text(" ".join((text or "").split())) or "（已删除）"
+
+
+def _labelled(text: str) -> str:
+    """A row's text for the labelled data, whose phone numbers are made-up 11-digit
+    mobiles (features/intent/labelled/README.md): 138****5678 → 13800005678."""
+    return re.sub(r"(\d{3})\*{4}(\d{4})", r"\g<1>0000\2", _one_line(text))
 
 
 def review(rows: list[CorrectionView], tz: ZoneInfo) -> str:
@@ -63,6 +70,6 @@ def review(rows: list[CorrectionView], tz: ZoneInfo) -> str:
         )
     lines.append("—— 标注数据（label\tsource\ttext）——")
     lines += [
-        f"{LABELS.get(r.verdict, '?')}\t{r.source}\t{_one_line(r.text)}" for r in rows if r.text
+        f"{LABELS.get(r.verdict, '?')}\t{r.source}\t{_labelled(r.text)}" for r in rows if r.text
     ]
     return "\n".join(lines)

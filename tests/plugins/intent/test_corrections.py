@@ -21,6 +21,7 @@ from bot.adapters.wechat import Message as WeChatMessage
 from bot.adapters.wechat import MessageSegment as WeChatSegment
 from bot.adapters.wechat import WeComMessageEvent
 from desk import SYSTEM, Desk, FrozenClock, LeadView
+from desk.phone import extract_phones
 from tests.support.chat import _Anything, ask, handler_errors, no_reply
 from tests.support.fake_wechat import AGENT_ID
 from tests.support.nonebot_env import (
@@ -242,4 +243,7 @@ async def test_wecom_staff_capture_by_phone_after_forwarding(app: App, desk: Des
     assert lead is not None and line == texts().CAPTURED.format(lead_id=lead.id)
     assert (lead.channel, lead.first_message) == ("wecom", "13812345678 想周末来看看车")
     review = await ask(app, private_event("意向复盘", user_id=MANAGER_QQ))
-    assert review.endswith("1\tdm\t138****5678 想周末来看看车")  # no phone in the data
+    assert "赵顾问：138****5678 想周末来看看车" in review
+    # the labelled data's phones are made up (features/intent/labelled/README.md)
+    assert review.endswith("1\tdm\t13800005678 想周末来看看车")
+    assert extract_phones("13800005678") == ["13800005678"]
