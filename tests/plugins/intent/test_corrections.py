@@ -247,3 +247,14 @@ async def test_wecom_staff_capture_by_phone_after_forwarding(app: App, desk: Des
     # the labelled data's phones are made up (features/intent/labelled/README.md)
     assert review.endswith("1\tdm\t13800005678 想周末来看看车")
     assert extract_phones("13800005678") == ["13800005678"]
+
+
+async def test_not_a_lead_on_the_customers_own_message_withdraws_too(
+    app: App, desk: Desk
+) -> None:
+    said = group_event("这车落地多少钱？", user_id=PROSPECT, group_id=GROUP)
+    await acknowledged(app, said)
+    [lead] = await leads(desk)
+    line = await ask(app, quote("不是线索", said, user_id=ROSTER_MANAGER_QQ))
+    assert line == texts().WITHDRAWN.format(lead_id=lead.id)
+    assert (await desk.lead(SYSTEM, lead.id)).lead.stage == "invalid"
