@@ -27,7 +27,7 @@ NOTE_NEEDS_PHONE = (
 # WeCom: the app is told nothing of a forwarded message's original sender.
 NOTE_IN_GROUP = "带手机号的线索请私聊我发送，不要在群里发号码。"
 NOT_LEAD_NEEDS_QUOTE = "请引用机器人回复客户的那条消息（或客户的那条消息），再发「不是线索」。"
-NOT_LEAD_UNKNOWN = "没有找到这条消息对应的线索（超过 30 天的回复无法撤回）。"
+NOT_LEAD_UNKNOWN = "没有找到这条消息对应的线索（太久以前的回复无法撤回）。"
 ALREADY_WITHDRAWN = "线索 #{lead_id} 已撤回（无效线索）。"
 WITHDRAWN = "已撤回线索 #{lead_id}（无效线索），已告知顾问。"
 NOT_WITHDRAWABLE = (
