@@ -249,9 +249,7 @@ async def test_wecom_staff_capture_by_phone_after_forwarding(app: App, desk: Des
     assert extract_phones("13800005678") == ["13800005678"]
 
 
-async def test_not_a_lead_on_the_customers_own_message_withdraws_too(
-    app: App, desk: Desk
-) -> None:
+async def test_not_a_lead_on_the_customers_own_message_withdraws_too(app: App, desk: Desk) -> None:
     said = group_event("这车落地多少钱？", user_id=PROSPECT, group_id=GROUP)
     await acknowledged(app, said)
     [lead] = await leads(desk)
