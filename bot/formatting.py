@@ -28,7 +28,7 @@ def lead_ref(lead_id: int | None) -> str:
 ACTION_NAMES = {
     "follow_up": "记录跟进", "set_level": "改级别", "invite": "邀约", "confirm": "确认到店", "visit": "记录到店",
     "no_show": "记为未到店", "order": "记为下订", "deal": "记为成交", "request_defeat": "申请战败",
-    "review_defeat": "审核战败",
+    "review_defeat": "审核战败", "withdraw": "撤回（不是线索）",
 }  # fmt: skip
 
 
@@ -37,7 +37,7 @@ TIMELINE_LABELS = {
     "created": "新建", "seen_again": "撞单", "reopened": "回流", "follow_up": "跟进", "set_level": "改级别",
     "invite": "邀约", "confirm": "确认", "visit": "到店", "no_show": "未到店", "order": "下订", "deal": "成交",
     "defeat_request": "申请战败", "defeat_approved": "战败批准", "defeat_rejected": "战败驳回", "assign": "分配",
-    "edit": "修改资料", "signal": "客户动态",
+    "edit": "修改资料", "signal": "客户动态", "withdraw": "不是线索（撤回）",
 }  # fmt: skip
 
 

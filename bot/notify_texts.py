@@ -119,6 +119,22 @@ def lead_erased(p: Payload, tz: ZoneInfo) -> str:
     )
 
 
+def lead_withdrawn(p: Payload, tz: ZoneInfo) -> str:
+    by = p.get("by") or "经理"
+    return (
+        f"【线索已撤回 {lead_ref(p.get('lead_id'))}】{by} 标记为「不是线索」（无效线索）\n"
+        f"客户：{_contact(p)}（{_source(p)}）\n无需再联系，已从您的任务中移除。"
+    )
+
+
+def intent_review(p: Payload, tz: ZoneInfo) -> str:
+    return (
+        f"【意向复盘】{p.get('week_start')} 起的一周，员工纠正了购车意向识别："
+        f"漏判记为线索 {p.get('leads')} 条，误判撤回 {p.get('not_leads')} 条。\n"
+        "私聊发「意向复盘」查看原话，可加入标注数据重新训练。"
+    )
+
+
 def _task_lines(title: str, items: list[Payload], tz: ZoneInfo, limit: int = 8) -> list[str]:
     if not items:
         return []
@@ -174,6 +190,8 @@ RENDERERS: dict[str, Callable[[Payload, ZoneInfo], str]] = {
     "first_contact_overdue": first_contact_overdue,
     "lead_signal": lead_signal,
     "lead_erased": lead_erased,
+    "lead_withdrawn": lead_withdrawn,
+    "intent_review": intent_review,
     "daily_digest": daily_digest,
     "daily_report": daily_report,
 }

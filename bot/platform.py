@@ -8,10 +8,12 @@ from nonebot.adapters import Bot, Event
 from nonebot.adapters.onebot.v11 import Bot as OneBotBot
 from nonebot.adapters.onebot.v11 import GroupMessageEvent as OneBotGroupMessage
 from nonebot.adapters.onebot.v11 import MessageEvent as OneBotMessage
+from nonebot.adapters.onebot.v11.event import Reply
 
 from bot.adapters.wechat import Event as WeChatEvent
 from bot.adapters.wechat import MessageEvent as WeChatMessage
 from bot.people import Origin, Platform
+from desk.phone import extract_phones
 
 
 def platform_of(bot: Bot, event: Event | None = None) -> Platform:
@@ -48,3 +50,17 @@ def origin_of(bot: Bot, event: Event) -> Origin:
         None,
         str(message_id) if message_id else None,
     )
+
+
+def quoted(event: Event) -> Reply | None:
+    """The message a QQ message quote-replies (引用回复): the OneBot adapter fetched
+    it with get_msg and took the reply segment out of the message. None otherwise
+    (WeChat has no quote the bot is told of)."""
+    return event.reply if isinstance(event, OneBotMessage) else None
+
+
+def tells_of_a_lead(event: Event, args: str) -> bool:
+    """`线索` as a quote-reply, or with a phone number (线索 <手机号> <原话>): staff
+    telling the bot of a lead it missed (the intent plugin), not asking for a
+    lead's detail (线索 <号>, the desk chat)."""
+    return quoted(event) is not None or bool(extract_phones(args))

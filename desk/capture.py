@@ -53,6 +53,9 @@ class Capture(BaseModel):
     # A key claimed in the same transaction (see Desk.once): the result says
     # whether it was new, saving the front a second round trip.
     once_key: Annotated[str, Field(min_length=1, max_length=160)] | None = None
+    # The bot's own guess (purchase intent), nobody vouched for it: a lead staff
+    # withdrew (无效线索) is left alone, where any other sign reopens it.
+    automatic: bool = False
 
     @field_validator("*", mode="before")
     @classmethod
@@ -222,6 +225,10 @@ async def _capture(
     lead = await existing_lead(uow, handles)
     if prospect and lead is not None and lead.stage == "won":
         return None
+    if c.automatic and lead is not None and lead.stage == "invalid":
+        # Withdrawn by staff: no capture, no acknowledgement, the event key left
+        # unclaimed (a staff 线索 on this message still captures it).
+        return CaptureResult(LeadView.of(lead), created=False, duplicate=False, reopened=False)
     if c.event_key and not await claim_event(uow, c.event_key):
         # A replay: the lead it made, even one erased since (desk.privacy), which the
         # handles no longer find; an old message must not bring the person back.
@@ -254,7 +261,7 @@ async def _record(
     }  # fmt: skip
     if c.expected_purchase_at is not None:
         values["expected_purchase_at"] = c.expected_purchase_at
-    reopened = lead is not None and lead.stage == "lost"
+    reopened = lead is not None and lead.stage in ("lost", "invalid")
     if lead is None or reopened:
         due = first_contact_due(uow.settings, uow.calendar, uow.now)
         values.update(

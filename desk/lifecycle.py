@@ -394,3 +394,25 @@ async def record_signal(
     )
     await notify.signal(uow, lead, signal, note, entry.id)
     return True
+
+
+WITHDRAWABLE = ("new",)  # not yet followed up: after a call, 战败 is the honest way out
+
+
+async def withdraw(
+    uow: UnitOfWork, actor: Actor, lead_id: int, note: str | None = None
+) -> LeadView:
+    """不是线索: staff say the bot's capture was no buyer (IDCC's 无效线索). Any
+    consultant or manager may correct the bot, not only the lead's own consultant,
+    who is told. The lead closes as "invalid": no tasks, no open load, out of the
+    报表 funnel's counts. Only from 新线索 (InvalidTransition otherwise)."""
+    if actor.role not in ("consultant", "manager"):
+        raise Forbidden("只有顾问或经理可以撤回线索")
+    note = check_note(uow, "note", note)
+    staff = Actor(role="manager", label=actor.label, member_id=actor.member_id)
+    lead, entry = await _step(
+        uow, staff, lead_id, "withdraw", WITHDRAWABLE, note,
+        lambda lead: {"stage": "invalid", "next_follow_up_at": None, "first_contact_due_at": None},
+    )  # fmt: skip
+    await notify.withdrawn(uow, lead, actor.label, entry.id)
+    return LeadView.of(lead)

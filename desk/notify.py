@@ -9,7 +9,7 @@ from __future__ import annotations
 from desk import outbox, roster
 from desk.models import Lead, Member
 from desk.uow import UnitOfWork
-from desk.views import LeadView
+from desk.views import CLOSED_STAGES, LeadView
 
 
 def lead_summary(lead: Lead | LeadView) -> dict[str, object]:
@@ -42,6 +42,13 @@ async def _to_managers(
             uow, key=f"{key}:to:qq:{qq}", kind=kind, payload=payload,
             channel="qq", address=qq, lead_id=lead_id, any_hour=any_hour,
         )  # fmt: skip
+
+
+async def to_managers(
+    uow: UnitOfWork, key: str, kind: str, payload: dict, any_hour: bool = False
+) -> None:
+    """A feature's notice to every manager (roster managers and SUPERUSERS), once per key."""
+    await _to_managers(uow, key, kind, payload, None, any_hour)
 
 
 async def new_lead(
@@ -119,7 +126,7 @@ async def escalate_first_contact(uow: UnitOfWork, lead: Lead, consultant_name: s
 
 
 async def signal(uow: UnitOfWork, lead: Lead, kind: str, note: str | None, entry_id: int) -> None:
-    if lead.consultant_id is None or lead.stage in ("won", "lost"):
+    if lead.consultant_id is None or lead.stage in CLOSED_STAGES:
         return  # nobody follows it up: a closed lead's signal stays on its timeline
     consultant = await uow.session.get(Member, lead.consultant_id)
     if consultant is None or not consultant.active:
@@ -128,4 +135,19 @@ async def signal(uow: UnitOfWork, lead: Lead, kind: str, note: str | None, entry
     await outbox.enqueue(
         uow, key=f"lead:{lead.id}:signal:{entry_id}", kind="lead_signal", payload=payload,
         member=consultant, lead_id=lead.id,
+    )  # fmt: skip
+
+
+async def withdrawn(uow: UnitOfWork, lead: Lead, by: str, entry_id: int) -> None:
+    """不是线索: the consultant drops it from their first calls."""
+    if lead.consultant_id is None:
+        return
+    consultant = await uow.session.get(Member, lead.consultant_id)
+    if consultant is None or not consultant.active:
+        return
+    by_name = await roster.label_name(uow, by)
+    await outbox.enqueue(
+        uow, key=f"lead:{lead.id}:withdrawn:{entry_id}", kind="lead_withdrawn",
+        payload={**lead_summary(lead), "by": by_name}, member=consultant, lead_id=lead.id,
+        any_hour=True,
     )  # fmt: skip

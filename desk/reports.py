@@ -15,6 +15,7 @@ from desk.calendar import WorkCalendar
 from desk.errors import InvalidInput
 from desk.models import OPEN_DUE_SQL, Lead, Member, ReportDay, ReportDirtyDay, TimelineEntry
 from desk.uow import UnitOfWork
+from desk.views import CLOSED_STAGES
 
 PeriodName = Literal["today", "week", "month", "quarter", "year"]
 GroupBy = Literal["channel", "consultant", "group"] | None
@@ -206,7 +207,7 @@ async def funnel_live(
         func.sum(_seconds_between(uow, Lead.first_contacted_at, Lead.created_at)),
     ]
     query = select(*([dim] if dim is not None else []), *columns).where(
-        Lead.created_at >= p.start, Lead.created_at < p.end
+        Lead.created_at >= p.start, Lead.created_at < p.end, rollup.COUNTED
     )
     query = query.where(*_mine(consultant_id))
     if dim is not None:
@@ -359,7 +360,8 @@ async def consultant_ranking(
             counts.setdefault(member_id, {})[_RANKED_ACTIONS[action]] = int(n)
     new = (
         select(Lead.consultant_id, func.count())
-        .where(Lead.created_at >= p.start, Lead.created_at < p.end, Lead.consultant_id.is_not(None))
+        .where(Lead.created_at >= p.start, Lead.created_at < p.end, rollup.COUNTED)
+        .where(Lead.consultant_id.is_not(None))
         .where(*_mine(consultant_id))
         .group_by(Lead.consultant_id)
     )
@@ -633,7 +635,7 @@ async def daily_report(uow: UnitOfWork, day: date) -> dict:
         await uow.session.execute(
             select(func.count())
             .select_from(Lead)
-            .where(Lead.consultant_id.is_(None), Lead.stage.not_in(("won", "lost")))
+            .where(Lead.consultant_id.is_(None), Lead.stage.not_in(CLOSED_STAGES))
         )
     ).scalar_one()
     done = acts.get("follow_up", 0)

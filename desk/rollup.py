@@ -44,7 +44,10 @@ FUNNEL_KINDS = ("all", "channel", "group")  # by the day the leads were created
 KINDS = (*FUNNEL_KINDS, "defeat")  # 战败: by the day they were approved
 _DIMENSION: dict[str, Any] = {"all": None, "channel": Lead.channel, "group": Lead.group_id}
 _TABLE, _DIRTY = cast(Table, ReportDay.__table__), cast(Table, ReportDirtyDay.__table__)
-CALENDAR_KEY = "desk.calendar"  # session.info: the calendar that tells a lead's day
+CALENDAR_KEY = "desk.calendar"
+# The leads 报表's funnel counts: a withdrawn capture (无效线索) was never a lead. The
+# one filter of the rollup's rebuild and desk.reports' live queries.
+COUNTED = Lead.stage != "invalid"  # session.info: the calendar that tells a lead's day
 
 
 def seconds_between(dialect: str, later: Any, earlier: Any) -> ColumnElement:
@@ -141,7 +144,7 @@ def _rebuild_statement(dialect: str, kind: str) -> Any:
                 func.count(Lead.lost_at),
                 func.sum(seconds_between(dialect, Lead.first_contacted_at, Lead.created_at)),
             )
-            .where(Lead.created_at >= bounds[0], Lead.created_at < bounds[1])
+            .where(Lead.created_at >= bounds[0], Lead.created_at < bounds[1], COUNTED)
             .group_by(consultant, *([] if dim is None else [dim]))
         )
     stmt = _REBUILDS[(dialect, kind)] = _TABLE.insert().from_select(_COLUMNS, query)

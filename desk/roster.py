@@ -177,3 +177,13 @@ async def open_loads(uow: UnitOfWork) -> dict[int, int]:
         select(Member.id, Member.open_load).where(Member.active.is_(True))
     )
     return {member_id: load for member_id, load in rows.all()}
+
+
+async def label_name(uow: UnitOfWork, label: str) -> str | None:
+    """The roster name behind an actor label ("member:3"); None for anyone else
+    (a SUPERUSER off the roster, the system)."""
+    kind, _, number = label.partition(":")
+    if kind != "member" or not number.isdigit():
+        return None
+    member = await uow.session.get(Member, int(number))
+    return member.name if member is not None else None

@@ -287,6 +287,10 @@ class Desk:
             lambda uow: lifecycle.review_defeat(uow, actor, lead_id, approve, **kw)
         )
 
+    async def withdraw_lead(self, actor: Actor, lead_id: int, note: str | None = None) -> LeadView:
+        """不是线索: a new lead staff say is no buyer closes as 无效线索 (lifecycle.withdraw)."""
+        return await self._run(lambda uow: lifecycle.withdraw(uow, actor, lead_id, note))
+
     async def assign(
         self, actor: Actor, lead_id: int, member_id: int, note: str | None = None
     ) -> LeadView:

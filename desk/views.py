@@ -10,7 +10,8 @@ from desk.models import Lead, Member, OutboxMessage, TimelineEntry
 
 Role = Literal["consultant", "manager", "system"]
 
-CLOSED_STAGES = ("won", "lost")
+# invalid (无效线索): staff withdrew the bot's capture (not a buyer); closed like won/lost.
+CLOSED_STAGES = ("won", "lost", "invalid")
 STAGE_NAMES = {
     "new": "新线索",
     "following": "跟进中",
@@ -21,6 +22,7 @@ STAGE_NAMES = {
     "won": "已成交",
     "defeat_requested": "申请战败",
     "lost": "战败",
+    "invalid": "无效线索",
 }
 
 

@@ -343,15 +343,39 @@ class OneBotClient:
         return []
 
     def _api_get_msg(self, params: Params) -> dict[str, Any]:
+        """A message by id, as go-cqhttp/NapCat answer it (real_id included): one a
+        member sent, or one the bot sent (its sender is the bot's own account). The
+        OneBot adapter asks for it when a message quote-replies it (event.reply)."""
         wanted = params.get("message_id")
         for event in reversed(self.sent_events):
             if event.get("message_id") == wanted:
-                return {
+                found = {
                     k: event[k]
                     for k in ("time", "message_type", "message_id", "sender", "message")
                     if k in event
                 }
+                return {**found, "real_id": wanted}
+        for call in reversed(self.calls):
+            data = call.response.get("data")
+            if (
+                isinstance(data, dict)
+                and data.get("message_id") == wanted
+                and "message" in call.params
+            ):
+                kind = "group" if "group_id" in call.params else "private"
+                return {
+                    "time": int(call.at), "message_type": kind, "message_id": wanted,
+                    "real_id": wanted, "message": call.params["message"],
+                    "sender": {"user_id": self.self_id, "nickname": self.nickname},
+                }  # fmt: skip
         raise ApiError(100, "message not found")
+
+    async def quote_reply(
+        self, group_id: int, user_id: int, message_id: int, text: str, **kw: Any
+    ) -> int:
+        """A member quote-replies (引用回复) the message `message_id` in a group."""
+        reply = {"type": "reply", "data": {"id": str(message_id)}}
+        return await self.send_group_message(group_id, user_id, [reply, *text_segments(text)], **kw)
 
     def _api_get_status(self, _: Params) -> dict[str, Any]:
         return {"online": True, "good": True}

@@ -14,5 +14,6 @@ async def test_feature_tables_match_the_migrations(desk: Desk) -> None:
         "points_entries", "points_balances", "activity_checkins", "activity_topics",
         "activity_topic_schedules", "activity_member_changes", "activity_group_messages",
         "events", "event_signups", "referral_codes", "referrals", "referral_rewards",
+        "intent_corrections",
     } <= set(PluginBase.metadata.tables)  # fmt: skip
     assert await schema_drift(desk.db, PluginBase.metadata) == []

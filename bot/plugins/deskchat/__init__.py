@@ -15,7 +15,7 @@ from bot.desk_runtime import get_desk
 from bot.formatting import shorten, when
 from bot.front import Call, CommandTable, refusal
 from bot.people import staff_member
-from bot.platform import in_group, platform_of
+from bot.platform import in_group, platform_of, tells_of_a_lead
 from bot.plugins.deskchat import parse, texts
 from bot.plugins.deskchat.parse import UsageError
 from bot.roles import CONSULTANT, MANAGER
@@ -76,7 +76,9 @@ def _word(word: str, role: str) -> Callable[[_S], _S]:
     the "too long" line; the step's reply (or its usage/error line) is sent."""
 
     def register(step: _S) -> _S:
-        async def handle(bot: Bot, event: Event, call: Call) -> None:
+        async def handle(bot: Bot, event: Event, call: Call) -> bool | None:
+            if word == "线索" and tells_of_a_lead(event, call.args):
+                return False  # the intent plugin's correction (bot/plugins/intent/correct.py)
             await reply_charted(bot, event, await _answer(bot, event, call, step))
 
         commands.word(

@@ -13,16 +13,19 @@ from bot import front
 from bot.desk_runtime import DeskDep
 from bot.platform import is_message, origin_of
 from bot.plugins.intent.capture import capture_intent
+from bot.plugins.intent.correct import commands as correction_commands
 from bot.prefilter import register_interest
 from bot.roles import CONSULTANT
 from bot.sending import reply
+from features.intent import corrections
+from features.intent.corrections import ack_key
 from features.intent.detect import IntentMatch, detect_intent, load_vocabulary
 
 __plugin_meta__ = PluginMetadata(
     name="购车意向",
     description="群聊或私聊里问价、试驾、置换等购车意向自动转给顾问跟进",
     usage="无需命令：在群里或私聊问「落地多少钱」「能试驾吗」即可，顾问会私信您",
-    extra={"commands": []},
+    extra={"commands": correction_commands.help_entries()},
 )
 
 # Loaded at import: a broken config/intent.toml stops the start (bot.loader).
@@ -74,8 +77,11 @@ async def _capture(bot: Bot, event: Event, state: T_State, desk: DeskDep) -> Non
     if outcome is None or outcome.reply is None:
         return
     if origin.group_id:
-        await reply(
+        sent = await reply(
             bot, event, MessageSegment.at(origin.user_id) + MessageSegment.text(outcome.reply)
         )
     else:
-        await reply(bot, event, outcome.reply)
+        sent = await reply(bot, event, outcome.reply)
+    # Which lead the acknowledgement was for: staff quote it with 不是线索.
+    keys = [ack_key(origin.platform, origin.self_id, str(i)) for i in sent.message_ids]
+    await corrections.remember_acks(desk, keys, outcome.lead_id)

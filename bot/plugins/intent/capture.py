@@ -4,6 +4,8 @@ Pure: no NoneBot. The front has made sure the sender is not staff (staff
 talking shop are not leads: bot.front.roles_of); the same platform
 message twice is one capture (the desk's event key); the asker gets at most
 one acknowledgement a day per chat, remembered by the desk across restarts.
+A person staff withdrew (不是线索: 无效线索) is left alone: no capture, no
+acknowledgement, until staff capture them again (desk.capture `automatic`).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ async def capture_intent(
             channel=channel, phone=phone, name=name, group_id=msg.group_id,
             message=text.strip()[:MAX_NOTE], event_key=msg.event_key,
             once_key=f"intent-ack:{msg.group_id or 'dm'}:{msg.handle}:{today}",
-            qq_id=handle["qq_id"], wechat_openid=handle["wechat_openid"],
+            qq_id=handle["qq_id"], wechat_openid=handle["wechat_openid"], automatic=True,
         )  # fmt: skip
     except DeskError as exc:  # e.g. a sender id the desk does not accept
         log.warning("intent from %s not captured: %s", msg.handle, exc)
