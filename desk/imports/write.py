@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 
 from desk import notify, outbox, rollup
 from desk.capture import CHANNELS, storable
@@ -249,6 +249,8 @@ _LEADS = cast(Table, Lead.__table__)
 _CONTACTS = cast(Table, LeadContact.__table__)
 _LEAD_COLUMNS = tuple(c.name for c in _LEADS.columns if c.name != "id")
 _INSERT_LEADS = insert(_LEADS).returning(_LEADS.c.id, sort_by_parameter_order=True)
+_INSERT_LEADS_WITH_IDS = insert(_LEADS)
+_LAST_LEAD = select(func.max(_LEADS.c.id))
 _INSERT_CONTACTS = insert(_CONTACTS)
 _TIMELINE_INSERT = insert(cast(Table, TimelineEntry.__table__))
 # What a merge may change (every merged row sets them all: one executemany).
@@ -422,8 +424,7 @@ async def _run_batch(
 
     ids: list[int | None] = [None] * len(new_rows)
     if not plan.dry_run and new_rows:
-        inserted = await uow.session.execute(_INSERT_LEADS, new_rows)
-        ids = list(inserted.scalars().all())
+        ids = list(await _insert_leads(uow, new_rows))
     contacts: list[dict[str, Any]] = []
     for lead_id, (row, hs, values) in zip(ids, new_meta, strict=True):
         consultant = values["consultant_id"]
@@ -472,6 +473,23 @@ async def _run_batch(
             _STAMP_PICKS, [{"member_id": m, "assigned_at": now} for m in sorted(out.picked)]
         )
     return out
+
+
+async def _insert_leads(uow: UnitOfWork, rows: list[dict[str, Any]]) -> list[int]:
+    """The new leads' ids, in the rows' order, from one executemany. PostgreSQL:
+    INSERT … RETURNING sorted by SQLAlchemy's sentinel (the serial id). SQLite has
+    no such sentinel, and SQLAlchemy would send one INSERT per row: the ids are
+    given instead, after the largest, which is what SQLite would pick (the write
+    transaction holds the database's one writer lock since it began)."""
+    if uow.dialect == "postgresql":
+        inserted = await uow.session.execute(_INSERT_LEADS, rows)
+        return list(inserted.scalars().all())
+    last = await uow.session.scalar(_LAST_LEAD) or 0
+    ids = list(range(last + 1, last + 1 + len(rows)))
+    for lead_id, values in zip(ids, rows, strict=True):
+        values["id"] = lead_id
+    await uow.session.execute(_INSERT_LEADS_WITH_IDS, rows)
+    return ids
 
 
 def _new_lead(
