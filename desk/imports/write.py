@@ -21,6 +21,7 @@ file's handles for the duplicate check in a private temporary SQLite file.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import sqlite3
@@ -576,20 +577,13 @@ def check_source(source: str) -> str:
 
 
 class _Tally:
-    def __init__(self, report: ImportReport, rejects: Rejects | None) -> None:
+    def __init__(self, report: ImportReport) -> None:
         self.report = report
-        self.rejects = rejects
-        self.unassigned = 0
 
     def add(self, outcome: RowOutcome) -> None:
         self.report.counts[outcome.outcome] += 1
         if len(self.report.preview) < PREVIEW_ROWS:
             self.report.preview.append(outcome)
-
-    def reject(self, row: RejectedRow) -> None:
-        self.add(RowOutcome(line=row.line, outcome="rejected", reason=row.reason))
-        if self.rejects is not None:
-            self.rejects(row)
 
     def batch(self, b: _Batch) -> None:
         for outcome in b.outcomes:
@@ -599,6 +593,9 @@ class _Tally:
             for member_id, n in part.items():
                 counter[member_id] = counter.get(member_id, 0) + n
         self.report.unassigned += b.unassigned
+
+
+YIELD_EVERY = 16  # rows read between two turns of the event loop (see import_leads)
 
 
 async def import_leads(
@@ -614,62 +611,92 @@ async def import_leads(
     total: int | None = None,
     config: ImportsConfig | None = None,
 ) -> ImportReport:
-    """See Desk.import_leads."""
+    """See Desk.import_leads.
+
+    A batch is written while the next one is read: the database works in its
+    own thread (aiosqlite, asyncpg's socket) while this one parses rows, giving
+    the event loop a turn every few rows so the batch's statements go on. One
+    batch at a time is in flight: the next one's lookup sees what it wrote."""
     plan = _Plan(check_source(source), actor, inquiry_levels(config), dry_run)
     if not isinstance(batch_size, int) or not 0 < batch_size <= 5000:
         raise InvalidInput("batch_size", "1..5000")
     report = ImportReport(source=source, dry_run=dry_run, import_id=uuid.uuid4().hex[:16])
-    tally = _Tally(report, rejects)
+    tally = _Tally(report)
     seen = _SeenInFile()
     carry = _Batch()  # a dry run's loads and picks so far (nothing is written)
     batch: list[LeadRow] = []
+    refused: list[RowOutcome] = []  # this batch's rejected rows, for the preview's order
+    in_flight: asyncio.Task[_Batch] | None = None
 
-    async def flush() -> None:
-        if not batch:
-            return
-        repeated = seen.earlier(batch)
-        fresh = [r for r in batch if r.line not in repeated]
-        outcomes = [
-            _outcome(r, "duplicate", None, None, repeated[r.line]) for r in batch if r.line in repeated
-        ]  # fmt: skip
-        if fresh:
-            if dry_run:
-                b = await desk.read(lambda uow: _run_batch(uow, plan, fresh, carry))
-                for m, d in b.delta.items():
-                    carry.delta[m] = carry.delta.get(m, 0) + d
-                carry.picked |= b.picked
-            else:
-                b = await desk.write(lambda uow: _run_batch(uow, plan, fresh, None))
-            b.outcomes = sorted(outcomes + b.outcomes, key=lambda o: o.line)
+    async def write(fresh: list[LeadRow], done: list[RowOutcome]) -> _Batch:
+        if not fresh:
+            return _Batch(outcomes=done)
+        if dry_run:
+            b = await desk.read(lambda uow: _run_batch(uow, plan, fresh, carry))
         else:
-            b = _Batch(outcomes=outcomes)
+            b = await desk.write(lambda uow: _run_batch(uow, plan, fresh, None))
+        b.outcomes = sorted(done + b.outcomes, key=lambda o: o.line)
+        return b
+
+    async def settle() -> None:
+        nonlocal in_flight
+        if in_flight is None:
+            return
+        b, in_flight = await in_flight, None
+        if dry_run:
+            for m, d in b.delta.items():
+                carry.delta[m] = carry.delta.get(m, 0) + d
+            carry.picked |= b.picked
         tally.batch(b)
-        batch.clear()
         if progress is not None:
             progress(report.rows, total)
 
-    async def take(row: LeadRow | RejectedRow) -> None:
+    async def flush() -> None:
+        nonlocal in_flight
+        repeated = seen.earlier(batch)
+        fresh = [r for r in batch if r.line not in repeated]
+        done = refused + [
+            _outcome(r, "duplicate", None, None, repeated[r.line]) for r in batch if r.line in repeated
+        ]  # fmt: skip
+        batch.clear()
+        refused.clear()
+        await settle()
+        in_flight = asyncio.ensure_future(write(fresh, done))
+
+    def reject(row: RejectedRow) -> None:
+        refused.append(RowOutcome(line=row.line, outcome="rejected", reason=row.reason))
+        if rejects is not None:
+            rejects(row)
+
+    async def take(row: LeadRow | RejectedRow, n: int) -> None:
         if isinstance(row, RejectedRow):
-            tally.reject(row)
-            return
-        why = refusal(row)
-        if why is not None:
-            tally.reject(RejectedRow(row.line, why, row.cells))
-            return
-        batch.append(row)
-        if len(batch) >= batch_size:
+            reject(row)
+        elif (why := refusal(row)) is not None:
+            reject(RejectedRow(row.line, why, row.cells))
+        else:
+            batch.append(row)
+        if len(batch) + len(refused) >= batch_size:
             await flush()
+        elif in_flight is not None and n % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
 
     try:
+        n = 0
         if isinstance(rows, AsyncIterable):
             async for row in rows:
-                await take(row)
+                n += 1
+                await take(row, n)
         else:
             for row in rows:
-                await take(row)
-        await flush()
+                n += 1
+                await take(row, n)
+        if batch or refused:
+            await flush()
+        await settle()
     finally:
         seen.close()
+        if in_flight is not None:  # the reader failed: the batch in flight ends first
+            await asyncio.gather(in_flight, return_exceptions=True)
     if progress is not None:
         progress(report.rows, total)
     if not dry_run:
