@@ -166,7 +166,7 @@ def leads_imported(p: Payload, tz: ZoneInfo) -> str:
     if p.get("created"):
         lines.append(f"分给您的新线索 {p['created']} 条，请在工作时间内首次联系（发「今日」查看）")
     if p.get("merged"):
-        lines.append(f"您已跟进的客户撞单 {p['merged']} 条，已补充资料，详情见各线索的时间线")
+        lines.append(f"撞单 {p['merged']} 条：您跟进的客户又在该平台留资，已记入线索时间线")
     return "\n".join(lines)
 
 
