@@ -16,8 +16,10 @@
 4. single-capture captures/s (Desk.capture, one caller, a new phone each), the
    figure the issue asks to compare before/after the import's changes.
 
-Before (main 4ce453a, the same capture loop: bench/import_bench.py --quick run
-against main's desk/): see CAPTURE_BEFORE below.
+Before: CAPTURE_BEFORE below, this file's capture loop run (--captures-only) on a
+copy of main 4ce453a (git archive), back to back with the branch on the same
+machine (load average ~9 on 2 CPUs: wall figures swing ±30 %; per CPU-second
+steadier).
 
 Goal: >= 2,000 rows/s (100k rows in under a minute). Files live under
 data/bench/ (data/ is git-ignored): removed at the end unless --keep.
@@ -46,10 +48,10 @@ sys.path.insert(0, str(ROOT))
 from desk import SYSTEM, Desk, FrozenClock, build_settings  # noqa: E402
 
 TARGET_ROWS_PER_S = 2_000
-# Single-capture captures/s on main 4ce453a (before the import's changes), one
-# caller, this file's capture loop, on the machine of the run recorded in the
-# commit that set it; the "after" figure is measured on every run.
-CAPTURE_BEFORE = None  # filled in below when measured: (captures/s, commit)
+# Single-capture figures on main 4ce453a (before the import's changes), one caller,
+# this file's capture loop, the median of three runs (79/94/87 captures/s,
+# 248/273/253 per CPU-second; the branch beside them: 70/96/46 and 277/274/237).
+CAPTURE_BEFORE = (87, 253, "main 4ce453a")  # captures/s, per CPU-second, where
 TZ = ZoneInfo("Asia/Shanghai")
 BENCH_DIR = ROOT / "data" / "bench"
 HEADERS = [
@@ -335,7 +337,10 @@ def main() -> None:
         f"{args.small:,} rows, {big['rss_peak_mb'] - big['rss_open_mb']:+.0f} MB at "
         f"{args.rows:,} rows (over the process after opening the desk)"
     )
-    before = f"{CAPTURE_BEFORE[0]:,} captures/s on {CAPTURE_BEFORE[1]}" if CAPTURE_BEFORE else "—"
+    before = (
+        f"{CAPTURE_BEFORE[0]:,} captures/s, {CAPTURE_BEFORE[1]:,} per CPU-second "
+        f"({CAPTURE_BEFORE[2]}, recorded)"
+    )
     print(
         f"single capture (one caller): {rate:,.0f} captures/s, {per_cpu:,.0f} per CPU-second now; "
         f"before: {before}"

@@ -26,6 +26,7 @@ from desk.db import Database, migrate, open_database
 from desk.errors import Forbidden, InvalidInput, valid_id
 from desk.events import EventBus
 from desk.imports import write as import_write
+from desk.imports.config import ImportsConfig
 from desk.imports.rows import ImportReport, LeadRow, Progress, RejectedRow
 from desk.models import Lead, TimelineEntry
 from desk.phone import normalize_phone
@@ -334,6 +335,7 @@ class Desk:
         batch_size: int = import_write.BATCH_SIZE,
         rejects: Callable[[RejectedRow], None] | None = None,
         total: int | None = None,
+        config: ImportsConfig | None = None,
     ) -> ImportReport:
         """Import a lead export's rows (desk.imports.read yields them) under the
         capture's rules, `batch_size` rows per transaction: each row created, merged
@@ -343,12 +345,14 @@ class Desk:
         classification, nothing written (created rows have no lead id). `rejects`
         gets every rejected row (the reader's and the desk's) for the errors file;
         `progress(rows done, total)` is called after each batch. Re-running an
-        import interrupted halfway finishes it. Each consultant gets one summary DM."""
+        import interrupted halfway finishes it. Each consultant gets one summary DM.
+        `config`: the imports config the reader used (its [level_by_inquiry]: the
+        level an inquiry type gives); default: config/imports.toml."""
         if not actor.is_manager:
             raise Forbidden("只有经理可以导入线索")
         return await import_write.import_leads(
             self, rows, source=source, actor=actor, dry_run=dry_run, progress=progress,
-            batch_size=batch_size, rejects=rejects, total=total,
+            batch_size=batch_size, rejects=rejects, total=total, config=config,
         )  # fmt: skip
 
     # -- the web desk's 线索 pages (desk.leadlist) -------------------------------

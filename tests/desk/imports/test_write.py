@@ -284,3 +284,43 @@ async def test_the_handles_are_kept(desk: Desk, team: Team) -> None:
     assert kinds == ["phone", "phone", "plat:autohome", "row:autohome"]
     async with desk.db.reader() as s:
         assert (await s.scalar(select(Member.open_load).where(Member.id == team.wang.id))) == 2
+
+
+async def test_a_file_read_and_imported_twice(desk: Desk, team: Team, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from desk.imports.errors import errors_path_for, write_errors
+    from desk.imports.read import open_lead_file
+
+    path = tmp_path / "oem.csv"
+    path.write_text(
+        "线索唯一ID,手机号,姓名,线索创建时间,一级渠道名称,二级渠道名称,询价类型,线索评级\n"
+        "OEM1,13900000001,张三,2026-11-20 10:00,线上,懂车帝,试驾,\n"
+        "OEM2,1234,李四,2026-11-20 11:00,线上,懂车帝,询价,A\n"  # no phone: the id will do
+        "OEM3,13900000003,王五,2026-11-20 12:00,线上,易车,询价,Z\n"
+        "OEM4,13900000001,张三,2026-11-20 13:00,线上,懂车帝,试驾,\n",
+        encoding="gbk",
+    )
+
+    async def once() -> tuple[ImportReport, list[RejectedRow], tuple[str, ...]]:
+        rejected: list[RejectedRow] = []
+        with open_lead_file(path, source="oem", tz=desk.settings.tz, now=START) as leads:
+            report = await run(desk, team, leads.rows(), source="oem", rejects=rejected.append)
+            return report, rejected, leads.header_cells
+
+    first, rejected, header = await once()
+    assert (first.counts["created"], first.counts["duplicate"], first.counts["rejected"]) == (
+        2,
+        1,
+        1,
+    )
+    lead, no_phone = await leads(desk)
+    assert (lead.channel, lead.source, lead.level) == ("oem", "线上/懂车帝", "H")
+    assert (no_phone.phone, no_phone.level) == (None, "A")
+    out = errors_path_for(path)
+    assert write_errors(out, header, rejected) == 1
+    sheet = load_workbook(out).active
+    assert sheet is not None
+    assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == [4]
+    again, _, _ = await once()
+    assert (again.counts["unchanged"], again.counts["created"]) == (2, 0)
