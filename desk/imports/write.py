@@ -269,6 +269,17 @@ _STAMP_PICKS = (
 _LOOKUPS: dict[tuple[int, bool], Any] = {}
 
 
+def _padded(values: list[str]) -> list[str]:
+    """`values` repeated at the end up to a power of two: an IN list of a few sizes
+    only, so the driver reuses its prepared statements (each distinct text is
+    prepared anew and cached: a batch's lookup of a thousand values each time
+    costs both the preparing and, cached, the memory of a hundred of them)."""
+    size = 8
+    while size < len(values):
+        size *= 2
+    return values + values[-1:] * (size - len(values))
+
+
 def _lookup(kinds: int, lock: bool) -> Any:
     """The leads holding any of the batch's handles, one query: per kind, its values
     as one expanding IN (k0, v0, k1, v1 …); built once per shape."""
@@ -365,7 +376,7 @@ async def _run_batch(
             by_kind.setdefault(kind, set()).add(value)
     params: dict[str, Any] = {}
     for i, (kind, values) in enumerate(sorted(by_kind.items())):
-        params[f"k{i}"], params[f"v{i}"] = kind, sorted(values)
+        params[f"k{i}"], params[f"v{i}"] = kind, _padded(sorted(values))
     found: dict[tuple[str, str], int] = {}
     leads: dict[int, dict[str, Any]] = {}
     if params:
