@@ -18,8 +18,14 @@
 
 Before: CAPTURE_BEFORE below, this file's capture loop run (--captures-only) on a
 copy of main 4ce453a (git archive), back to back with the branch on the same
-machine (load average ~9 on 2 CPUs: wall figures swing ±30 %; per CPU-second
-steadier).
+machine. On a busy machine wall figures swing a lot (at load average ~10 on 2
+CPUs the 100k import ran at ~1,350 rows/s, at ~3 at ~5,300): per CPU-second is
+steadier, and the load average is printed with the figures.
+
+A run (load average 2.5 on 2 CPUs): 100,000 rows in 19.3 s, 5,176 rows/s (5,651
+per CPU-second; 78,814 created, 19,431 merged, 504 duplicates, 1,251 rejected),
+raw sqlite3 executemany 178,336 rows/s (the import 34.5x its time); peak RSS
++9 MB at 10,000 rows, +10 MB at 100,000; single capture 308 captures/s.
 
 Goal: >= 2,000 rows/s (100k rows in under a minute). Files live under
 data/bench/ (data/ is git-ignored): removed at the end unless --keep.
@@ -49,9 +55,10 @@ from desk import SYSTEM, Desk, FrozenClock, build_settings  # noqa: E402
 
 TARGET_ROWS_PER_S = 2_000
 # Single-capture figures on main 4ce453a (before the import's changes), one caller,
-# this file's capture loop, the median of three runs (79/94/87 captures/s,
-# 248/273/253 per CPU-second; the branch beside them: 70/96/46 and 277/274/237).
-CAPTURE_BEFORE = (87, 253, "main 4ce453a")  # captures/s, per CPU-second, where
+# this file's capture loop, the median of three runs back to back with the branch
+# (load average ~3 on 2 CPUs): 261/281/273 captures/s, 287/308/296 per CPU-second;
+# the branch beside them: 278/310/283 and 300/336/313 (desk.phone's shortcut).
+CAPTURE_BEFORE = (273, 296, "main 4ce453a")  # captures/s, per CPU-second, where
 TZ = ZoneInfo("Asia/Shanghai")
 BENCH_DIR = ROOT / "data" / "bench"
 HEADERS = [
@@ -85,7 +92,9 @@ def generate(path: Path, rows: int, seed: int = 7) -> list[str]:
         out.writerow(HEADERS)
         for i in range(rows):
             phone = phone_of(i)
-            if rng.random() < 0.2:
+            if i and rng.random() < 0.005:  # the same person twice in the export
+                phone = phone_of(rng.randrange(i))
+            elif rng.random() < 0.2:
                 known.append(phone)
             created = (start + timedelta(seconds=i * 25)).astimezone(TZ)
             cells = [
