@@ -8,6 +8,7 @@ the column and the value.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from openpyxl.utils.datetime import CALENDAR_WINDOWS_1900, from_excel
@@ -82,8 +83,8 @@ def text(raw: str, limit: int, *, one_line: bool = True) -> str | None:
 
 
 def phone(raw: str, column: str) -> str:
-    try:
-        return normalize_phone(raw)
+    try:  # NFKC: full-width digits (１３８…) typed with a Chinese input method
+        return normalize_phone(unicodedata.normalize("NFKC", raw))
     except InvalidInput:
         raise BadCell(f"{column}无效：{short(raw)}") from None
 

@@ -174,9 +174,14 @@ def test_a_file_without_phone_or_lead_id_column_is_refused_whole(tmp_path: Path)
 
 def test_headers_match_ignoring_case_width_and_spaces(tmp_path: Path) -> None:
     path = tmp_path / "w.csv"
-    path.write_text(" PHONE ,ＮＡＭＥ,Ｃｉｔｙ\n13812340001,张三,北京\n", encoding="utf-8")
+    path.write_text(
+        ' PHONE ,ＮＡＭＥ,Ｃｉｔｙ,"线索\n创建时间"\n１３８１２３４０００１,张三,北京,2026-11-05\n',
+        encoding="utf-8",
+    )
     with open_lead_file(path, config=CONFIG, tz=SHANGHAI, now=NOW) as f:
-        assert f.headers.mapped == {"PHONE": "phone", "ＮＡＭＥ": "name", "Ｃｉｔｙ": "city"}
+        assert f.headers.mapped == {
+            "PHONE": "phone", "ＮＡＭＥ": "name", "Ｃｉｔｙ": "city", "线索\n创建时间": "created_at"
+        }  # fmt: skip
         (row,) = f.rows()
     assert isinstance(row, LeadRow) and (row.phone, row.name, row.city) == (
         "13812340001",
@@ -416,3 +421,14 @@ def test_an_xlsx_without_a_stated_size_gets_an_estimated_row_count(tmp_path: Pat
     with open_lead_file(path, config=CONFIG, tz=SHANGHAI, now=NOW) as f:
         assert f.expected_rows is not None and abs(f.expected_rows - 3000) < 150
         assert sum(1 for _ in f.rows()) == 3000
+
+
+def test_the_kind_of_file_is_told_by_its_bytes_and_a_cut_xlsx_is_refused(tmp_path: Path) -> None:
+    named_csv = tmp_path / "export.csv"  # an .xlsx saved under the wrong name
+    named_csv.write_bytes((FIXTURES / "oem.xlsx").read_bytes())
+    rows, rejected = read_leads(named_csv, "oem")
+    assert len(rows) == 3 and not rejected
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes((FIXTURES / "oem.xlsx").read_bytes()[:2000])
+    with pytest.raises(ImportFileError, match="xlsx"):
+        read_leads(cut)
