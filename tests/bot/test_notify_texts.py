@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from desk import Desk, FrozenClock, MemberView
+from desk.imports.rows import LeadRow
 from desk.views import OutboxItem
 from tests.support.nonebot_env import CONSULTANT_QQ, ROSTER_MANAGER_QQ
 
@@ -161,4 +162,28 @@ async def test_evening_report_counts_the_day(desk: Desk, desk_clock: FrozenClock
             "下订 1 · 成交 1",
             "待审战败 1 · 待分配 1",
         ]),
+    )]  # fmt: skip
+
+
+async def test_an_import_sends_one_summary_per_consultant(desk: Desk) -> None:
+    manager = await member(desk, ROSTER_MANAGER_QQ)
+    await capture_zhang(desk)  # known: the import's row of this phone is a 撞单
+    rows = [LeadRow(line=2, phone="13812345678", name="张先生")]
+    rows += [LeadRow(line=3 + i, phone=f"1390000000{i}") for i in range(3)]
+    await desk.import_leads(rows, source="dongchedi", actor=manager.actor())
+    assert await dms(desk, "leads_imported") == [(
+        str(CONSULTANT_QQ),
+        "【导入线索】懂车帝\n分给您的新线索 3 条，请在工作时间内首次联系（发「今日」查看）\n"
+        "撞单 1 条：您跟进的客户又在该平台留资，已记入线索时间线",
+    )]  # fmt: skip
+
+
+async def test_an_imports_unassigned_leads_go_to_the_managers_once(desk: Desk) -> None:
+    manager = await member(desk, ROSTER_MANAGER_QQ)
+    await desk.set_on_duty((await member(desk, CONSULTANT_QQ)).id, False)
+    rows = [LeadRow(line=2 + i, phone=f"1390000000{i}") for i in range(4)]
+    await desk.import_leads(rows, source="oem", actor=manager.actor())
+    assert await dms(desk, "import_unassigned") == [(
+        str(ROSTER_MANAGER_QQ),
+        "【导入待分配】厂家线索 导入的新线索有 4 条没有顾问可接（无人在班或已达上限）\n请在待分配线索中指派",
     )]  # fmt: skip
