@@ -100,9 +100,7 @@ async def test_a_manager_marks_a_group_member_and_their_sign_up_makes_no_lead(
     assert signed_up is None
 
 
-async def test_a_manager_marks_by_qq_number_in_a_dm_and_takes_it_back(
-    app: App, desk: Desk
-) -> None:
+async def test_a_manager_marks_by_qq_number_in_a_dm_and_takes_it_back(app: App, desk: Desk) -> None:
     said = await ask(app, private_event(f"设为车主 {MEMBER} 海豹", user_id=MANAGER_QQ))
     assert said == texts().MARKED.format(who=f"QQ {MEMBER}", model="（车型：海豹）")
     assert await desk.is_owner(qq_id=str(MEMBER))
@@ -148,4 +146,3 @@ async def test_two_people_at_once_are_refused(app: App, desk: Desk) -> None:
     event = group_msg(MANAGER_QQ, "设为车主 ", MEMBER, " ", 30002)
     assert await group_answer(app, event, card=None) == texts().ONE_AT_A_TIME
     assert not await desk.is_owner(qq_id=str(MEMBER))
-
