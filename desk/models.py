@@ -334,6 +334,7 @@ class Owner(Base):
     qq_id: Mapped[str | None] = mapped_column(String(20), unique=True)
     wechat_openid: Mapped[str | None] = mapped_column(String(128), unique=True)
     wecom_external_userid: Mapped[str | None] = mapped_column(String(128), unique=True)
+    wechat_id: Mapped[str | None] = mapped_column(String(128), unique=True)  # 微信号
     car_model: Mapped[str | None] = mapped_column(String(64))
     plate: Mapped[str | None] = mapped_column(String(16))
     vin: Mapped[str | None] = mapped_column(String(17))

@@ -35,12 +35,16 @@ Source = Literal["import", "manual", "won"]
 COLUMNS = {
     "phone": "phone", "qq": "qq_id", "wechat_openid": "wechat_openid",
     "wecom_external": "wecom_external_userid",
+    # a 微信号 a person chose: kept (one person, one owner) though no platform event
+    # carries it, so it identifies nobody at a sign-up
+    "wechat_id": "wechat_id",
 }  # fmt: skip
 KIND_OF = {column: kind for kind, column in COLUMNS.items()}
 FACTS = ("name", "car_model", "plate", "vin", "purchased_on")
 QQ_ID = re.compile(r"^[1-9][0-9]{4,11}$")
 # A WeCom external userid starts wm/wo; an Official Account openid with o.
-_WECOM_EXTERNAL = re.compile(r"^w[mo][\w-]{8,126}$")
+_WECOM_EXTERNAL = re.compile(r"^w[mo][A-Za-z0-9_-]{20,126}$")
+_OPENID = re.compile(r"^o[A-Za-z0-9_-]{20,127}$")
 _HANDLE = re.compile(r"^[\w@.\-:=+/]{1,128}$")
 _LIMITS = {"name": 64, "car_model": 64, "plate": 16, "vin": 17}
 Handles = list[tuple[str, str]]
@@ -54,6 +58,7 @@ class OwnerView:
     qq_id: str | None
     wechat_openid: str | None
     wecom_external_userid: str | None
+    wechat_id: str | None
     car_model: str | None
     plate: str | None
     vin: str | None
@@ -102,8 +107,12 @@ class OwnerFacts(Protocol):
 
 
 def wechat_kind(value: str) -> str:
-    """The handle kind of a WeChat id as an owner list gives it (one column for both)."""
-    return "wecom_external" if _WECOM_EXTERNAL.match(value) else "wechat_openid"
+    """The handle kind of a WeChat id as an owner list gives it (one column for all):
+    a WeCom external userid (wm…/wo…), an Official Account openid (o…), or else
+    the 微信号 the person chose."""
+    if _WECOM_EXTERNAL.match(value):
+        return "wecom_external"
+    return "wechat_openid" if _OPENID.match(value) else "wechat_id"
 
 
 def handles_of(

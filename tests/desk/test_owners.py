@@ -18,11 +18,13 @@ def owner(line: int, **fields: object) -> OwnerRow:
     return OwnerRow(line=line, **fields)  # type: ignore[arg-type]
 
 
+OPENID = "oWX_abcdefgh1234567890123456"  # an Official Account openid (28 characters)
+EXTERNAL = "wmEXTERNAL0001abcdefghijklmnopqr"  # a WeCom external userid
 LIST = [
     owner(2, name="赵车主", phone="13800000001", qq_id="30001", car_model="汉EV",
           plate="粤B12345", purchased_on=date(2025, 5, 1)),
-    owner(3, name="钱车主", phone="13800000002", wechat="oWX_abcdefgh123"),
-    owner(4, name="孙车主", qq_id="30003", wechat="wmEXTERNAL0001"),
+    owner(3, name="钱车主", phone="13800000002", wechat=OPENID),
+    owner(4, name="孙车主", qq_id="30003", wechat=EXTERNAL),
     RejectedRow(line=5, reason="手机号格式不对", cells=("李", "138")),
     owner(6, name="赵车主", phone="13800000001"),  # row 2 again
 ]  # fmt: skip
@@ -51,9 +53,9 @@ async def test_an_owner_list_is_imported_once_and_a_rerun_changes_nothing(desk: 
     zhao = await desk.find_owner(qq_id="30001")
     assert zhao is not None and zhao.phone == "13800000001" and zhao.source == "import"
     assert (zhao.car_model, zhao.plate, zhao.purchased_on) == ("汉EV", "粤B12345", date(2025, 5, 1))
-    sun = await desk.find_owner(wecom_external_userid="wmEXTERNAL0001")
+    sun = await desk.find_owner(wecom_external_userid=EXTERNAL)
     assert sun is not None and sun.wechat_openid is None  # a WeCom id, not an openid
-    assert await desk.is_owner(wechat_openid="oWX_abcdefgh123")
+    assert await desk.is_owner(wechat_openid=OPENID)
 
 
 async def test_a_known_owner_gains_what_it_lacked_and_keeps_what_it_had(desk: Desk) -> None:
@@ -98,7 +100,7 @@ async def test_an_owners_sign_up_makes_no_lead_a_prospects_does(desk: Desk, team
     leads, entries = await count_rows(desk, "leads"), await count_rows(desk, "timeline")
     assert await sign_up(desk, qq_id="30001") is None
     assert await sign_up(desk, phone="13800000002") is None
-    assert await sign_up(desk, wechat_openid="oWX_abcdefgh123") is None
+    assert await sign_up(desk, wechat_openid=OPENID) is None
     assert (await count_rows(desk, "leads"), await count_rows(desk, "timeline")) == (leads, entries)
     prospect = await sign_up(desk, qq_id="40001")
     assert prospect is not None and prospect.created
@@ -182,7 +184,8 @@ async def test_an_owners_file_read_and_imported_twice(desk: Desk, tmp_path: Path
     path.write_bytes(
         "车主姓名,手机号,QQ号,微信号,购买车型,车牌号,车架号,交车日期\n"
         "赵车主,13800000001,30001,,汉EV,粤B12345,LGXCE4CB0N0000001,2025-05-01\n"
-        "钱车主,138-0000-0002,,oWX_abcdefgh123,海豹,,,\n"
+        f"钱车主,138-0000-0002,,{OPENID},海豹,,,\n"
+        "孙车主,,,zhang_san88,元PLUS,,,\n"
         "坏行,123,,,,,,\n".encode("gbk")
     )
 
@@ -191,9 +194,19 @@ async def test_an_owners_file_read_and_imported_twice(desk: Desk, tmp_path: Path
             return (await desk.import_owners(owner_file.rows(), dry_run=dry_run)).counts
 
     assert await run(dry_run=True) == await run() == {
-        "created": 2, "merged": 0, "unchanged": 0, "duplicate": 0, "rejected": 1,
+        "created": 3, "merged": 0, "unchanged": 0, "duplicate": 0, "rejected": 1,
     }  # fmt: skip
-    assert (await run())["unchanged"] == 2
+    assert (await run())["unchanged"] == 3
     zhao = await desk.find_owner(phone="13800000001")
     assert zhao is not None and (zhao.qq_id, zhao.vin) == ("30001", "LGXCE4CB0N0000001")
-    assert await desk.is_owner(wechat_openid="oWX_abcdefgh123")
+    assert await desk.is_owner(wechat_openid=OPENID)
+
+
+async def test_a_chosen_wechat_id_is_kept_apart_from_platform_ids(desk: Desk) -> None:
+    """A 微信号 (zhang_san88) is no openid: kept, deduplicated, never matched to a
+    sign-up's openid."""
+    rows = [owner(2, name="孙车主", wechat="zhang_san88"), owner(3, wechat="zhang_san88")]
+    report = await desk.import_owners(rows)
+    assert (report.counts["created"], report.counts["duplicate"]) == (1, 1)
+    assert not await desk.is_owner(wechat_openid="zhang_san88")
+    assert await sign_up(desk, wechat_openid="zhang_san88") is not None

@@ -56,7 +56,7 @@ MINE_CAR = "意向车型 {car}"
 MINE_OWNER = "车主档案：{details}"
 OWNER_FIELDS = (
     ("name", "姓名"), ("phone", "电话"), ("qq_id", "QQ"), ("wechat_openid", "公众号"),
-    ("wecom_external_userid", "企业微信"), ("car_model", "车型"), ("plate", "车牌"),
+    ("wecom_external_userid", "企业微信"), ("wechat_id", "微信号"), ("car_model", "车型"), ("plate", "车牌"),
     ("vin", "车架号"), ("purchased_on", "购车日期"),
 )  # fmt: skip
 MINE_CONTACTS = "联系方式：{contacts}"

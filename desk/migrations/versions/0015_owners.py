@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("qq_id", sa.String(length=20), nullable=True),
         sa.Column("wechat_openid", sa.String(length=128), nullable=True),
         sa.Column("wecom_external_userid", sa.String(length=128), nullable=True),
+        sa.Column("wechat_id", sa.String(length=128), nullable=True),
         sa.Column("car_model", sa.String(length=64), nullable=True),
         sa.Column("plate", sa.String(length=16), nullable=True),
         sa.Column("vin", sa.String(length=17), nullable=True),
@@ -42,6 +43,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("qq_id", name=op.f("uq_owners_qq_id")),
         sa.UniqueConstraint("wechat_openid", name=op.f("uq_owners_wechat_openid")),
         sa.UniqueConstraint("wecom_external_userid", name=op.f("uq_owners_wecom_external_userid")),
+        sa.UniqueConstraint("wechat_id", name=op.f("uq_owners_wechat_id")),
         sa.UniqueConstraint("lead_id", name=op.f("uq_owners_lead_id")),
     )
 
