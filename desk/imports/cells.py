@@ -8,6 +8,7 @@ the column and the value.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from openpyxl.utils.datetime import CALENDAR_WINDOWS_1900, from_excel
@@ -82,10 +83,10 @@ def text(raw: str, limit: int, *, one_line: bool = True) -> str | None:
 
 
 def phone(raw: str, column: str) -> str:
-    try:
-        return normalize_phone(raw)
+    try:  # NFKC: full-width digits (１３８…) typed with a Chinese input method
+        return normalize_phone(unicodedata.normalize("NFKC", raw))
     except InvalidInput:
-        raise BadCell(f"{column}不是有效的手机号：{short(raw)}") from None
+        raise BadCell(f"{column}无效：{short(raw)}") from None
 
 
 def _from_text(raw: str, tz: tzinfo) -> datetime | None:
@@ -129,7 +130,7 @@ def moment(
     except (ValueError, OverflowError, OSError):
         found = None
     if found is None:
-        raise BadCell(f"{column}不是有效的时间：{short(raw)}")
+        raise BadCell(f"{column}无法识别：{short(raw)}")
     if found.tzinfo is None:
         found = found.replace(tzinfo=tz)
     if found < EARLIEST:

@@ -24,8 +24,8 @@ _SPACES = re.compile(r"\s+")
 
 def match_key(text: str) -> str:
     """How headers and values are compared: full-width made half-width (NFKC),
-    inner spaces collapsed, surrounding spaces dropped, case ignored."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
+    spaces and line breaks dropped (a wrapped header cell), case ignored."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", text)).casefold()
 
 
 Synonyms = list[Annotated[str, Field(min_length=1, max_length=100)]]

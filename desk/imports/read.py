@@ -113,6 +113,7 @@ def open_lead_file(
     `now` (aware; default: the clock) refuses rows dated in the future.
     Raises ImportFileError (Chinese) when the file cannot be read as a whole."""
     leads = (config or load_imports_config()).leads
+    _check_aware(now)
     table = open_table(Path(path))
     moment = _moments(tz, now or datetime.now(UTC), table)
 
@@ -133,6 +134,7 @@ def open_owner_file(
 ) -> OwnerFile:
     """The dealer's list of existing customers (车主). As open_lead_file."""
     owners = (config or load_imports_config()).owners
+    _check_aware(now)
     table = open_table(Path(path))
     moment = _moments(tz, now or datetime.now(UTC), table)
 
@@ -146,10 +148,12 @@ def open_owner_file(
 Moment = Callable[[object, str], datetime]
 
 
-def _moments(tz: tzinfo, now: datetime, table: Table) -> Moment:
-    if now.tzinfo is None:
-        raise ValueError("now must be aware")
+def _check_aware(now: datetime | None) -> None:
+    if now is not None and now.tzinfo is None:
+        raise ValueError("now must be aware")  # a programming error, not staff's
 
+
+def _moments(tz: tzinfo, now: datetime, table: Table) -> Moment:
     def moment(value: object, column: str) -> datetime:
         return c.moment(value, column, tz=tz, now=now, epoch=table.epoch)
 
@@ -295,7 +299,7 @@ def _owner_row(
         if _QQ.match(raw):
             qq_id = raw
         else:
-            problems.append(f"{found[0]}不是有效的QQ号：{c.short(raw)}")
+            problems.append(f"{found[0]}无效：{c.short(raw)}")
     wechat = cells.text("wechat", WECHAT_MAX, join)
     phone = None
     if found := cells.first("phone"):
@@ -311,7 +315,7 @@ def _owner_row(
         raw = c.cell_text(found[1])
         vin = re.sub(r"\s", "", unicodedata.normalize("NFKC", raw)).upper()
         if not _VIN.match(vin):
-            problems.append(f"{found[0]}应为17位字母和数字：{c.short(raw)}")
+            problems.append(f"{found[0]}应为17位字母或数字：{c.short(raw)}")
     plate = None
     if found := cells.first("plate"):
         cleaned = c.text(unicodedata.normalize("NFKC", c.cell_text(found[1])), PLATE_MAX * 2)

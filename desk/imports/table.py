@@ -1,6 +1,8 @@
 """An import file as a stream of rows: .csv (UTF-8 with or without BOM, UTF-16,
 GBK/GB18030, told apart by the bytes) or .xlsx (its first sheet), whatever the
-file's name says. Rows are read one at a time, never the whole file.
+file's name says. Rows are read one at a time, never the whole file (openpyxl's
+read-only reader still keeps ~80 bytes per row read, and an .xlsx's shared
+texts whole: 100k rows cost a few MB, not the file).
 
 Also the header row: which column feeds which field (`map_headers`).
 """
@@ -14,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
@@ -24,16 +26,19 @@ from desk.imports.cells import cell_text
 from desk.imports.config import match_key
 from desk.imports.rows import HeaderReport
 
-_CHUNK = 1 << 20
+_CHUNK = 1 << 16
 _SAMPLE = 1 << 16
 # The header is the first row naming a handle column, within this many rows
 # (platform exports may put a title line or two above it).
 HEADER_SEARCH_ROWS = 10
 # Columns our own errors file adds (desk.imports.errors): not unknown on re-import.
 OWN_COLUMNS = ("行号", "原因")
-csv.field_size_limit(1 << 20)  # one cell at most 1 MiB: a broken quote must not eat the file
 
 Row = tuple[object, ...]
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +53,7 @@ class Table:
     """The rows of one file after its header; `close()` (or `with`) releases it."""
 
     def __init__(self, rows: Iterator[tuple[int, Row]], expected_lines: int | None,
-                 closer: IO[bytes] | IO[str] | None, epoch: datetime | None = None) -> None:  # fmt: skip
+                 closer: Closable | None, epoch: datetime | None = None) -> None:  # fmt: skip
         self._rows = rows
         self.expected_lines = expected_lines  # data lines in the whole file (estimate)
         self._closer = closer
@@ -80,23 +85,59 @@ def open_table(path: Path) -> Table:
 
 
 def _xlsx(path: Path) -> Table:
+    # A file object, not the path: openpyxl judges a path by its name, and an
+    # .xlsx saved as "export.csv" is still an .xlsx.
+    stream = path.open("rb")
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = load_workbook(stream, read_only=True, data_only=True)
         sheet = book.worksheets[0]
         lines = sheet.max_row
     except (InvalidFileException, zipfile.BadZipFile, KeyError, IndexError, OSError, ValueError):
+        stream.close()
         raise ImportFileError("无法读取这个 .xlsx 文件：文件已损坏或不是 Excel 工作簿") from None
-    rows = enumerate(sheet.iter_rows(values_only=True), start=1)
-    handle = _BookCloser(book)
-    return Table(rows, lines if isinstance(lines, int) else None, handle, book.epoch)  # type: ignore[arg-type]
+    if not isinstance(lines, int) or lines <= 1:
+        lines = _xlsx_lines_estimate(path, getattr(sheet, "_worksheet_path", ""))
+    # Read every row whatever size the file states: some writers state "A1", and
+    # openpyxl would stop there without a word.
+    sheet.reset_dimensions()
+    rows = _xlsx_rows(sheet.iter_rows(values_only=True))
+    handle = _BookCloser(book, stream)
+    return Table(rows, lines, handle, book.epoch)
+
+
+def _xlsx_rows(rows: Iterator[Row]) -> Iterator[tuple[int, Row]]:
+    line = 0
+    try:
+        for line, cells in enumerate(rows, start=1):  # noqa: B007 (line read after the loop)
+            yield line, cells
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError, EOFError):
+        # A cut or corrupt file shows only when its rows are read (XML errors are SyntaxErrors).
+        raise ImportFileError(f"第{line + 1}行起无法读取：.xlsx 文件已损坏") from None
+
+
+def _xlsx_lines_estimate(path: Path, member: str) -> int | None:
+    """Rows in a sheet whose file states no size (some writers leave <dimension>
+    out): its XML's size over the bytes per row of its beginning."""
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(member) as xml:
+            head = xml.read(_SAMPLE)
+            size = archive.getinfo(member).file_size
+    except (KeyError, OSError, zipfile.BadZipFile, ValueError):
+        return None
+    rows = head.count(b"<row ") + head.count(b"<row>")
+    return round(size * rows / len(head)) if rows and head else None
 
 
 class _BookCloser:
-    def __init__(self, book: object) -> None:
+    def __init__(self, book: object, stream: IO[bytes]) -> None:
         self._book = book
+        self._stream = stream
 
     def close(self) -> None:
-        self._book.close()  # type: ignore[attr-defined]
+        try:
+            self._book.close()  # type: ignore[attr-defined]
+        finally:
+            self._stream.close()
 
 
 def _encoding(path: Path, head: bytes) -> str:
@@ -107,8 +148,6 @@ def _encoding(path: Path, head: bytes) -> str:
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if b"\x00" in head:
-        raise ImportFileError("这不是文本文件：请上传 .xlsx 或 .csv 文件")
     for encoding in ("utf-8", "gb18030"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
