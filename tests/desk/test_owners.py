@@ -210,3 +210,28 @@ async def test_a_chosen_wechat_id_is_kept_apart_from_platform_ids(desk: Desk) ->
     assert (report.counts["created"], report.counts["duplicate"]) == (1, 1)
     assert not await desk.is_owner(wechat_openid="zhang_san88")
     assert await sign_up(desk, wechat_openid="zhang_san88") is not None
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
+
+
+async def test_the_owners_fixture_file_is_imported_and_its_owners_are_no_prospects(
+    desk: Desk,
+) -> None:
+    """tests/fixtures/imports/owners.xlsx (the reader's fixture): its good rows become
+    owners once, its bad ones are rejected, and its owners' sign-ups make no lead."""
+
+    async def run(dry_run: bool = False) -> dict[str, int]:
+        with open_owner_file(FIXTURES / "owners.xlsx", tz=desk.settings.tz) as owner_file:
+            return (await desk.import_owners(owner_file.rows(), dry_run=dry_run)).counts
+
+    expected = {"created": 4, "merged": 0, "unchanged": 0, "duplicate": 0, "rejected": 2}
+    assert await run(dry_run=True) == await run() == expected
+    assert await run() == expected | {"created": 0, "unchanged": 4}
+    feng = await desk.find_owner(qq_id="123456789")
+    assert feng is not None and (feng.name, feng.phone, feng.wechat_id) == (
+        "冯军", "13812340201", "fengjun_88",
+    )  # fmt: skip
+    assert (feng.plate, feng.purchased_on) == ("京A12345", date(2025, 6, 18))
+    assert await sign_up(desk, qq_id="123456789") is None
+    assert await sign_up(desk, phone="13912340202") is None
