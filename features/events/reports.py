@@ -98,6 +98,8 @@ class EventsSummary:
     no_show_people: int
     waitlisted_people: int
     leads: int  # new leads the sign-ups made
+    owner_signups: int = 0  # seated sign-ups of owners (desk.owners)
+    prospect_signups: int = 0  # seated sign-ups of everyone else
 
     @property
     def attendance_rate(self) -> float:
@@ -125,4 +127,6 @@ async def events_in(uow: UnitOfWork, period: Period, limit: int = 100) -> Events
         sum(t.people.get(NO_SHOW, 0) for t in held),
         sum(t.people.get(WAITLISTED, 0) for t in held),
         sum(t.leads for t in held),
+        sum(t.owners for t in held),
+        sum(t.prospects for t in held),
     )

@@ -244,13 +244,13 @@ def owner_tables(report: OwnerGroupsReport, tz: Any) -> list[Table]:
             e.event.title, when(e.event.starts_at, tz),
             texts.EVENT_STATUS_NAMES.get(e.event.status, e.event.status), t.seated_people(),
             t.people.get("attended", 0), t.people.get("no_show", 0),
-            t.people.get("waitlisted", 0), t.leads,
+            t.people.get("waitlisted", 0), t.owners, t.prospects, t.leads,
         ])  # fmt: skip
     s = report.events
     if s.events:
         events.rows.append([
             texts.EVENTS_TOTAL, "", "", s.signed_people, s.attended_people, s.no_show_people,
-            s.waitlisted_people, s.leads,
+            s.waitlisted_people, s.owner_signups, s.prospect_signups, s.leads,
         ])  # fmt: skip
     referrals = Table(
         "referrals", texts.T_REFERRALS,

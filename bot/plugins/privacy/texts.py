@@ -47,11 +47,18 @@ SUMMARY_SIGNUPS = "· 活动报名 {n} 条"
 SUMMARY_POINTS = "· 积分和签到记录"
 SUMMARY_MESSAGES = "· 群消息计数（不含内容）"
 SUMMARY_REFERRAL = "· 推荐码和推荐记录"
+SUMMARY_OWNER = "· 车主档案（姓名、电话、车型、车牌、车架号、购车日期）"
 
 # 我的信息
 MINE_HEADER = "【我的信息】"
 MINE_LEAD = "线索 #{lead_id} · {stage} · 顾问 {consultant}"
 MINE_CAR = "意向车型 {car}"
+MINE_OWNER = "车主档案：{details}"
+OWNER_FIELDS = (
+    ("name", "姓名"), ("phone", "电话"), ("qq_id", "QQ"), ("wechat_openid", "公众号"),
+    ("wecom_external_userid", "企业微信"), ("wechat_id", "微信号"), ("car_model", "车型"), ("plate", "车牌"),
+    ("vin", "车架号"), ("purchased_on", "购车日期"),
+)  # fmt: skip
 MINE_CONTACTS = "联系方式：{contacts}"
 MINE_NOTES = "记录 {n} 条{shown}："
 MINE_NOTES_SHOWN = "（显示最近 {n} 条）"
@@ -96,6 +103,8 @@ def erasure_summary(data: PersonalData) -> str | None:
         lines.append(SUMMARY_MESSAGES)
     if data.features.get("referral"):
         lines.append(SUMMARY_REFERRAL)
+    if data.features.get("owners"):
+        lines.append(SUMMARY_OWNER)
     return "\n".join(lines) or None
 
 
@@ -166,5 +175,8 @@ def format_personal_data(data: PersonalData, tz: ZoneInfo) -> str:
         parts.append(MINE_REFERRED)
     if parts:
         lines.append(" · ".join(parts))
+    for record in (data.features.get("owners") or {}).get("owners") or []:
+        details = "，".join(f"{label} {record[k]}" for k, label in OWNER_FIELDS if record.get(k))
+        lines.append(MINE_OWNER.format(details=details))
     lines.append(MINE_FOOTER)
     return "\n".join(lines)

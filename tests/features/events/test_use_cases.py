@@ -15,6 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from desk import ConfigError, Desk, FrozenClock
+from desk.imports.rows import OwnerRow
 from features.events import jobs, manage, reports, signups
 from features.events.config import EventsConfig, load_config
 from features.events.core import Events
@@ -352,3 +353,29 @@ async def test_attendance_by_signup_marks_official_account_followers_too(
     assert (result.marked, result.not_signed) == (["公众号用户"], ["999999"])
     rows = (await signup_list(events, event_id, GROUP)).rows
     assert [(r.platform, r.status) for r in rows] == [("qq", SIGNED), ("wechat_oa", ATTENDED)]
+
+
+async def test_owners_sign_ups_are_counted_apart_and_make_no_lead(
+    events: Events, desk: Desk
+) -> None:
+    """An owner (desk.owners) signs up and is seated like anyone; the sums tell owners
+    from new customers (活动统计, 报表), and only the new customer is a lead."""
+    await desk.import_owners([OwnerRow(line=2, qq_id="20001", name="老车主")])
+    event_id = await new_event(events)
+    owner = await signups.sign_up(events, request(event_id, 20001, nickname="老车主", party=2))
+    assert owner.status == SIGNED and owner.lead_id is None and not owner.lead_created
+    newcomer = await signups.sign_up(events, request(event_id, 20002, nickname="新朋友"))
+    assert newcomer.lead_created
+    counted = await tally(events, event_id)
+    assert (counted.seated_people(), counted.owners, counted.prospects, counted.leads) == (
+        3,
+        1,
+        1,
+        1,
+    )
+
+    async def summary(uow: Any) -> reports.EventsSummary:
+        return await reports.events_in(uow, desk.period("month"))
+
+    month = await desk.read(summary)
+    assert (month.owner_signups, month.prospect_signups, month.leads) == (1, 1, 1)

@@ -259,3 +259,19 @@ async def test_help_lists_the_commands_by_role(app: App) -> None:
     assert "我的信息" in member and "删除我的信息" in member and "删除线索" not in member
     assert "删除线索 <号>" in manager
     assert "确认删除 ——" not in manager  # hidden: the prompt tells it
+
+
+async def test_an_owners_record_is_shown_and_erased(app: App, desk: Desk) -> None:
+    """An owner from the dealer's list (desk.owners), never a lead: 我的信息 shows the
+    record, 删除我的信息 names it and, confirmed, leaves nothing of it."""
+    from desk.imports.rows import OwnerRow
+
+    rows = [OwnerRow(line=2, name=NAME, phone=PHONE, qq_id=str(OWNER), car_model="汉EV")]
+    await desk.import_owners(rows)
+    mine = await ask(app, dm("我的信息"))
+    assert f"车主档案：姓名 {NAME}，电话 {PHONE}，QQ {OWNER}，车型 汉EV" in mine, mine
+    prompt = await ask(app, dm("删除我的信息"))
+    assert texts().SUMMARY_OWNER in prompt, prompt
+    await ask(app, dm("确认删除"))
+    assert await leftovers(desk) == []
+    assert not await desk.is_owner(phone=PHONE)

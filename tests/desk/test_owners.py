@@ -1,0 +1,237 @@
+"""Owners (车主, desk.owners): imported, marked by a manager or won; never made leads
+again by a prospect's capture (an event sign-up)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from desk import SYSTEM, Desk, Forbidden, InvalidInput
+from desk.imports.read import open_owner_file
+from desk.imports.rows import OwnerRow, RejectedRow
+from tests.desk.conftest import Team, count_rows
+
+
+def owner(line: int, **fields: object) -> OwnerRow:
+    return OwnerRow(line=line, **fields)  # type: ignore[arg-type]
+
+
+OPENID = "oWX_abcdefgh1234567890123456"  # an Official Account openid (28 characters)
+EXTERNAL = "wmEXTERNAL0001abcdefghijklmnopqr"  # a WeCom external userid
+LIST = [
+    owner(2, name="赵车主", phone="13800000001", qq_id="30001", car_model="汉EV",
+          plate="粤B12345", purchased_on=date(2025, 5, 1)),
+    owner(3, name="钱车主", phone="13800000002", wechat=OPENID),
+    owner(4, name="孙车主", qq_id="30003", wechat=EXTERNAL),
+    RejectedRow(line=5, reason="手机号格式不对", cells=("李", "138")),
+    owner(6, name="赵车主", phone="13800000001"),  # row 2 again
+]  # fmt: skip
+
+
+async def sign_up(desk: Desk, **handle: str):
+    """An event sign-up's capture: in a feature's transaction, as a prospect."""
+    fields: dict[str, object] = {"channel": "event:7", "event_key": f"m:{sorted(handle.items())}"}
+    return await desk.write(lambda uow: desk.capture_prospect_in(uow, SYSTEM, **fields, **handle))
+
+
+async def test_an_owner_list_is_imported_once_and_a_rerun_changes_nothing(desk: Desk) -> None:
+    dry = await desk.import_owners(LIST, dry_run=True)
+    assert await count_rows(desk, "owners") == 0  # a dry run writes nothing
+    report = await desk.import_owners(LIST)
+    expected = {"created": 3, "merged": 0, "unchanged": 0, "duplicate": 1, "rejected": 1}
+    assert dry.counts == report.counts == expected
+    assert [(o.line, o.outcome) for o in report.preview] == [
+        (2, "created"), (3, "created"), (4, "created"), (5, "rejected"), (6, "duplicate"),
+    ]  # fmt: skip
+    assert report.preview[0].masked_phone == "138****0001"  # never the whole number
+    assert report.preview[4].reason == "与第 2 行是同一人"
+    again = await desk.import_owners(LIST)
+    assert again.counts == expected | {"created": 0, "unchanged": 3}
+    assert await count_rows(desk, "owners") == 3
+    zhao = await desk.find_owner(qq_id="30001")
+    assert zhao is not None and zhao.phone == "13800000001" and zhao.source == "import"
+    assert (zhao.car_model, zhao.plate, zhao.purchased_on) == ("汉EV", "粤B12345", date(2025, 5, 1))
+    sun = await desk.find_owner(wecom_external_userid=EXTERNAL)
+    assert sun is not None and sun.wechat_openid is None  # a WeCom id, not an openid
+    assert await desk.is_owner(wechat_openid=OPENID)
+
+
+async def test_a_known_owner_gains_what_it_lacked_and_keeps_what_it_had(desk: Desk) -> None:
+    await desk.import_owners([owner(2, name="赵车主", phone="13800000001")])
+    report = await desk.import_owners(
+        [owner(2, name="别名", phone="13800000001", qq_id="30001", car_model="汉EV")]
+    )
+    assert report.counts["merged"] == 1
+    found = await desk.find_owner(qq_id="30001")
+    assert found is not None and (found.name, found.car_model) == ("赵车主", "汉EV")
+    assert (await desk.import_owners([owner(9, phone="13800000001", qq_id="30001")])).counts[
+        "unchanged"
+    ] == 1
+
+
+async def test_batches_find_the_files_duplicates_across_them(desk: Desk) -> None:
+    rows = [owner(n, phone=f"1380000{n:04d}") for n in range(2, 9)]
+    rows.append(owner(9, qq_id="30009", phone="13800000003"))  # row 3's phone, a later batch
+    seen: list[tuple[int, int | None]] = []
+    report = await desk.import_owners(
+        iter(rows), batch_size=2, progress=lambda done, total: seen.append((done, total))
+    )
+    assert report.counts["created"] == 7 and report.counts["duplicate"] == 1
+    assert seen[-1] == (8, 8) and len(seen) > 2  # progress as the batches go
+    assert not await desk.is_owner(qq_id="30009")
+
+
+async def test_a_bad_handle_rejects_the_row_not_the_import(desk: Desk, team: Team) -> None:
+    rejected: list[RejectedRow] = []
+    rows = [owner(2, qq_id="12", cells=("赵", "12")), owner(3, phone="13800000003"), LIST[3]]
+    report = await desk.import_owners(rows, rejects=rejected.append)
+    assert report.counts["rejected"] == 2 and report.counts["created"] == 1
+    assert report.preview[0].reason == "QQ号不对"
+    # for the errors file: the reader's rejections and the desk's, with their cells
+    assert rejected == [RejectedRow(2, "QQ号不对", ("赵", "12")), LIST[3]]
+    with pytest.raises(Forbidden):
+        await desk.import_owners(rows, actor=team.wang.actor())
+
+
+async def test_an_owners_sign_up_makes_no_lead_a_prospects_does(desk: Desk, team: Team) -> None:
+    await desk.import_owners(LIST)
+    leads, entries = await count_rows(desk, "leads"), await count_rows(desk, "timeline")
+    assert await sign_up(desk, qq_id="30001") is None
+    assert await sign_up(desk, phone="13800000002") is None
+    assert await sign_up(desk, wechat_openid=OPENID) is None
+    assert (await count_rows(desk, "leads"), await count_rows(desk, "timeline")) == (leads, entries)
+    prospect = await sign_up(desk, qq_id="40001")
+    assert prospect is not None and prospect.created
+    # a plain capture (someone asking about a car in a DM) is not a sign-up: still taken
+    assert (await desk.capture(channel="qq_dm", qq_id="30003")).created
+
+
+async def test_a_won_lead_becomes_an_owner(desk: Desk, team: Team) -> None:
+    lead = (
+        await desk.capture(channel="walk_in", qq_id="20002", phone="13900000002", name="周先生",
+                           car_model="海豹")
+    ).lead  # fmt: skip
+    await desk.follow_up(team.wang.actor(), lead.id, "谈妥了", level="H")
+    await desk.record_order(team.wang.actor(), lead.id)
+    assert not await desk.is_owner(qq_id="20002")
+    await desk.record_deal(team.wang.actor(), lead.id)
+    found = await desk.find_owner(phone="13900000002")
+    assert found is not None and (found.source, found.lead_id) == ("won", lead.id)
+    assert (found.qq_id, found.name, found.car_model) == ("20002", "周先生", "海豹")
+    assert found.purchased_on == date(2026, 11, 27)
+    assert await sign_up(desk, qq_id="20002") is None
+
+
+async def test_a_won_lead_already_imported_is_linked_not_doubled(desk: Desk, team: Team) -> None:
+    await desk.import_owners([owner(2, phone="13900000002", name="周先生")])
+    lead = (await desk.capture(channel="walk_in", qq_id="20002", phone="13900000002")).lead
+    await desk.follow_up(team.wang.actor(), lead.id, "谈妥了", level="H")
+    await desk.record_order(team.wang.actor(), lead.id)
+    await desk.record_deal(team.wang.actor(), lead.id)
+    assert await count_rows(desk, "owners") == 1
+    found = await desk.find_owner(qq_id="20002")
+    assert found is not None and (found.source, found.lead_id) == ("import", lead.id)
+
+
+async def test_a_manager_marks_and_unmarks_an_owner(desk: Desk, team: Team) -> None:
+    manager = team.manager.actor()
+    marked = await desk.mark_owner(manager, qq_id="30001", name="赵车主")
+    assert marked.created and marked.owner.source == "manual"
+    again = await desk.mark_owner(manager, qq_id="30001", car_model="汉EV")
+    assert not again.created and again.owner.car_model == "汉EV"
+    assert await count_rows(desk, "owners") == 1
+    assert await sign_up(desk, qq_id="30001") is None
+    removed = await desk.unmark_owner(manager, qq_id="30001")
+    assert removed is not None and removed.name == "赵车主"
+    assert await desk.unmark_owner(manager, qq_id="30001") is None
+    assert await sign_up(desk, qq_id="30001") is not None  # a prospect again
+
+
+async def test_only_managers_mark_owners_and_bad_input_is_refused(desk: Desk, team: Team) -> None:
+    with pytest.raises(Forbidden):
+        await desk.mark_owner(team.wang.actor(), qq_id="30001")
+    with pytest.raises(Forbidden):
+        await desk.unmark_owner(team.wang.actor(), qq_id="30001")
+    with pytest.raises(InvalidInput, match="QQ号不对"):
+        await desk.mark_owner(SYSTEM, qq_id="abc")
+    with pytest.raises(InvalidInput):
+        await desk.mark_owner(SYSTEM, qq_id="30001", car_model="长" * 65)
+    with pytest.raises(InvalidInput):
+        await desk.mark_owner(SYSTEM)
+    assert await count_rows(desk, "owners") == 0
+
+
+async def test_owners_among_a_groups_members(desk: Desk) -> None:
+    await desk.import_owners(LIST)
+    assert await desk.owners_among(["30001", "30003", "40001", "not-a-qq"]) == {"30001", "30003"}
+
+
+async def test_an_owners_data_is_shown_and_erased_on_request(desk: Desk, team: Team) -> None:
+    await desk.import_owners(LIST)
+    data = await desk.describe_person("qq", "30001")
+    assert data.features["owners"]["owners"][0]["plate"] == "粤B12345"
+    erasure = await desk.erase_person("qq", "30001")
+    assert erasure.counts["owners.owners"] == 1
+    assert not await desk.is_owner(phone="13800000001")
+    assert await count_rows(desk, "owners") == 2
+
+
+async def test_an_owners_file_read_and_imported_twice(desk: Desk, tmp_path: Path) -> None:
+    """The reader's rows straight into the desk: a GBK CSV as a dealer's system exports it."""
+    path = tmp_path / "owners.csv"
+    path.write_bytes(
+        "车主姓名,手机号,QQ号,微信号,购买车型,车牌号,车架号,交车日期\n"
+        "赵车主,13800000001,30001,,汉EV,粤B12345,LGXCE4CB0N0000001,2025-05-01\n"
+        f"钱车主,138-0000-0002,,{OPENID},海豹,,,\n"
+        "孙车主,,,zhang_san88,元PLUS,,,\n"
+        "坏行,123,,,,,,\n".encode("gbk")
+    )
+
+    async def run(dry_run: bool = False) -> dict[str, int]:
+        with open_owner_file(path, tz=desk.settings.tz) as owner_file:
+            return (await desk.import_owners(owner_file.rows(), dry_run=dry_run)).counts
+
+    assert await run(dry_run=True) == await run() == {
+        "created": 3, "merged": 0, "unchanged": 0, "duplicate": 0, "rejected": 1,
+    }  # fmt: skip
+    assert (await run())["unchanged"] == 3
+    zhao = await desk.find_owner(phone="13800000001")
+    assert zhao is not None and (zhao.qq_id, zhao.vin) == ("30001", "LGXCE4CB0N0000001")
+    assert await desk.is_owner(wechat_openid=OPENID)
+
+
+async def test_a_chosen_wechat_id_is_kept_apart_from_platform_ids(desk: Desk) -> None:
+    """A 微信号 (zhang_san88) is no openid: kept, deduplicated, never matched to a
+    sign-up's openid."""
+    rows = [owner(2, name="孙车主", wechat="zhang_san88"), owner(3, wechat="zhang_san88")]
+    report = await desk.import_owners(rows)
+    assert (report.counts["created"], report.counts["duplicate"]) == (1, 1)
+    assert not await desk.is_owner(wechat_openid="zhang_san88")
+    assert await sign_up(desk, wechat_openid="zhang_san88") is not None
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
+
+
+async def test_the_owners_fixture_file_is_imported_and_its_owners_are_no_prospects(
+    desk: Desk,
+) -> None:
+    """tests/fixtures/imports/owners.xlsx (the reader's fixture): its good rows become
+    owners once, its bad ones are rejected, and its owners' sign-ups make no lead."""
+
+    async def run(dry_run: bool = False) -> dict[str, int]:
+        with open_owner_file(FIXTURES / "owners.xlsx", tz=desk.settings.tz) as owner_file:
+            return (await desk.import_owners(owner_file.rows(), dry_run=dry_run)).counts
+
+    expected = {"created": 4, "merged": 0, "unchanged": 0, "duplicate": 0, "rejected": 2}
+    assert await run(dry_run=True) == await run() == expected
+    assert await run() == expected | {"created": 0, "unchanged": 4}
+    feng = await desk.find_owner(qq_id="123456789")
+    assert feng is not None and (feng.name, feng.phone, feng.wechat_id) == (
+        "冯军", "13812340201", "fengjun_88",
+    )  # fmt: skip
+    assert (feng.plate, feng.purchased_on) == ("京A12345", date(2025, 6, 18))
+    assert await sign_up(desk, qq_id="123456789") is None
+    assert await sign_up(desk, phone="13912340202") is None
