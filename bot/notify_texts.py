@@ -154,6 +154,23 @@ def daily_report(p: Payload, tz: ZoneInfo) -> str:
     ])  # fmt: skip
 
 
+def leads_imported(p: Payload, tz: ZoneInfo) -> str:
+    """One per consultant per import, not one per lead."""
+    lines = [f"【导入线索】{channel_name(p.get('source'))}"]
+    if p.get("created"):
+        lines.append(f"分给您的新线索 {p['created']} 条，请在工作时间内首次联系（发「今日」查看）")
+    if p.get("merged"):
+        lines.append(f"您已跟进的客户撞单 {p['merged']} 条，已补充资料，详情见各线索的时间线")
+    return "\n".join(lines)
+
+
+def import_unassigned(p: Payload, tz: ZoneInfo) -> str:
+    return (
+        f"【导入待分配】{channel_name(p.get('source'))} 导入的新线索有 {p.get('unassigned')} 条"
+        "没有顾问可接（无人在班或已达上限）\n请在待分配线索中指派"
+    )
+
+
 def plain_text(p: Payload, tz: ZoneInfo) -> str:
     return str(p.get("text", ""))
 
@@ -170,6 +187,8 @@ RENDERERS: dict[str, Callable[[Payload, ZoneInfo], str]] = {
     "lead_erased": lead_erased,
     "daily_digest": daily_digest,
     "daily_report": daily_report,
+    "leads_imported": leads_imported,
+    "import_unassigned": import_unassigned,
 }
 
 

@@ -43,7 +43,7 @@ def _row(uow: UnitOfWork, lead: Lead, consultant: str | None, phones: bool) -> l
     ]  # fmt: skip
     if not phones:
         del row[2]
-    return [safe_cell(v) for v in row]
+    return [safe_cell(v) if isinstance(v, str) else v for v in row]
 
 
 async def export_leads(
