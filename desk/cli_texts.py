@@ -43,7 +43,6 @@ PERIOD_AND_DATES = "--period 和 --from/--to 只能用一种"
 UNKNOWN_STAGE = "没有这个阶段：{value}（可用：{choices}）"
 UNKNOWN_CONSULTANT = "花名册里没有叫 {name} 的顾问"
 AMBIGUOUS_CONSULTANT = "花名册里有多个叫 {name} 的成员，请先在花名册里区分"
-MISSING_FIELDS = "文件缺少必需的列：{fields}"
 
 # -- the import's report ---------------------------------------------------------
 HEADER_TITLE = "表头识别（{path}）："
@@ -51,7 +50,7 @@ HEADER_MAPPED = "  {header} → {field}"
 HEADER_UNKNOWN = (
     "!! 未识别的表头（这些列不会导入；如是同义词，请加到 config/imports.toml）：{headers}"
 )
-HEADER_MISSING = "!! 缺少的字段：{fields}"
+HEADER_MISSING = "文件中没有：{fields}"
 DRY_RUN_TITLE = "【预览，未改动数据库】前 {n} 行的处理结果："
 PREVIEW_ROW = "  第 {line} 行  {outcome}  {who}{reason}"
 SUMMARY_TITLE = "【预览结果】共 {rows} 行："
@@ -60,9 +59,9 @@ COUNT = "  {outcome}：{n}"
 REJECTED_TITLE = "被拒绝的行（前 {n} 行）："
 REJECTED_ROW = "  第 {line} 行：{reason}"
 ERRORS_FILE = "被拒绝的行已写入：{path}（改好后可直接再导入）"
-PER_CONSULTANT_TITLE = "各顾问分到的新线索："
-PER_CONSULTANT = "  {name}：{n}"
-UNASSIGNED = "未分配"
+PER_CONSULTANT_TITLE = "各顾问的线索（导入后每人收到一条汇总私信）："
+PER_CONSULTANT = "  {name}：新线索 {new}，合并 {merged}"
+UNASSIGNED = "  未分配（没有可接的顾问）：{n}"
 NOTHING_CHANGED = "没有任何改动。"
 
 OUTCOMES = {
@@ -82,7 +81,7 @@ FIELD_NAMES = {
     "consultant_name": "顾问", "assigned_at": "分配时间", "first_contact_at": "首触时间",
     "visited_at": "到店时间", "test_drive_at": "试驾时间", "defeat_reason": "战败原因",
     "qq_id": "QQ号", "wechat": "微信", "plate": "车牌", "vin": "车架号", "model": "车型",
-    "purchased_at": "购车日期", "purchase_date": "购车日期",
+    "purchased_on": "购车日期",
 }  # fmt: skip
 
 # -- the export --------------------------------------------------------------------

@@ -8,6 +8,9 @@ each over its own event loop, so these tests are synchronous."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
@@ -17,7 +20,7 @@ from openpyxl import load_workbook
 
 from desk import SYSTEM, Desk, FrozenClock
 from desk.cli import main
-from tests.desk.conftest import START, database_url, make_settings
+from tests.desk.conftest import START, count_rows, database_url, make_settings
 
 
 @dataclass
@@ -128,3 +131,109 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys) -> None:
     assert "参数不对" in capsys.readouterr().err
     run = cli(tmp_path, "export", "leads", str(tmp_path / "leads.csv"))
     assert run.code == 1 and ".xlsx" in run.err
+
+
+# -- import ------------------------------------------------------------------------
+
+LEADS_CSV = """姓名,手机号,线索创建时间,意向车型,线索评级,微信昵称
+张三,13800138001,2026-11-20 10:00,汉EV,H,zs
+李四,12345,2026-11-20 10:05,汉EV,A,ls
+王五,13800138003,2026-11-21 11:00,宋PLUS,B,ww
+张三,13800138001,2026-11-20 10:00,汉EV,H,zs
+"""
+
+
+def leads_file(tmp_path: Path, text: str = LEADS_CSV, encoding: str = "utf-8") -> Path:
+    path = tmp_path / "autohome.csv"
+    path.write_text(text, encoding=encoding)
+    return path
+
+
+def lead_count(tmp_path: Path) -> int:
+    return with_desk(tmp_path, lambda desk: count_rows(desk, "leads"))
+
+
+def test_a_dry_run_previews_and_changes_nothing(tmp_path: Path) -> None:
+    path = leads_file(tmp_path)
+    run = cli(tmp_path, "import", "leads", str(path), "--source", "autohome", "--dry-run")
+    assert run.code == 0, run.err
+    assert "姓名 → 姓名" in run.out and "手机号 → 手机号" in run.out
+    assert "未识别的表头" in run.out and "微信昵称" in run.out  # reported, never guessed
+    assert "【预览，未改动数据库】" in run.out
+    assert "13800138001" not in run.out and "138****8001" in run.out  # masked
+    assert "新建：2" in run.out and "文件内重复：1" in run.out and "拒绝：1" in run.out
+    assert "第 3 行" in run.out  # 李四's bad phone, with its reason
+    assert lead_count(tmp_path) == 0
+
+
+async def _consultant(desk: Desk) -> None:
+    await desk.add_member(SYSTEM, name="王顾问", qq_id="10001")
+
+
+def test_a_run_imports_and_a_rerun_changes_nothing(tmp_path: Path) -> None:
+    with_desk(tmp_path, _consultant)
+    path = leads_file(tmp_path)
+    run = cli(tmp_path, "import", "leads", str(path), "--source", "autohome")
+    assert run.code == 0, run.err
+    assert "【导入完成】共 4 行" in run.out and "新建：2" in run.out
+    assert "王顾问：新线索 2，合并 0" in run.out
+    assert lead_count(tmp_path) == 2
+    errors = tmp_path / "autohome.errors.xlsx"
+    assert f"被拒绝的行已写入：{errors}" in run.out
+    sheet = load_workbook(errors).active
+    assert sheet is not None
+    header, *rejected = sheet.iter_rows(values_only=True)
+    assert "姓名" in header and "手机号" in header
+    assert len(rejected) == 1 and "李四" in rejected[0] and "12345" in rejected[0]
+
+    again = cli(tmp_path, "import", "leads", str(path), "--source", "autohome")
+    assert again.code == 0, again.err
+    assert "新建：0" in again.out and "无变化（已导入过）：2" in again.out
+    assert "没有任何改动" in again.out
+    assert lead_count(tmp_path) == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("姓名,城市\n张三,上海\n", "找不到手机号列"),
+        (None, "找不到文件"),
+    ],
+)
+def test_a_bad_file_is_refused_in_chinese(tmp_path: Path, content, message) -> None:
+    path = tmp_path / "leads.csv"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    run = cli(tmp_path, "import", "leads", str(path))
+    assert run.code == 1 and message in run.err, run.err
+    assert "Traceback" not in run.err
+    if content is not None:
+        assert lead_count(tmp_path) == 0
+
+
+def test_owners_import(tmp_path: Path) -> None:
+    path = tmp_path / "owners.csv"
+    path.write_text("车主姓名,手机号,车型,购车日期\n陈车主,13900139001,汉EV,2025-05-01\n", "utf-8")
+    dry = cli(tmp_path, "import", "owners", str(path), "--dry-run")
+    assert dry.code == 0, dry.err
+    assert "新建：1" in dry.out
+    run = cli(tmp_path, "import", "owners", str(path))
+    assert run.code == 0 and "新建：1" in run.out
+    assert with_desk(tmp_path, lambda desk: count_rows(desk, "owners")) == 1
+    again = cli(tmp_path, "import", "owners", str(path))
+    assert again.code == 0 and "新建：0" in again.out
+
+
+def test_python_m_desk_runs_a_dry_run(tmp_path: Path) -> None:
+    """The command as the operator types it: its own process, the settings from the
+    environment (as the bot reads them), the database untouched."""
+    path = leads_file(tmp_path, encoding="gbk")  # as the platforms export it
+    env = {**os.environ, "DESK_DATABASE_URL": database_url(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "desk", "import", "leads", str(path), "--dry-run"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "【预览，未改动数据库】" in done.stdout and "新建：2" in done.stdout
+    assert lead_count(tmp_path) == 0

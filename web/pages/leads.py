@@ -191,9 +191,7 @@ async def export(request: Request, desk: DeskDep, staff: StaffDep) -> Response:
     day = desk.calendar.local_date(desk.clock.now()).isoformat()
     name = f"{texts.LEADS_FILE}_{day}.xlsx"
     disposition = f"attachment; filename=\"leads_{day}.xlsx\"; filename*=UTF-8''{quote(name)}"
-    return Response(
-        out.getvalue(), media_type=XLSX, headers={"Content-Disposition": disposition}
-    )
+    return Response(out.getvalue(), media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
 # -- one lead -------------------------------------------------------------------------
