@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any, NoReturn, get_args
 
 from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--channel", help=t.CHANNEL_HELP)
     out.add_argument("--consultant", metavar="NAME", help=t.CONSULTANT_HELP)
     out.add_argument("--stage", help=t.STAGE_HELP)
-    out.add_argument("--level", choices=LevelCode.__args__, help=t.LEVEL_HELP)
+    out.add_argument("--level", choices=get_args(LevelCode), help=t.LEVEL_HELP)
     out.add_argument("--no-phones", action="store_true", help=t.NO_PHONES_HELP)
     return parser
 
@@ -352,4 +352,7 @@ def main(
     except SQLAlchemyError as exc:
         _say(stderr, t.DATABASE_ERROR.format(reason=type(exc).__name__))
         return 1
+    except KeyboardInterrupt:
+        _say(stderr, t.INTERRUPTED)
+        return 130
     return 0

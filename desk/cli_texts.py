@@ -35,6 +35,7 @@ NO_FILE = "找不到文件：{path}"
 CANNOT_READ = "无法读取文件 {path}：{reason}"
 CONFIG_ERROR = "配置有误，请检查 .env 和 config/：\n{message}"
 DATABASE_ERROR = "无法打开数据库（DESK_DATABASE_URL）：{reason}"
+INTERRUPTED = "已中断。已写入的批次保留；再次导入同一文件会接着完成，不会重复。"
 NOT_XLSX = "导出文件名要以 .xlsx 结尾：{path}"
 NO_FOLDER = "目录不存在：{path}"
 BAD_DATE = "日期要写成 2026-11-01 这样：{value}"
@@ -72,16 +73,14 @@ OUTCOMES = {
     "rejected": "拒绝",
 }
 
-# The fields a header can feed (desk.imports.rows.LeadRow and the owners' row).
+# The fields a header can feed (config/imports.toml: [leads.headers], [owners.headers]).
 FIELD_NAMES = {
     "phone": "手机号", "platform_id": "平台线索ID", "name": "姓名", "city": "城市",
-    "province": "省份", "county": "区县", "car_model": "意向车型", "created_at": "线索创建时间",
-    "channel_1": "一级渠道", "channel_2": "二级渠道", "channel_3": "三级渠道",
-    "channel_path": "渠道", "inquiry": "询价类型", "level": "线索评级",
-    "consultant_name": "顾问", "assigned_at": "分配时间", "first_contact_at": "首触时间",
-    "visited_at": "到店时间", "test_drive_at": "试驾时间", "defeat_reason": "战败原因",
-    "qq_id": "QQ号", "wechat": "微信", "plate": "车牌", "vin": "车架号", "model": "车型",
-    "purchased_on": "购车日期",
+    "car_model": "意向车型", "created_at": "线索创建时间", "channel_path": "渠道（一/二/三级）",
+    "inquiry": "询价类型", "level": "线索评级", "consultant_name": "顾问",
+    "assigned_at": "分配时间", "first_contact_at": "首触时间", "visited_at": "到店时间",
+    "test_drive_at": "试驾时间", "defeat_reason": "战败原因",
+    "qq_id": "QQ号", "wechat": "微信号", "plate": "车牌", "vin": "车架号", "purchased_on": "购车日期",
 }  # fmt: skip
 
 # -- the export --------------------------------------------------------------------

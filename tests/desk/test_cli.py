@@ -18,9 +18,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from desk import SYSTEM, Desk, FrozenClock
+from desk import SYSTEM, Desk, Forbidden, FrozenClock
 from desk.cli import main
-from tests.desk.conftest import START, count_rows, database_url, make_settings
+from desk.leadlist import LeadFilter
+from desk.settings import read_env
+from tests.desk.conftest import START, Team, count_rows, database_url, make_settings
 
 
 @dataclass
@@ -237,3 +239,32 @@ def test_python_m_desk_runs_a_dry_run(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "【预览，未改动数据库】" in done.stdout and "新建：2" in done.stdout
     assert lead_count(tmp_path) == 0
+
+
+def test_the_settings_are_read_as_the_bot_reads_them(tmp_path: Path) -> None:
+    """.env, then .env.{ENVIRONMENT} over it, the environment over both: the command
+    opens the bot's database without being told where it is."""
+    with_desk(tmp_path, _story)
+    (tmp_path / ".env").write_text("DESK_DATABASE_URL=sqlite+aiosqlite:///nowhere.db\n")
+    (tmp_path / ".env.prod").write_text(f"DESK_DATABASE_URL={database_url(tmp_path)}\n")
+    out = tmp_path / "all.xlsx"
+    assert main(["export", "leads", str(out)], environ={}, cwd=tmp_path, out=StringIO()) == 0
+    assert len(rows_of(out)) == 3
+    assert read_env({"ENVIRONMENT": "dev", "DESK_TIMEZONE": "Asia/Urumqi"}, tmp_path) == {
+        "DESK_DATABASE_URL": "sqlite+aiosqlite:///nowhere.db",  # no .env.dev
+        "ENVIRONMENT": "dev",
+        "DESK_TIMEZONE": "Asia/Urumqi",
+    }
+
+
+async def test_only_managers_export_phones(desk: Desk, team: Team, tmp_path: Path) -> None:
+    mine = (await desk.capture(channel="walk_in", name="甲", phone="13800138001")).lead.id
+    other = (await desk.capture(channel="walk_in", name="乙", phone="13800138002")).lead.id
+    await desk.assign(SYSTEM, mine, team.wang.id)
+    await desk.assign(SYSTEM, other, team.li.id)
+    out = tmp_path / "x.xlsx"
+    with pytest.raises(Forbidden):
+        await desk.export_leads(team.wang.actor(), LeadFilter(), out, phones=True)
+    assert await desk.export_leads(team.wang.actor(), LeadFilter(), out, phones=False) == 1
+    assert [r["编号"] for r in rows_of(out)] == [mine]
+    assert await desk.export_leads(team.manager.actor(), LeadFilter(), out, phones=True) == 2
