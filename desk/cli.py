@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any, NoReturn, get_args
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
 from desk import cli_texts as t
@@ -349,8 +349,8 @@ def main(
         path = getattr(exc, "filename", None) or ""
         _say(stderr, t.CANNOT_READ.format(path=path, reason=exc.strerror or exc))
         return 1
-    except SQLAlchemyError as exc:
-        _say(stderr, t.DATABASE_ERROR.format(reason=type(exc).__name__))
+    except DBAPIError as exc:  # the database cannot be reached or refuses (not a bug of ours)
+        _say(stderr, t.DATABASE_ERROR.format(reason=exc.orig))
         return 1
     except KeyboardInterrupt:
         _say(stderr, t.INTERRUPTED)
