@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from desk import SYSTEM, Desk, Forbidden, FrozenClock
+from desk import SYSTEM, Desk, Forbidden, FrozenClock, export
 from desk.cli import main
 from desk.leadlist import LeadFilter
 from desk.settings import read_env
@@ -257,7 +257,10 @@ def test_the_settings_are_read_as_the_bot_reads_them(tmp_path: Path) -> None:
     }
 
 
-async def test_only_managers_export_phones(desk: Desk, team: Team, tmp_path: Path) -> None:
+async def test_only_managers_export_phones(
+    desk: Desk, team: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export, "_BATCH", 1)  # every lead its own batch: the streaming path
     mine = (await desk.capture(channel="walk_in", name="甲", phone="13800138001")).lead.id
     other = (await desk.capture(channel="walk_in", name="乙", phone="13800138002")).lead.id
     await desk.assign(SYSTEM, mine, team.wang.id)
