@@ -117,7 +117,7 @@ class _Bar(AbstractContextManager["_Bar"]):
     """A tqdm bar on the terminal (none when stderr is not one: a log, a pipe)."""
 
     def __init__(self, total: int | None, err: IO[str]) -> None:
-        self.bar = tqdm(total=total, file=err, disable=not err.isatty(), unit="行", leave=False)
+        self.bar = tqdm(total=total, file=err, disable=not err.isatty(), unit="行")
 
     def __call__(self, done: int, expected: int | None) -> None:
         if expected is not None and self.bar.total != expected:
@@ -125,6 +125,9 @@ class _Bar(AbstractContextManager["_Bar"]):
         self.bar.update(done - self.bar.n)
 
     def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.bar.total = self.bar.n  # a CSV's row count was estimated from its size
+            self.bar.refresh()
         self.bar.close()
 
 
