@@ -184,7 +184,7 @@ async def print_report(
     merged = report.merged_per_consultant
     if report.per_consultant or merged or report.unassigned:
         names = {m.id: m.name for m in await desk.members()}
-        _say(out, t.PER_CONSULTANT_TITLE)
+        _say(out, t.PER_CONSULTANT_DRY if report.dry_run else t.PER_CONSULTANT_TITLE)
         for member_id in sorted(set(report.per_consultant) | set(merged)):
             _say(out, t.PER_CONSULTANT.format(
                 name=names.get(member_id, f"#{member_id}"),
