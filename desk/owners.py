@@ -97,6 +97,8 @@ class OwnerFacts(Protocol):
     def vin(self) -> str | None: ...
     @property
     def purchased_on(self) -> date | None: ...
+    @property
+    def cells(self) -> tuple[str, ...]: ...
 
 
 def wechat_kind(value: str) -> str:
@@ -357,6 +359,17 @@ async def owners_among(uow: UnitOfWork, kind: str, values: list[str]) -> set[str
         chunk = values[start : start + 500]
         found.update(await uow.session.scalars(select(column).where(column.in_(chunk))))
     return found
+
+
+def held_by_owner(platform: Any, user_id: Any) -> Any:
+    """SQL: the person (a feature's platform and user id columns) is an owner; for
+    the features' counts of owners among their people (活动统计)."""
+    return or_(
+        (platform == "qq") & select(Owner.id).where(Owner.qq_id == user_id).exists(),
+        (platform == "wechat_oa") & select(Owner.id).where(Owner.wechat_openid == user_id).exists(),
+        (platform == "wecom")
+        & select(Owner.id).where(Owner.wecom_external_userid == user_id).exists(),
+    )
 
 
 # -- personal data (desk.privacy) ---------------------------------------------------------

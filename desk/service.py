@@ -367,12 +367,21 @@ class Desk:
 
     # -- owners (desk.owners) -----------------------------------------------------
     async def import_owners(
-        self, rows: Iterable[Any] | AsyncIterable[Any], *, dry_run: bool = False,
-        progress: Progress | None = None,
+        self, rows: Iterable[Any] | AsyncIterable[Any], *, actor: Actor = SYSTEM,
+        dry_run: bool = False, progress: Progress | None = None,
+        batch_size: int | None = None, rejects: Callable[[RejectedRow], None] | None = None,
+        total: int | None = None,
     ) -> ImportReport:  # fmt: skip
         """Import the dealer's existing customers: OwnerRow and RejectedRow
-        (desk.imports.rows) as the file reader yields them, a batch per transaction.
-        Re-importing a list changes nothing; a dry run decides the same, writes nothing."""
+        (desk.imports.rows) as the file reader yields them, `batch_size` rows per
+        transaction. Each row creates an owner, fills in a known one (merged), finds
+        it complete (unchanged), repeats an earlier row's person (duplicate) or is
+        rejected. Re-importing a list changes nothing; a dry run decides the same and
+        writes nothing. `rejects` gets every rejected row (the reader's and the
+        desk's) for the errors file; `progress(rows done, total)` after each batch."""
+        if not actor.is_manager:
+            raise Forbidden("只有经理可以导入车主")
+        size = batch_size or IMPORT_BATCH_ROWS
         report = ImportReport(source="owners", dry_run=dry_run)
         seen: dict[tuple[str, str], int] = {}
         batch: list[Any] = []
@@ -388,21 +397,25 @@ class Desk:
 
             outcomes = await (self.read(step) if dry_run else self._run(step))
             seen.update(tried[-1])
-            for outcome in outcomes:
+            for row, outcome in zip(chunk, outcomes, strict=True):
                 report.counts[outcome.outcome] += 1
                 if len(report.preview) < IMPORT_PREVIEW_ROWS:
                     report.preview.append(outcome)
+                if rejects is not None and outcome.outcome == "rejected":
+                    if not isinstance(row, RejectedRow):  # the desk's own refusal
+                        row = RejectedRow(row.line, outcome.reason or "", row.cells)
+                    rejects(row)
             if progress is not None:
-                progress(report.rows, None)
+                progress(report.rows, total)
 
         async for row in _rows(rows):
             batch.append(row)
-            if len(batch) >= IMPORT_BATCH_ROWS:
+            if len(batch) >= size:
                 await flush()
         if batch:
             await flush()
         if progress is not None:
-            progress(report.rows, report.rows)
+            progress(report.rows, total if total is not None else report.rows)
         return report
 
     async def mark_owner(

@@ -4,11 +4,12 @@ again by a prospect's capture (an event sign-up)."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from desk import SYSTEM, Desk, Forbidden, InvalidInput
-from desk import service as desk_service
+from desk.imports.read import open_owner_file
 from desk.imports.rows import OwnerRow, RejectedRow
 from tests.desk.conftest import Team, count_rows
 
@@ -68,25 +69,28 @@ async def test_a_known_owner_gains_what_it_lacked_and_keeps_what_it_had(desk: De
     ] == 1
 
 
-async def test_batches_find_the_files_duplicates_across_them(
-    desk: Desk, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(desk_service, "IMPORT_BATCH_ROWS", 2)
+async def test_batches_find_the_files_duplicates_across_them(desk: Desk) -> None:
     rows = [owner(n, phone=f"1380000{n:04d}") for n in range(2, 9)]
     rows.append(owner(9, qq_id="30009", phone="13800000003"))  # row 3's phone, a later batch
     seen: list[tuple[int, int | None]] = []
     report = await desk.import_owners(
-        iter(rows), progress=lambda done, total: seen.append((done, total))
+        iter(rows), batch_size=2, progress=lambda done, total: seen.append((done, total))
     )
     assert report.counts["created"] == 7 and report.counts["duplicate"] == 1
     assert seen[-1] == (8, 8) and len(seen) > 2  # progress as the batches go
     assert not await desk.is_owner(qq_id="30009")
 
 
-async def test_a_bad_handle_rejects_the_row_not_the_import(desk: Desk) -> None:
-    report = await desk.import_owners([owner(2, qq_id="12"), owner(3, phone="13800000003")])
-    assert report.counts["rejected"] == 1 and report.counts["created"] == 1
+async def test_a_bad_handle_rejects_the_row_not_the_import(desk: Desk, team: Team) -> None:
+    rejected: list[RejectedRow] = []
+    rows = [owner(2, qq_id="12", cells=("赵", "12")), owner(3, phone="13800000003"), LIST[3]]
+    report = await desk.import_owners(rows, rejects=rejected.append)
+    assert report.counts["rejected"] == 2 and report.counts["created"] == 1
     assert report.preview[0].reason == "QQ号不对"
+    # for the errors file: the reader's rejections and the desk's, with their cells
+    assert rejected == [RejectedRow(2, "QQ号不对", ("赵", "12")), LIST[3]]
+    with pytest.raises(Forbidden):
+        await desk.import_owners(rows, actor=team.wang.actor())
 
 
 async def test_an_owners_sign_up_makes_no_lead_a_prospects_does(desk: Desk, team: Team) -> None:
@@ -170,3 +174,26 @@ async def test_an_owners_data_is_shown_and_erased_on_request(desk: Desk, team: T
     assert erasure.counts["owners.owners"] == 1
     assert not await desk.is_owner(phone="13800000001")
     assert await count_rows(desk, "owners") == 2
+
+
+async def test_an_owners_file_read_and_imported_twice(desk: Desk, tmp_path: Path) -> None:
+    """The reader's rows straight into the desk: a GBK CSV as a dealer's system exports it."""
+    path = tmp_path / "owners.csv"
+    path.write_bytes(
+        "车主姓名,手机号,QQ号,微信号,购买车型,车牌号,车架号,交车日期\n"
+        "赵车主,13800000001,30001,,汉EV,粤B12345,LGXCE4CB0N0000001,2025-05-01\n"
+        "钱车主,138-0000-0002,,oWX_abcdefgh123,海豹,,,\n"
+        "坏行,123,,,,,,\n".encode("gbk")
+    )
+
+    async def run(dry_run: bool = False) -> dict[str, int]:
+        with open_owner_file(path, tz=desk.settings.tz) as owner_file:
+            return (await desk.import_owners(owner_file.rows(), dry_run=dry_run)).counts
+
+    assert await run(dry_run=True) == await run() == {
+        "created": 2, "merged": 0, "unchanged": 0, "duplicate": 0, "rejected": 1,
+    }  # fmt: skip
+    assert (await run())["unchanged"] == 2
+    zhao = await desk.find_owner(phone="13800000001")
+    assert zhao is not None and (zhao.qq_id, zhao.vin) == ("30001", "LGXCE4CB0N0000001")
+    assert await desk.is_owner(wechat_openid="oWX_abcdefgh123")
