@@ -12,7 +12,7 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
@@ -131,22 +131,6 @@ class _Bar(AbstractContextManager["_Bar"]):
         self.bar.close()
 
 
-class _Rejects:
-    """Passes the reader's rows on, keeping the rejected ones for the errors file
-    (a few per cent of a file; the valid rows are not kept): Desk.import_owners
-    takes no `rejects` callback as Desk.import_leads does."""
-
-    def __init__(self, rows: Iterable[Any]) -> None:
-        self.rows = rows
-        self.rejected: list[RejectedRow] = []
-
-    def __iter__(self) -> Iterator[Any]:
-        for row in self.rows:
-            if isinstance(row, RejectedRow):
-                self.rejected.append(row)
-            yield row
-
-
 def _who(name: str | None, masked: str | None) -> str:
     return " ".join(x for x in (name, masked) if x) or "—"
 
@@ -223,13 +207,16 @@ async def import_leads(args: argparse.Namespace, desk: Desk, out: IO[str], err: 
 
 async def import_owners(args: argparse.Namespace, desk: Desk, out: IO[str], err: IO[str]) -> None:
     path: Path = args.file
+    rejected: list[RejectedRow] = []
     with open_owner_file(path, tz=desk.settings.tz) as owner_file:
         print_headers(out, path, owner_file.headers)
-        rows = _Rejects(owner_file.rows())
         with _Bar(owner_file.expected_rows, err) as bar:
-            report = await desk.import_owners(rows, dry_run=args.dry_run, progress=bar)
-        _errors_file(path, report, owner_file.header_cells, rows.rejected)
-    await print_report(out, desk, report, rows.rejected)
+            report = await desk.import_owners(
+                owner_file.rows(), actor=SYSTEM, dry_run=args.dry_run, progress=bar,
+                rejects=rejected.append, total=owner_file.expected_rows,
+            )  # fmt: skip
+        _errors_file(path, report, owner_file.header_cells, rejected)
+    await print_report(out, desk, report, rejected)
 
 
 # -- the export ---------------------------------------------------------------------------

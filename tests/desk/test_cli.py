@@ -215,10 +215,17 @@ def test_a_bad_file_is_refused_in_chinese(tmp_path: Path, content, message) -> N
 
 def test_owners_import(tmp_path: Path) -> None:
     path = tmp_path / "owners.csv"
-    path.write_text("车主姓名,手机号,车型,购车日期\n陈车主,13900139001,汉EV,2025-05-01\n", "utf-8")
+    path.write_text(
+        "车主姓名,手机号,车型,购车日期\n陈车主,13900139001,汉EV,2025-05-01\n"
+        "林车主,139,汉EV,2025-05-02\n",
+        "utf-8",
+    )
     dry = cli(tmp_path, "import", "owners", str(path), "--dry-run")
     assert dry.code == 0, dry.err
-    assert "新建：1" in dry.out
+    assert "新建：1" in dry.out and "拒绝：1" in dry.out and "第 3 行" in dry.out
+    assert with_desk(tmp_path, lambda desk: count_rows(desk, "owners")) == 0
+    sheet = load_workbook(tmp_path / "owners.errors.xlsx").active
+    assert sheet is not None and "林车主" in list(sheet.iter_rows(values_only=True))[1]
     run = cli(tmp_path, "import", "owners", str(path))
     assert run.code == 0 and "新建：1" in run.out
     assert with_desk(tmp_path, lambda desk: count_rows(desk, "owners")) == 1
