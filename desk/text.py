@@ -11,6 +11,10 @@ _UNFIT = frozenset(("Cc", "Cs", "Co", "Cn"))
 
 def clean_text(text: str | None) -> str:
     """`text` with unfit characters dropped (line breaks and tabs kept), trimmed."""
+    if not text:
+        return ""
+    if text.isprintable():  # no Cc/Cs/Co/Cn in it: nothing to drop (C speed; imports)
+        return text.strip()
     kept = (ch for ch in text or "" if ch in "\n\t" or unicodedata.category(ch) not in _UNFIT)
     return "".join(kept).strip()
 

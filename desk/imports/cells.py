@@ -85,7 +85,7 @@ def phone(raw: str, column: str) -> str:
     try:
         return normalize_phone(raw)
     except InvalidInput:
-        raise BadCell(f"{column}不是有效的手机号：{short(raw)}") from None
+        raise BadCell(f"{column}无效：{short(raw)}") from None
 
 
 def _from_text(raw: str, tz: tzinfo) -> datetime | None:
@@ -129,7 +129,7 @@ def moment(
     except (ValueError, OverflowError, OSError):
         found = None
     if found is None:
-        raise BadCell(f"{column}不是有效的时间：{short(raw)}")
+        raise BadCell(f"{column}无法识别：{short(raw)}")
     if found.tzinfo is None:
         found = found.replace(tzinfo=tz)
     if found < EARLIEST:

@@ -295,7 +295,7 @@ def _owner_row(
         if _QQ.match(raw):
             qq_id = raw
         else:
-            problems.append(f"{found[0]}不是有效的QQ号：{c.short(raw)}")
+            problems.append(f"{found[0]}无效：{c.short(raw)}")
     wechat = cells.text("wechat", WECHAT_MAX, join)
     phone = None
     if found := cells.first("phone"):
@@ -311,7 +311,7 @@ def _owner_row(
         raw = c.cell_text(found[1])
         vin = re.sub(r"\s", "", unicodedata.normalize("NFKC", raw)).upper()
         if not _VIN.match(vin):
-            problems.append(f"{found[0]}应为17位字母和数字：{c.short(raw)}")
+            problems.append(f"{found[0]}应为17位字母或数字：{c.short(raw)}")
     plate = None
     if found := cells.first("plate"):
         cleaned = c.text(unicodedata.normalize("NFKC", c.cell_text(found[1])), PLATE_MAX * 2)
