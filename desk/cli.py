@@ -335,6 +335,8 @@ def main(
     except DeskError as exc:  # the import's refusals of a file
         _say(stderr, t.ERROR.format(message=exc))
         return 1
+    except BrokenPipeError:  # the output was piped into `head`: nothing left to say
+        return 1
     except OSError as exc:
         path = getattr(exc, "filename", None) or ""
         _say(stderr, t.CANNOT_READ.format(path=path, reason=exc.strerror or exc))

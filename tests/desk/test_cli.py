@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -137,17 +138,14 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys) -> None:
 
 # -- import ------------------------------------------------------------------------
 
-LEADS_CSV = """姓名,手机号,线索创建时间,意向车型,线索评级,微信昵称
-张三,13800138001,2026-11-20 10:00,汉EV,H,zs
-李四,12345,2026-11-20 10:05,汉EV,A,ls
-王五,13800138003,2026-11-21 11:00,宋PLUS,B,ww
-张三,13800138001,2026-11-20 10:00,汉EV,H,zs
-"""
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "imports"
 
 
-def leads_file(tmp_path: Path, text: str = LEADS_CSV, encoding: str = "utf-8") -> Path:
-    path = tmp_path / "autohome.csv"
-    path.write_text(text, encoding=encoding)
+def fixture(tmp_path: Path, name: str) -> Path:
+    """A copy of tests/fixtures/imports/<name> in the test's folder (the errors
+    file is written beside its input)."""
+    path = tmp_path / name
+    shutil.copy(FIXTURES / name, path)
     return path
 
 
@@ -156,15 +154,15 @@ def lead_count(tmp_path: Path) -> int:
 
 
 def test_a_dry_run_previews_and_changes_nothing(tmp_path: Path) -> None:
-    path = leads_file(tmp_path)
-    run = cli(tmp_path, "import", "leads", str(path), "--source", "autohome", "--dry-run")
+    path = fixture(tmp_path, "bad_rows.csv")
+    run = cli(tmp_path, "import", "leads", str(path), "--dry-run")
     assert run.code == 0, run.err
     assert "姓名 → 姓名" in run.out and "手机号 → 手机号" in run.out
-    assert "未识别的表头" in run.out and "微信昵称" in run.out  # reported, never guessed
+    assert "未识别的表头" in run.out and "备注" in run.out  # reported, never guessed
     assert "【预览，未改动数据库】" in run.out
-    assert "13800138001" not in run.out and "138****8001" in run.out  # masked
-    assert "新建：2" in run.out and "文件内重复：1" in run.out and "拒绝：1" in run.out
-    assert "第 3 行" in run.out  # 李四's bad phone, with its reason
+    assert "13812340101" not in run.out and "138****0101" in run.out  # masked
+    assert "新建：2" in run.out and "文件内重复：1" in run.out and "拒绝：7" in run.out
+    assert "第 4 行：手机号无效：1381234010" in run.out
     assert lead_count(tmp_path) == 0
 
 
@@ -174,24 +172,32 @@ async def _consultant(desk: Desk) -> None:
 
 def test_a_run_imports_and_a_rerun_changes_nothing(tmp_path: Path) -> None:
     with_desk(tmp_path, _consultant)
-    path = leads_file(tmp_path)
+    path = fixture(tmp_path, "autohome.csv")
     run = cli(tmp_path, "import", "leads", str(path), "--source", "autohome")
     assert run.code == 0, run.err
-    assert "【导入完成】共 4 行" in run.out and "新建：2" in run.out
-    assert "王顾问：新线索 2，合并 0" in run.out
-    assert lead_count(tmp_path) == 2
-    errors = tmp_path / "autohome.errors.xlsx"
+    assert "【导入完成】共 4 行" in run.out and "新建：4" in run.out
+    assert "王顾问：新线索 4，合并 0" in run.out
+    assert lead_count(tmp_path) == 4
+    assert not (tmp_path / "autohome.errors.xlsx").exists()  # nothing rejected
+
+    again = cli(tmp_path, "import", "leads", str(path), "--source", "autohome")
+    assert again.code == 0, again.err
+    assert "新建：0" in again.out and "无变化（已导入过）：4" in again.out
+    assert "没有任何改动" in again.out
+    assert lead_count(tmp_path) == 4
+
+
+def test_rejected_rows_go_to_an_errors_file_beside_the_input(tmp_path: Path) -> None:
+    path = fixture(tmp_path, "bad_rows.csv")
+    run = cli(tmp_path, "import", "leads", str(path))
+    assert run.code == 0, run.err
+    errors = tmp_path / "bad_rows.errors.xlsx"
     assert f"被拒绝的行已写入：{errors}" in run.out
     sheet = load_workbook(errors).active
     assert sheet is not None
     header, *rejected = sheet.iter_rows(values_only=True)
     assert "姓名" in header and "手机号" in header
-    assert len(rejected) == 1 and "李四" in rejected[0] and "12345" in rejected[0]
-
-    again = cli(tmp_path, "import", "leads", str(path), "--source", "autohome")
-    assert again.code == 0, again.err
-    assert "新建：0" in again.out and "无变化（已导入过）：2" in again.out
-    assert "没有任何改动" in again.out
+    assert len(rejected) == 7 and any("1381234010" in r for r in rejected)
     assert lead_count(tmp_path) == 2
 
 
@@ -236,15 +242,16 @@ def test_owners_import(tmp_path: Path) -> None:
 def test_python_m_desk_runs_a_dry_run(tmp_path: Path) -> None:
     """The command as the operator types it: its own process, the settings from the
     environment (as the bot reads them), the database untouched."""
-    path = leads_file(tmp_path, encoding="gbk")  # as the platforms export it
+    path = fixture(tmp_path, "yiche.csv")  # GBK, as 易车 exports it
     env = {**os.environ, "DESK_DATABASE_URL": database_url(tmp_path)}
     done = subprocess.run(
-        [sys.executable, "-m", "desk", "import", "leads", str(path), "--dry-run"],
+        [sys.executable, "-m", "desk", "import", "leads", str(path), "--source", "yiche",
+         "--dry-run"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
         check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "【预览，未改动数据库】" in done.stdout and "新建：2" in done.stdout
+    assert "【预览，未改动数据库】" in done.stdout and "新建：3" in done.stdout
     assert lead_count(tmp_path) == 0
 
 
