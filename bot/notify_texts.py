@@ -12,19 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.formatting import lead_ref, referrer_label, shorten, stage_name, when, who
+from desk.views import CHANNEL_NAMES
 
 Payload = dict[str, Any]
 
 # The reply to any message whose handler found the database unavailable (disk
 # full, locked past the busy timeout): bot.hooks sends it, for every feature.
 BUSY = "系统繁忙，请稍后再试"
-
-CHANNEL_NAMES = {
-    "qq_group": "QQ群", "qq_dm": "QQ私聊", "referral": "老客推荐", "event": "活动报名", "autohome": "汽车之家",
-    "yiche": "易车", "baidu": "百度", "weibo": "微博", "forum": "论坛", "video": "视频", "groupbuy": "团购",
-    "phone_in": "来电", "walk_in": "到店", "wechat_oa": "公众号", "wecom": "企业微信", "wecom_group": "企微客户群",
-    "manual": "手工录入", "dongchedi": "懂车帝", "oem": "厂家线索", "douyin": "抖音", "other": "其他",
-}  # fmt: skip
 
 
 def channel_name(channel: str | None) -> str:

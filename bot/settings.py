@@ -29,11 +29,10 @@ from bot.throttle import SendingConfig
 from bot.transport import HttpConfig
 from desk import ConfigError, DeskSettings
 from desk.roster import load_roster_file
-from desk.settings import DEFAULT_CONFIG_DIR
+from desk.settings import DEFAULT_CONFIG_DIR, DESK_KEYS
 from desk.settings import load_settings as load_desk_settings
 from web.config import WebConfig
 
-DESK_KEYS = ("DESK_CONFIG_DIR", "DESK_DATABASE_URL", "DESK_TIMEZONE", "DESK_CLOCK_SHIFT_FILE")
 RUNTIME_MODELS: tuple[type[BaseModel], ...] = (
     SendingConfig, DedupeConfig, CommandLimitConfig, HttpConfig, WebConfig,
 )  # fmt: skip

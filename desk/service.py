@@ -13,13 +13,14 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, I
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from desk import access, leadlist, lifecycle, outbox, privacy, reports, rollup, roster, tasks
 from desk import capture as capture_mod
+from desk import export as lead_export
 from desk import owners as owners_mod
 from desk.calendar import WorkCalendar
 from desk.clock import Clock, SystemClock
@@ -496,6 +497,15 @@ class Desk:
         f = filter or leadlist.LeadFilter()
         async with self._read() as uow:
             return await leadlist.lead_board(uow, actor, f, newest=newest)
+
+    async def export_leads(
+        self, actor: Actor, filter: leadlist.LeadFilter, out: str | Path | IO[bytes], *,
+        phones: bool,
+    ) -> int:  # fmt: skip
+        """导出: the leads of the list's filter to an .xlsx (desk.export), streamed
+        from one read snapshot; how many. Phones for managers only."""
+        async with self._read() as uow:
+            return await lead_export.export_leads(uow, actor, filter, out, phones=phones)
 
     async def filter_options(self) -> leadlist.FilterOptions:
         """The channels and groups present, and the consultants, for the filters."""

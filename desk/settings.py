@@ -6,6 +6,7 @@ with a readable message instead of running on a guess.
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Mapping
 from datetime import date, time
@@ -13,11 +14,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from desk.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The environment keys of the desk's settings (the bot's and the command line's).
+DESK_KEYS = ("DESK_CONFIG_DIR", "DESK_DATABASE_URL", "DESK_TIMEZONE", "DESK_CLOCK_SHIFT_FILE")
 DEFAULT_CONFIG_DIR = REPO_ROOT / "config"
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{REPO_ROOT / 'data' / 'desk.db'}"
 
@@ -200,3 +204,25 @@ def load_settings(
     if env.get("DESK_TIMEZONE"):
         data["timezone"] = env["DESK_TIMEZONE"]
     return build_settings(data, str(path))
+
+
+def read_env(environ: Mapping[str, str], cwd: Path | None = None) -> dict[str, str]:
+    """The settings the bot would read, for a process without NoneBot (python -m
+    desk): `.env`, then `.env.{ENVIRONMENT}` (default prod) in `cwd`, as NoneBot
+    reads them, and `environ`, which wins; keys upper-case, blank values unset."""
+    cwd = cwd or Path.cwd()
+    files: dict[str, str | None] = dict(dotenv_values(cwd / ".env"))
+    environment = environ.get("ENVIRONMENT") or files.get("ENVIRONMENT") or "prod"
+    files.update(dotenv_values(cwd / f".env.{environment}"))
+    values = {k.upper(): v for k, v in files.items() if v is not None}
+    values.update({k.upper(): v for k, v in environ.items()})
+    return {k: v.strip() for k, v in values.items() if v.strip()}
+
+
+def superusers_of(values: Mapping[str, str]) -> list[str]:
+    """SUPERUSERS as NoneBot reads it (a JSON list of QQ ids); [] when unset or unreadable."""
+    try:
+        ids = json.loads(values.get("SUPERUSERS", "[]"))
+    except ValueError:
+        return []
+    return [str(i) for i in ids] if isinstance(ids, list) else []

@@ -25,6 +25,14 @@ STAGE_NAMES = {
     "invalid": "无效线索",
 }
 
+# Channels in words (the chat's notices, the web desk, the lead export).
+CHANNEL_NAMES = {
+    "qq_group": "QQ群", "qq_dm": "QQ私聊", "referral": "老客推荐", "event": "活动报名", "autohome": "汽车之家",
+    "yiche": "易车", "baidu": "百度", "weibo": "微博", "forum": "论坛", "video": "视频", "groupbuy": "团购",
+    "phone_in": "来电", "walk_in": "到店", "wechat_oa": "公众号", "wecom": "企业微信", "wecom_group": "企微客户群",
+    "manual": "手工录入", "dongchedi": "懂车帝", "oem": "厂家线索", "douyin": "抖音", "other": "其他",
+}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Actor:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from io import BytesIO
 from typing import Any, get_args
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -38,6 +39,7 @@ from web.core import (
     templates,
 )
 from web.pages.home import done_flash
+from web.pages.reports import XLSX
 from web.pages.steps import field
 
 router = APIRouter(route_class=DeskRoute)
@@ -177,6 +179,19 @@ async def board(request: Request, desk: DeskDep, staff: StaffDep) -> Response:
         options=await desk.filter_options(), levels=LEVEL_CODES,
         list_query=urlencode(given),
     )  # fmt: skip
+
+
+@router.get("/leads/export.xlsx", name="leads_export")
+async def export(request: Request, desk: DeskDep, staff: StaffDep) -> Response:
+    """导出: the list's filters as GET parameters (never a search: no phone in a URL);
+    a manager's file has the phones, a consultant's only their own leads, no phones."""
+    f, _ = parse_filter(desk, staff, request.query_params, search=False)
+    out = BytesIO()
+    await desk.export_leads(staff.actor, f, out, phones=staff.is_manager)
+    day = desk.calendar.local_date(desk.clock.now()).isoformat()
+    name = f"{texts.LEADS_FILE}_{day}.xlsx"
+    disposition = f"attachment; filename=\"leads_{day}.xlsx\"; filename*=UTF-8''{quote(name)}"
+    return Response(out.getvalue(), media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
 # -- one lead -------------------------------------------------------------------------
