@@ -20,6 +20,15 @@ class InvalidInput(DeskError):
         self.message = message
 
 
+class ImportFileError(DeskError):
+    """An import file cannot be read as a whole (its encoding, its kind, no phone
+    column…). The message is Chinese, for staff; nothing was imported."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 class LeadNotFound(DeskError):
     def __init__(self, lead_id: int) -> None:
         super().__init__(f"lead #{lead_id} not found")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 # Where an import's leads come from: `--source` of `python -m desk import leads`.
@@ -36,6 +36,23 @@ class LeadRow:
     visited_at: datetime | None = None
     test_drive_at: datetime | None = None
     defeat_reason: str | None = None
+    cells: tuple[str, ...] = ()  # the raw cells (for a preview); not stored
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerRow:
+    """One valid row of an owners file (the dealer's existing customers),
+    normalised; at least one of phone, qq_id, wechat is set."""
+
+    line: int
+    name: str | None = None
+    phone: str | None = None  # desk.phone.normalize_phone form
+    qq_id: str | None = None  # digits
+    wechat: str | None = None  # 微信号 as the file gives it
+    car_model: str | None = None
+    plate: str | None = None  # 车牌, upper case, no spaces or dots
+    vin: str | None = None  # 车架号: 17 characters, upper case
+    purchased_on: date | None = None  # 购车日期 / 交车日期 (the dealer's date)
     cells: tuple[str, ...] = ()  # the raw cells (for a preview); not stored
 
 

@@ -9,19 +9,14 @@ from datetime import datetime
 from io import BytesIO
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from sqlalchemy import select
 
 from desk.phone import mask_phones_in_text
 from desk.store import UnitOfWork
+from desk.xlsx import Cell, safe_cell
 from features.events.core import EventInfo, Events, visible_event
 from features.events.models import QQ, WAITLISTED, Signup
-
-Cell = str | int | float | None
-# Text a spreadsheet program would run as a formula (CSV/formula injection):
-# a nickname "=HYPERLINK(...)" must stay text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -79,13 +74,6 @@ async def signup_list(ev: Events, event_id: int, group_id: str | None) -> Signup
         return SignupList(EventInfo.of(event), rows)
 
     return await ev.desk.read(step)
-
-
-def safe_cell(value: Cell) -> Cell:
-    if not isinstance(value, str):
-        return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def build_signup_sheet(

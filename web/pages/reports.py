@@ -25,7 +25,7 @@ from bot.formatting import referrer_label, when
 from bot.notify_texts import channel_name
 from desk import Desk
 from desk.reports import GroupBy, LeadReport, Period
-from features.events.export import safe_cell
+from desk.xlsx import safe_cell
 from features.reports import OwnerGroupsReport, owner_groups_report
 from web import texts
 from web.core import PREFIX, DeskDep, DeskRoute, PageError, Staff, StaffDep, page
