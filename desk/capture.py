@@ -10,7 +10,7 @@ from typing import Annotated, Any, cast
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
 
-from desk import assignment, notify, outbox
+from desk import assignment, notify, outbox, owners
 from desk.errors import InvalidInput
 from desk.events import LeadCaptured
 from desk.models import Lead, LeadContact, Member, ProcessedEvent
@@ -202,8 +202,9 @@ async def capture(uow: UnitOfWork, c: Capture, actor: Actor) -> CaptureResult:
 
 async def capture_prospect(uow: UnitOfWork, c: Capture, actor: Actor) -> CaptureResult | None:
     """`capture` unless the person is staff (an active roster member's QQ id) or a
-    customer already (a won lead): then None, and nothing is written. Decided in
-    this transaction, on the locked lead, so no capture slips in between."""
+    customer already (an owner, desk.owners, or a won lead): then None, and nothing
+    is written. Decided in this transaction, on the locked lead, so no capture
+    slips in between."""
     return await _capture(uow, c, actor, prospect=True)
 
 
@@ -219,6 +220,8 @@ async def _capture(
     if prospect and c.qq_id and await uow.session.scalar(_STAFF, {"qq_id": c.qq_id}):
         return None
     handles = c.handles()
+    if prospect and await owners.owner_of(uow, handles) is not None:
+        return None
     lead = await existing_lead(uow, handles)
     if prospect and lead is not None and lead.stage == "won":
         return None

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from desk import notify
+from desk import notify, owners
 from desk.capture import MAX_AHEAD, check_note, claim_event
 from desk.errors import (
     Forbidden,
@@ -293,6 +293,7 @@ async def record_deal(
         uow, actor, lead_id, "deal", STEP_STAGES["deal"], note,
         lambda lead: {"stage": "won", "won_at": uow.now, "next_follow_up_at": None, "ordered_at": lead.ordered_at or uow.now},
     )  # fmt: skip
+    await owners.add_won(uow, lead)  # a customer now: no prospect's capture makes a lead of them
     return LeadView.of(lead)
 
 

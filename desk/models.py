@@ -319,3 +319,27 @@ class ReportDirtyDay(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     stamp: Mapped[int] = mapped_column(Integer)
+
+
+class Owner(Base):
+    """An existing customer (车主): imported from the dealer's list, marked by a
+    manager, or a lead that was won. Each handle is unique, so one person is one
+    owner; a prospect's capture (an event sign-up) declines any owner's handle."""
+
+    __tablename__ = "owners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    qq_id: Mapped[str | None] = mapped_column(String(20), unique=True)
+    wechat_openid: Mapped[str | None] = mapped_column(String(128), unique=True)
+    wecom_external_userid: Mapped[str | None] = mapped_column(String(128), unique=True)
+    car_model: Mapped[str | None] = mapped_column(String(64))
+    plate: Mapped[str | None] = mapped_column(String(16))
+    vin: Mapped[str | None] = mapped_column(String(17))
+    purchased_on: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(8))  # import | manual | won
+    # The won lead it came from (one owner per lead).
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), unique=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -20,11 +20,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from desk import access, leadlist, lifecycle, outbox, privacy, reports, rollup, roster, tasks
 from desk import capture as capture_mod
+from desk import owners as owners_mod
 from desk.calendar import WorkCalendar
 from desk.clock import Clock, SystemClock
 from desk.db import Database, migrate, open_database
 from desk.errors import Forbidden, InvalidInput, valid_id
 from desk.events import EventBus
+from desk.imports.rows import ImportReport, Progress, RowOutcome
 from desk.models import Lead, TimelineEntry
 from desk.phone import normalize_phone
 from desk.settings import DeskSettings
@@ -43,10 +45,21 @@ from desk.views import (
 )  # fmt: skip
 
 log = logging.getLogger(__name__)
+IMPORT_BATCH_ROWS = 500  # rows per transaction of an import
+IMPORT_PREVIEW_ROWS = 50  # outcomes an ImportReport keeps
 T = TypeVar("T")
 _RETRIES = 3
 ROSTER_CACHE_SECONDS = 30.0
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+
+
+async def _rows(rows: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[T]:
+    if isinstance(rows, AsyncIterable):
+        async for row in rows:
+            yield row
+    else:
+        for row in rows:
+            yield row
 
 
 def _retryable(exc: DBAPIError) -> bool:
@@ -71,6 +84,7 @@ class Desk:
         self._roster_loaded_at = float("-inf")
         self._schedules: list[Callable[[UnitOfWork], Awaitable[int]]] = []
         self._holders: dict[str, privacy.Holder] = {}
+        self.add_personal_data("owners", owners_mod.erase, owners_mod.describe)
 
     @classmethod
     async def open(
@@ -319,6 +333,96 @@ class Desk:
         async with self._read() as uow:
             lead = await capture_mod.existing_lead(uow, handles)
             return LeadView.of(lead) if lead else None
+
+    # -- owners (desk.owners) -----------------------------------------------------
+    async def import_owners(
+        self, rows: Iterable[Any] | AsyncIterable[Any], *, dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> ImportReport:  # fmt: skip
+        """Import the dealer's existing customers: OwnerRow and RejectedRow
+        (desk.imports.rows) as the file reader yields them, a batch per transaction.
+        Re-importing a list changes nothing; a dry run decides the same, writes nothing."""
+        report = ImportReport(source="owners", dry_run=dry_run)
+        seen: dict[tuple[str, str], int] = {}
+        batch: list[Any] = []
+
+        async def flush() -> None:
+            chunk = list(batch)
+            batch.clear()
+            tried: list[dict[tuple[str, str], int]] = []
+
+            async def step(uow: UnitOfWork) -> list[RowOutcome]:
+                tried.append(dict(seen))  # a retried batch starts from the same handles
+                return await owners_mod.import_batch(uow, chunk, tried[-1], dry_run=dry_run)
+
+            outcomes = await (self.read(step) if dry_run else self._run(step))
+            seen.update(tried[-1])
+            for outcome in outcomes:
+                report.counts[outcome.outcome] += 1
+                if len(report.preview) < IMPORT_PREVIEW_ROWS:
+                    report.preview.append(outcome)
+            if progress is not None:
+                progress(report.rows, None)
+
+        async for row in _rows(rows):
+            batch.append(row)
+            if len(batch) >= IMPORT_BATCH_ROWS:
+                await flush()
+        if batch:
+            await flush()
+        if progress is not None:
+            progress(report.rows, report.rows)
+        return report
+
+    async def mark_owner(
+        self, actor: Actor, *, qq_id: str | None = None, phone: str | None = None,
+        wechat_openid: str | None = None, wecom_external_userid: str | None = None,
+        name: str | None = None, car_model: str | None = None,
+    ) -> owners_mod.OwnerMark:  # fmt: skip
+        """设为车主 (managers): the person behind the handles is an owner from now on."""
+        if not actor.is_manager:
+            raise Forbidden("只有经理可以设置车主")
+        handles = owners_mod.handles_of(
+            phone=phone, qq_id=qq_id, wechat_openid=wechat_openid,
+            wecom_external_userid=wecom_external_userid,
+        )  # fmt: skip
+        return await self._run(
+            lambda uow: owners_mod.mark(uow, actor, handles, name=name, car_model=car_model)
+        )
+
+    async def unmark_owner(
+        self, actor: Actor, *, qq_id: str | None = None, phone: str | None = None
+    ) -> owners_mod.OwnerView | None:
+        """取消车主 (managers): None when the person was no owner."""
+        if not actor.is_manager:
+            raise Forbidden("只有经理可以设置车主")
+        handles = owners_mod.handles_of(phone=phone, qq_id=qq_id)
+        return await self._run(lambda uow: owners_mod.unmark(uow, actor, handles))
+
+    async def find_owner(
+        self, *, phone: str | None = None, qq_id: str | None = None,
+        wechat_openid: str | None = None, wecom_external_userid: str | None = None,
+    ) -> owners_mod.OwnerView | None:  # fmt: skip
+        """The owner behind any of the handles (bad handles find nobody)."""
+        try:
+            handles = owners_mod.handles_of(
+                phone=phone, qq_id=qq_id, wechat_openid=wechat_openid,
+                wecom_external_userid=wecom_external_userid,
+            )  # fmt: skip
+        except InvalidInput:
+            return None
+        async with self._read() as uow:
+            owner = await owners_mod.owner_of(uow, handles)
+            return owners_mod.OwnerView.of(owner) if owner is not None else None
+
+    async def is_owner(self, **handles: str | None) -> bool:
+        return await self.find_owner(**handles) is not None
+
+    async def owners_among(self, qq_ids: Iterable[str]) -> set[str]:
+        """Which of these QQ ids are owners' (e.g. a group's members, for 群统计)."""
+        wanted = sorted({q for q in qq_ids if isinstance(q, str) and owners_mod.QQ_ID.match(q)})
+        async with self._read() as uow:
+            return await owners_mod.owners_among(uow, "qq", wanted)
 
     # -- the web desk's 线索 pages (desk.leadlist) -------------------------------
     async def lead_list(
