@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,7 +26,9 @@ from sqlalchemy.engine import make_url
 
 from desk import Actor, Desk
 from desk.errors import DeskError
-from desk.imports.rows import HeaderReport, ImportReport
+from desk.imports.errors import errors_path_for, write_errors
+from desk.imports.read import ImportFile, open_lead_file, open_owner_file
+from desk.imports.rows import HeaderReport, ImportReport, RejectedRow
 from desk.phone import mask_phones_in_text
 from desk.settings import REPO_ROOT
 from web import texts
@@ -37,6 +41,7 @@ SUFFIXES = (".xlsx", ".csv")
 XLSX_MAGIC = b"PK\x03\x04"  # an .xlsx is a zip
 KEEP = 3 * 3600.0  # seconds a finished job (its report, its errors file) is kept
 CHUNK = 256 * 1024
+READ_CHUNK = 500  # rows parsed per trip to the worker thread
 
 
 class UploadRefused(Exception):
@@ -54,6 +59,7 @@ class ImportJob:
     source: str
     path: Path  # the upload, under a random name; deleted when the job ends
     file_name: str  # as the manager's computer named it: shown, never used on disk
+    now: datetime  # the upload's moment (rows dated after it are refused)
     created: float = field(default_factory=time.monotonic)
     state: State = "previewing"
     done: int = 0
@@ -216,28 +222,55 @@ class ImportJobs:
 
 
 async def run_import(desk: Desk, job: ImportJob, *, dry_run: bool, progress: Any) -> ImportReport:
-    """Read the job's file and import it (or, dry, say what an import would do)."""
+    """Read the job's file and import it (or, dry, say what an import would do); after
+    a real import with rows the reader refused, those rows as an .xlsx beside the file.
+    The file is parsed in a worker thread, a chunk at a time: the bot keeps answering."""
+    rejected = 0
     with open_reader(desk, job) as reader:
-        job.headers = reader.headers
-        job.expected = reader.expected_rows
+        job.headers, job.expected = reader.headers, reader.expected_rows
+
+        async def rows() -> AsyncIterator[Any]:
+            nonlocal rejected
+            stream = reader.rows()
+            while chunk := await asyncio.to_thread(_take, stream, READ_CHUNK):
+                for row in chunk:
+                    rejected += isinstance(row, RejectedRow)
+                    yield row
+
         if job.kind == "leads":
-            return await desk.import_leads(
-                reader.rows(), source=job.source, actor=job.actor, dry_run=dry_run,
-                progress=progress,
-            )  # fmt: skip
-        return await desk.import_owners(reader.rows(), dry_run=dry_run, progress=progress)
+            report = await desk.import_leads(
+                rows(), source=job.source, actor=job.actor, dry_run=dry_run, progress=progress
+            )
+        else:
+            report = await desk.import_owners(rows(), dry_run=dry_run, progress=progress)
+    if rejected and not dry_run:
+        path = errors_path_for(job.path)
+        await asyncio.to_thread(_write_errors, desk, job, path)
+        report.errors_file = str(path)
+    return report
+
+
+def _take(stream: Iterator[Any], count: int) -> list[Any]:
+    return list(itertools.islice(stream, count))
+
+
+def _write_errors(desk: Desk, job: ImportJob, path: Path) -> None:
+    """The reader's refused rows, read again (streamed: memory stays flat)."""
+    with open_reader(desk, job) as reader:
+        refused = (row for row in reader.rows() if isinstance(row, RejectedRow))
+        write_errors(path, reader.header_cells, refused)
 
 
 @contextlib.contextmanager
-def open_reader(desk: Desk, job: ImportJob) -> Iterator[Any]:
-    """The job's file opened by the desk's reader (its headers, its rows)."""
-    from desk.imports.read import open_lead_file, open_owner_file
-
+def open_reader(desk: Desk, job: ImportJob) -> Iterator[ImportFile[Any]]:
+    """The job's file opened by the desk's reader (its headers, its rows), with the
+    moment of the upload as "now" (the preview and the import judge dates alike)."""
+    tz = desk.settings.tz
     if job.kind == "leads":
-        with open_lead_file(job.path, source=job.source, tz=desk.settings.tz) as reader:
+        with open_lead_file(job.path, source=job.source, tz=tz, now=job.now) as reader:
             yield reader
     else:
-        with open_owner_file(job.path, tz=desk.settings.tz) as reader:
+        with open_owner_file(job.path, tz=tz, now=job.now) as reader:
             yield reader
 
 

@@ -381,7 +381,7 @@ IMPORT_HEADERS = "表头"
 IMPORT_HEADER_COLUMNS = ("文件中的列", "对应")
 IMPORT_UNKNOWN = "未识别（不会导入）"
 IMPORT_UNKNOWN_NOTE = "未识别的列：{headers}。可在 config/ 的表头同义词中添加。"
-IMPORT_MISSING = "缺少的列：{fields}"
+IMPORT_MISSING = "文件中没有的列："
 IMPORT_PREVIEW_TITLE = "预览（尚未写入任何数据）"
 IMPORT_OUTCOMES = {
     "created": "新建", "merged": "合并", "unchanged": "已导入过", "duplicate": "文件内重复",

@@ -230,3 +230,27 @@ async def test_an_xlsx_upload_is_previewed(manager: Browser, upload_dir: Path):
     _, page = await previewed(manager, await upload(manager, data.getvalue(), name="易车.xlsx"))
     created = re.search(r'data-outcome="created"><th>新建</th><td class="num">(\d+)', page)
     assert created and created.group(1) == "1", page
+
+
+OWNERS_CSV = (
+    "姓名,手机号,QQ号,车型,车牌,购车日期\n"
+    f"孙先生,{PHONES[0]},123456,雅阁,浙A12345,2024-05-01\n"
+    "周女士,,,思域,浙B54321,2023-03-02\n"  # no phone, QQ or WeChat: refused
+)
+
+
+async def test_an_owner_list_is_previewed_then_imported(manager: Browser, desk: Desk):
+    job_id, page = await previewed(
+        manager,
+        await upload(manager, OWNERS_CSV.encode("utf-8-sig"), name="车主.csv", kind="owners"),
+    )
+    assert "老车主" in page and "<td>车牌</td><td>车牌</td>" in page
+    created = re.search(r'data-outcome="created"><th>新建</th><td class="num">(\d+)', page)
+    assert created and created.group(1) == "1", page
+    assert await desk.find_owner(phone=PHONES[0]) is None  # the preview wrote nothing
+    report = await imported(manager, job_id)
+    assert texts.IMPORT_REPORT_TITLE in report
+    assert await desk.find_owner(phone=PHONES[0]) is not None
+    download = await manager.get(f"/desk/imports/{job_id}/errors.xlsx")
+    assert download.status_code == 200
+    assert "周女士" in str(list(load_workbook(io.BytesIO(download.content)).active.values))  # pyright: ignore[reportOptionalMemberAccess]

@@ -109,7 +109,7 @@ async def upload(request: Request, desk: DeskDep, manager: UploadManagerDep) -> 
     job = ImportJob(
         id=JOBS.new_id(), owner_id=manager.member.id, actor=manager.actor,
         kind="leads" if kind == "leads" else "owners", source=source if kind == "leads" else "other",
-        path=path, file_name=upload.filename[-100:],
+        path=path, file_name=upload.filename[-100:], now=desk.clock.now(),
     )  # fmt: skip
     refused = await _readable(desk, job)
     if refused:
