@@ -37,7 +37,7 @@ TIMELINE_LABELS = {
     "created": "新建", "seen_again": "撞单", "reopened": "回流", "follow_up": "跟进", "set_level": "改级别",
     "invite": "邀约", "confirm": "确认", "visit": "到店", "no_show": "未到店", "order": "下订", "deal": "成交",
     "defeat_request": "申请战败", "defeat_approved": "战败批准", "defeat_rejected": "战败驳回", "assign": "分配",
-    "edit": "修改资料", "signal": "客户动态",
+    "edit": "修改资料", "signal": "客户动态", "imported": "导入",
 }  # fmt: skip
 
 

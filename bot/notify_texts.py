@@ -23,7 +23,7 @@ CHANNEL_NAMES = {
     "qq_group": "QQ群", "qq_dm": "QQ私聊", "referral": "老客推荐", "event": "活动报名", "autohome": "汽车之家",
     "yiche": "易车", "baidu": "百度", "weibo": "微博", "forum": "论坛", "video": "视频", "groupbuy": "团购",
     "phone_in": "来电", "walk_in": "到店", "wechat_oa": "公众号", "wecom": "企业微信", "wecom_group": "企微客户群",
-    "manual": "手工录入",
+    "manual": "手工录入", "dongchedi": "懂车帝", "oem": "厂家线索", "douyin": "抖音", "other": "其他",
 }  # fmt: skip
 
 
@@ -160,6 +160,23 @@ def daily_report(p: Payload, tz: ZoneInfo) -> str:
     ])  # fmt: skip
 
 
+def leads_imported(p: Payload, tz: ZoneInfo) -> str:
+    """One per consultant per import, not one per lead."""
+    lines = [f"【导入线索】{channel_name(p.get('source'))}"]
+    if p.get("created"):
+        lines.append(f"分给您的新线索 {p['created']} 条，请在工作时间内首次联系（发「今日」查看）")
+    if p.get("merged"):
+        lines.append(f"您已跟进的客户撞单 {p['merged']} 条，已补充资料，详情见各线索的时间线")
+    return "\n".join(lines)
+
+
+def import_unassigned(p: Payload, tz: ZoneInfo) -> str:
+    return (
+        f"【导入待分配】{channel_name(p.get('source'))} 导入的新线索有 {p.get('unassigned')} 条"
+        "没有顾问可接（无人在班或已达上限）\n请在待分配线索中指派"
+    )
+
+
 def plain_text(p: Payload, tz: ZoneInfo) -> str:
     return str(p.get("text", ""))
 
@@ -176,6 +193,8 @@ RENDERERS: dict[str, Callable[[Payload, ZoneInfo], str]] = {
     "lead_erased": lead_erased,
     "daily_digest": daily_digest,
     "daily_report": daily_report,
+    "leads_imported": leads_imported,
+    "import_unassigned": import_unassigned,
 }
 
 

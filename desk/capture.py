@@ -24,6 +24,7 @@ from desk.views import Actor, CaptureResult, LeadView
 CHANNELS = frozenset({
     "qq_group", "qq_dm", "referral", "event", "autohome", "yiche", "baidu", "weibo", "forum",
     "video", "groupbuy", "phone_in", "walk_in", "wechat_oa", "wecom", "wecom_group", "manual",
+    "dongchedi", "oem", "douyin", "other",
 })  # fmt: skip
 # How far ahead a planned time (purchase, visit, revisit) may lie.
 MAX_AHEAD = timedelta(days=3 * 365)

@@ -129,3 +129,23 @@ async def signal(uow: UnitOfWork, lead: Lead, kind: str, note: str | None, entry
         uow, key=f"lead:{lead.id}:signal:{entry_id}", kind="lead_signal", payload=payload,
         member=consultant, lead_id=lead.id,
     )  # fmt: skip
+
+
+async def leads_imported(
+    uow: UnitOfWork, import_id: str, consultant: Member | outbox.Recipient, source: str,
+    created: int, merged: int,
+) -> None:  # fmt: skip
+    """An import's one summary to a consultant (its leads are not announced one by one)."""
+    await outbox.enqueue(
+        uow, key=f"import:{import_id}:to:{consultant.id}", kind="leads_imported",
+        payload={"source": source, "created": created, "merged": merged},
+        member=consultant, any_hour=False,
+    )  # fmt: skip
+
+
+async def import_unassigned(uow: UnitOfWork, import_id: str, source: str, count: int) -> None:
+    """An import's new leads nobody could take: the managers are told once."""
+    await _to_managers(
+        uow, f"import:{import_id}:unassigned", "import_unassigned",
+        {"source": source, "unassigned": count}, None, False,
+    )  # fmt: skip

@@ -26,7 +26,8 @@ from desk.clock import Clock, SystemClock
 from desk.db import Database, migrate, open_database
 from desk.errors import Forbidden, InvalidInput, valid_id
 from desk.events import EventBus
-from desk.imports.rows import ImportReport, Progress, RowOutcome
+from desk.imports import write as import_write
+from desk.imports.rows import ImportReport, LeadRow, Progress, RejectedRow, RowOutcome
 from desk.models import Lead, TimelineEntry
 from desk.phone import normalize_phone
 from desk.settings import DeskSettings
@@ -423,6 +424,35 @@ class Desk:
         wanted = sorted({q for q in qq_ids if isinstance(q, str) and owners_mod.QQ_ID.match(q)})
         async with self._read() as uow:
             return await owners_mod.owners_among(uow, "qq", wanted)
+
+    # -- imports (desk.imports) --------------------------------------------------
+    async def import_leads(
+        self,
+        rows: Iterable[LeadRow | RejectedRow] | AsyncIterable[LeadRow | RejectedRow],
+        *,
+        source: str,
+        actor: Actor = SYSTEM,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+        batch_size: int = import_write.BATCH_SIZE,
+        rejects: Callable[[RejectedRow], None] | None = None,
+        total: int | None = None,
+    ) -> ImportReport:
+        """Import a lead export's rows (desk.imports.read yields them) under the
+        capture's rules, `batch_size` rows per transaction: each row created, merged
+        into the lead holding its phone or platform id (撞单), unchanged (imported
+        before), a duplicate of an earlier row, or rejected. `source`: one of
+        desk.imports.rows.SOURCES, the new leads' channel. `dry_run`: the same
+        classification, nothing written (created rows have no lead id). `rejects`
+        gets every rejected row (the reader's and the desk's) for the errors file;
+        `progress(rows done, total)` is called after each batch. Re-running an
+        import interrupted halfway finishes it. Each consultant gets one summary DM."""
+        if not actor.is_manager:
+            raise Forbidden("只有经理可以导入线索")
+        return await import_write.import_leads(
+            self, rows, source=source, actor=actor, dry_run=dry_run, progress=progress,
+            batch_size=batch_size, rejects=rejects, total=total,
+        )  # fmt: skip
 
     # -- the web desk's 线索 pages (desk.leadlist) -------------------------------
     async def lead_list(

@@ -108,6 +108,10 @@ class ImportReport:
     preview: list[RowOutcome] = field(default_factory=list)
     per_consultant: dict[int, int] = field(default_factory=dict)  # new leads each got
     errors_file: str | None = None  # path of the rejected rows' .xlsx, when any
+    # leads merged into, by their consultant (after the import)
+    merged_per_consultant: dict[int, int] = field(default_factory=dict)
+    unassigned: int = 0  # new leads nobody could take (the managers are told)
+    import_id: str | None = None  # this run's id (its summary DMs' keys)
 
     @property
     def rows(self) -> int:
