@@ -223,29 +223,34 @@ class ImportJobs:
 
 async def run_import(desk: Desk, job: ImportJob, *, dry_run: bool, progress: Any) -> ImportReport:
     """Read the job's file and import it (or, dry, say what an import would do); after
-    a real import with rows the reader refused, those rows as an .xlsx beside the file.
+    a real import with refused rows, those rows as an .xlsx beside the file.
     The file is parsed in a worker thread, a chunk at a time: the bot keeps answering."""
-    rejected = 0
+    refused: dict[int, str] = {}  # line -> why: the errors file reads the cells again
+
+    def reject(row: RejectedRow) -> None:
+        refused[row.line] = row.reason
+
     with open_reader(desk, job) as reader:
         job.headers, job.expected = reader.headers, reader.expected_rows
 
         async def rows() -> AsyncIterator[Any]:
-            nonlocal rejected
             stream = reader.rows()
             while chunk := await asyncio.to_thread(_take, stream, READ_CHUNK):
                 for row in chunk:
-                    rejected += isinstance(row, RejectedRow)
+                    if job.kind == "owners" and isinstance(row, RejectedRow):
+                        reject(row)  # the owners' import names only the reader's refusals
                     yield row
 
         if job.kind == "leads":
             report = await desk.import_leads(
-                rows(), source=job.source, actor=job.actor, dry_run=dry_run, progress=progress
-            )
+                rows(), source=job.source, actor=job.actor, dry_run=dry_run,
+                progress=progress, rejects=reject, total=job.expected,
+            )  # fmt: skip
         else:
             report = await desk.import_owners(rows(), dry_run=dry_run, progress=progress)
-    if rejected and not dry_run:
+    if refused and not dry_run:
         path = errors_path_for(job.path)
-        await asyncio.to_thread(_write_errors, desk, job, path)
+        await asyncio.to_thread(_write_errors, desk, job, path, refused)
         report.errors_file = str(path)
     return report
 
@@ -254,11 +259,16 @@ def _take(stream: Iterator[Any], count: int) -> list[Any]:
     return list(itertools.islice(stream, count))
 
 
-def _write_errors(desk: Desk, job: ImportJob, path: Path) -> None:
-    """The reader's refused rows, read again (streamed: memory stays flat)."""
+def _write_errors(desk: Desk, job: ImportJob, path: Path, refused: dict[int, str]) -> None:
+    """The refused rows with their reasons, their cells read again from the file
+    (streamed: memory stays flat whatever the file's size)."""
     with open_reader(desk, job) as reader:
-        refused = (row for row in reader.rows() if isinstance(row, RejectedRow))
-        write_errors(path, reader.header_cells, refused)
+        rows = (
+            RejectedRow(row.line, refused[row.line], row.cells)
+            for row in reader.rows()
+            if row.line in refused
+        )
+        write_errors(path, reader.header_cells, rows)
 
 
 @contextlib.contextmanager
