@@ -397,6 +397,7 @@ IMPORT_TOTAL = "共 {rows} 行"
 IMPORT_PER_CONSULTANT = "分配给顾问的新线索"
 IMPORT_PER_CONSULTANT_COLUMNS = ("顾问", "新线索")
 IMPORT_SUMMARY_SENT = "每位顾问会收到一条汇总私信。"
+IMPORT_UNASSIGNED = "{count} 条新线索未分配（在班顾问已达分配上限或无人在班），可在「线索」页筛选「未分配」后分配。"
 IMPORT_ERRORS = "下载无法导入的行（.xlsx，含原因列，改好后可再次导入）"
 IMPORT_ERRORS_FILE = "无法导入的行.xlsx"
 IMPORT_FAILED = "导入失败"

@@ -12,9 +12,12 @@ import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from desk import SYSTEM, Desk
+from bot.settings import load_settings
+from desk import SYSTEM, ConfigError, Desk
 from tests.support.web import Browser, logged_in
 from web import texts
+from web.app import body_limits
+from web.config import WebConfig
 from web.import_jobs import JOBS
 
 PHONES = ("13800138001", "13900139002", "13700137003")
@@ -254,3 +257,15 @@ async def test_an_owner_list_is_previewed_then_imported(manager: Browser, desk: 
     download = await manager.get(f"/desk/imports/{job_id}/errors.xlsx")
     assert download.status_code == 200
     assert "周女士" in str(list(load_workbook(io.BytesIO(download.content)).active.values))  # pyright: ignore[reportOptionalMemberAccess]
+
+
+@pytest.mark.parametrize("value", ["abc", "1000", str(500 * 1024 * 1024)])
+def test_a_bad_upload_limit_stops_the_start(value: str):
+    with pytest.raises(ConfigError, match="WEB_IMPORT_MAX_BYTES"):
+        load_settings({}, {"WEB_IMPORT_MAX_BYTES": value})
+
+
+def test_the_upload_route_alone_gets_the_upload_limit():
+    limits = body_limits(WebConfig(web_import_max_bytes=5 * 1024 * 1024))
+    assert list(limits) == ["/desk/imports/upload"]
+    assert 5 * 1024 * 1024 < limits["/desk/imports/upload"] < 6 * 1024 * 1024
