@@ -91,6 +91,7 @@ class ImportJobs:
         self.max_bytes = max_bytes
         self.folder = folder
         self.jobs: dict[str, ImportJob] = {}
+        self.keep = KEEP
 
     # -- where uploads go -------------------------------------------------------
 
@@ -150,8 +151,20 @@ class ImportJobs:
         return secrets.token_urlsafe(18)
 
     def add(self, job: ImportJob) -> ImportJob:
+        """Keep the job; it (and its files) go `keep` seconds on, or when it ends if
+        it still reads then, even if nobody opens the page again."""
         self.jobs[job.id] = job
+        asyncio.get_running_loop().call_later(self.keep, self._expire, job.id)
         return job
+
+    def _expire(self, job_id: str) -> None:
+        job = self.jobs.get(job_id)
+        if job is None:
+            return
+        if job.busy:
+            asyncio.get_running_loop().call_later(60.0, self._expire, job_id)
+            return
+        self.drop(job)
 
     def get(self, job_id: str, owner_id: int) -> ImportJob | None:
         """The job when it is this member's; None else (another's job does not exist)."""
@@ -177,13 +190,13 @@ class ImportJobs:
         """Jobs finished more than KEEP ago are dropped; files left by a restart too."""
         now = time.monotonic()
         for job in list(self.jobs.values()):
-            if not job.busy and now - job.created > KEEP:
+            if not job.busy and now - job.created > self.keep:
                 self.drop(job)
         kept = {j.path.name for j in self.jobs.values()}
         kept |= {p.name for j in self.jobs.values() if (p := j.errors_file) is not None}
         with contextlib.suppress(OSError):
             for path in self.directory(desk).iterdir():
-                if path.name not in kept and time.time() - path.stat().st_mtime > KEEP:
+                if path.name not in kept and time.time() - path.stat().st_mtime > self.keep:
                     path.unlink(missing_ok=True)
 
     # -- running --------------------------------------------------------------------

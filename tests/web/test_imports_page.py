@@ -3,6 +3,7 @@ progress, the report and the rejected rows' file; refusals change nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -36,10 +37,10 @@ LOCATION = re.compile(r"/desk/imports/([A-Za-z0-9_-]+)$")
 @pytest.fixture(autouse=True)
 def upload_dir(tmp_path: Path) -> Iterator[Path]:
     """Uploads in this test's own folder; no job outlives its test."""
-    folder, limit = JOBS.folder, JOBS.max_bytes
+    folder, limit, keep = JOBS.folder, JOBS.max_bytes, JOBS.keep
     JOBS.folder = str(tmp_path / "imports")
     yield tmp_path / "imports"
-    JOBS.folder, JOBS.max_bytes = folder, limit
+    JOBS.folder, JOBS.max_bytes, JOBS.keep = folder, limit, keep
     for job in list(JOBS.jobs.values()):
         if job.task is not None:
             job.task.cancel()
@@ -180,6 +181,15 @@ async def test_cancel_drops_the_upload(manager: Browser, desk: Desk, upload_dir:
     assert files_in(upload_dir) == []
     assert (await manager.get(f"/desk/imports/{job_id}")).status_code == 404
     assert await desk.find_lead(phone=PHONES[0]) is None
+
+
+async def test_a_preview_left_unconfirmed_goes_with_its_file(manager: Browser, upload_dir: Path):
+    JOBS.keep = 0.2
+    job_id, _ = await previewed(manager, await upload(manager, LEAD_CSV.encode("gbk")))
+    assert len(files_in(upload_dir)) == 1
+    await asyncio.sleep(0.4)
+    assert files_in(upload_dir) == []
+    assert (await manager.get(f"/desk/imports/{job_id}")).status_code == 404
 
 
 async def test_confirm_imports_and_ends_on_the_report(
