@@ -24,9 +24,47 @@ _ELEVEN_DIGITS = re.compile(r"\d(?:\W{0,3}\d){10}")
 _MOBILE_LIKE = re.compile(r"(?<!\d)1\d{2}[ -]?\d{4}[ -]?\d{4}(?!\d)")
 
 
+def _type_patterns() -> tuple[re.Pattern[str] | None, list[re.Pattern[str]]]:
+    """libphonenumber's own CN patterns: the mobile one, and every pattern whose
+    number type number_type() would name before MOBILE (so its answer differs)."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    if meta is None or meta.mobile is None or 11 not in (meta.mobile.possible_length or ()):
+        return None, []
+    others = []
+    for name in ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number",
+                 "pager", "uan", "voicemail"):  # fmt: skip
+        desc = getattr(meta, name, None)
+        if desc is not None and desc.national_number_pattern:
+            others.append(re.compile(desc.national_number_pattern))
+    general = meta.general_desc.national_number_pattern if meta.general_desc else None
+    if not general or not meta.mobile.national_number_pattern:
+        return None, []
+    mobile = re.compile(f"(?=(?:{general})$)(?:{meta.mobile.national_number_pattern})")
+    return mobile, others
+
+
+_CN_MOBILE, _CN_OTHER_TYPES = _type_patterns()
+
+
+def _plain_mobile(text: str) -> bool:
+    """11 bare digits that libphonenumber's CN mobile pattern takes (and no type it
+    checks first): its answer, without its parse (~100 µs a number, most of an
+    import row's reading and a tenth of a capture)."""
+    return (
+        _CN_MOBILE is not None
+        and len(text) == 11
+        and text.isascii()
+        and text.isdigit()
+        and _CN_MOBILE.fullmatch(text) is not None
+        and not any(p.fullmatch(text) for p in _CN_OTHER_TYPES)
+    )
+
+
 def normalize_phone(raw: str) -> str:
     """'+86 138-1234-5678' → '13812345678'; anything else raises InvalidInput."""
     text = (raw or "").strip()
+    if _plain_mobile(text):
+        return text
     if not text or len(text) > _MAX_RAW or not _PHONE_CHARS.match(text):
         raise InvalidInput("phone", "手机号格式不对")
     try:

@@ -155,6 +155,9 @@ class ImportsConfig(_Strict):
 
     leads: LeadsConfig
     owners: OwnersConfig
+    # The level a new lead gets from its inquiry type when the file rates none
+    # (desk.imports.write); an inquiry not listed leaves it N (rated at first contact).
+    level_by_inquiry: dict[Inquiry, Literal["H", "A", "B", "C", "O"]] = {}
 
 
 def load_imports_config(path: Path | None = None) -> ImportsConfig:

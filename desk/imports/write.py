@@ -24,24 +24,21 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import tomllib
 import uuid
 from collections.abc import AsyncIterable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 
 from desk import notify, outbox, rollup
 from desk.capture import CHANNELS, storable
-from desk.config_file import config_path, describe
-from desk.errors import ConfigError, InvalidInput
+from desk.errors import InvalidInput
+from desk.imports.config import ImportsConfig, load_imports_config
 from desk.imports.rows import (
     SOURCES,
     ImportReport,
-    Inquiry,
     LeadRow,
     Progress,
     RejectedRow,
@@ -76,39 +73,9 @@ def row_kind(source: str) -> str:
     return f"row:{source}"
 
 
-# -- config: the level an inquiry type gives (config/imports.toml) -------------------
-class InquiryLevels(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    price: str | None = "B"
-    test_drive: str | None = "H"
-    trade_in: str | None = "A"
-
-    def level(self, inquiry: Inquiry | None) -> str | None:
-        return getattr(self, inquiry) if inquiry else None
-
-
-LEVELS_TABLE = "level_by_inquiry"  # the table of config/imports.toml this module reads
-
-
-def load_inquiry_levels() -> InquiryLevels:
-    """[level_by_inquiry] of config/imports.toml (the rest of the file is the
-    reader's); the defaults when the file or the table is absent."""
-    path = config_path("imports.toml")
-    if not path.exists():
-        return InquiryLevels()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8")).get(LEVELS_TABLE, {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read imports config {path}: {exc}") from None
-    try:
-        levels = InquiryLevels.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(f"invalid imports config in {path}: {describe(exc)}") from None
-    bad = [v for v in levels.model_dump().values() if v is not None and v not in FILE_LEVELS]
-    if bad:
-        raise ConfigError(f"invalid imports config in {path}: {LEVELS_TABLE}: {bad} not H/A/B/C/O")
-    return levels
+# -- config: the level an inquiry type gives ([level_by_inquiry] of config/imports.toml)
+def inquiry_levels(config: ImportsConfig | None = None) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (config or load_imports_config()).level_by_inquiry.items()}
 
 
 # -- rows the desk refuses -------------------------------------------------------------
@@ -282,6 +249,8 @@ _LEADS = cast(Table, Lead.__table__)
 _CONTACTS = cast(Table, LeadContact.__table__)
 _LEAD_COLUMNS = tuple(c.name for c in _LEADS.columns if c.name != "id")
 _INSERT_LEADS = insert(_LEADS).returning(_LEADS.c.id, sort_by_parameter_order=True)
+_INSERT_LEADS_WITH_IDS = insert(_LEADS)
+_LAST_LEAD = select(func.max(_LEADS.c.id))
 _INSERT_CONTACTS = insert(_CONTACTS)
 _TIMELINE_INSERT = insert(cast(Table, TimelineEntry.__table__))
 # What a merge may change (every merged row sets them all: one executemany).
@@ -339,7 +308,7 @@ class _Batch:
 class _Plan:
     source: str
     actor: Actor
-    levels: InquiryLevels
+    levels: dict[str, str]  # inquiry -> level
     dry_run: bool
 
 
@@ -416,7 +385,7 @@ async def _run_batch(
 
     for row, hs in zip(rows, handles, strict=True):
         lead_id = next((found[h] for h in hs if h in found), None)
-        level = row.level or plan.levels.level(row.inquiry)
+        level = row.level or (plan.levels.get(row.inquiry) if row.inquiry else None)
         if lead_id is None:
             values = _new_lead(plan, row, level, now, due, ordered_due)
             member = _consultant(roster, None, row)
@@ -455,8 +424,7 @@ async def _run_batch(
 
     ids: list[int | None] = [None] * len(new_rows)
     if not plan.dry_run and new_rows:
-        inserted = await uow.session.execute(_INSERT_LEADS, new_rows)
-        ids = list(inserted.scalars().all())
+        ids = list(await _insert_leads(uow, new_rows))
     contacts: list[dict[str, Any]] = []
     for lead_id, (row, hs, values) in zip(ids, new_meta, strict=True):
         consultant = values["consultant_id"]
@@ -505,6 +473,23 @@ async def _run_batch(
             _STAMP_PICKS, [{"member_id": m, "assigned_at": now} for m in sorted(out.picked)]
         )
     return out
+
+
+async def _insert_leads(uow: UnitOfWork, rows: list[dict[str, Any]]) -> list[int]:
+    """The new leads' ids, in the rows' order, from one executemany. PostgreSQL:
+    INSERT … RETURNING sorted by SQLAlchemy's sentinel (the serial id). SQLite has
+    no such sentinel, and SQLAlchemy would send one INSERT per row: the ids are
+    given instead, after the largest, which is what SQLite would pick (the write
+    transaction holds the database's one writer lock since it began)."""
+    if uow.dialect == "postgresql":
+        inserted = await uow.session.execute(_INSERT_LEADS, rows)
+        return list(inserted.scalars().all())
+    last = await uow.session.scalar(_LAST_LEAD) or 0
+    ids = list(range(last + 1, last + 1 + len(rows)))
+    for lead_id, values in zip(ids, rows, strict=True):
+        values["id"] = lead_id
+    await uow.session.execute(_INSERT_LEADS_WITH_IDS, rows)
+    return ids
 
 
 def _new_lead(
@@ -627,9 +612,10 @@ async def import_leads(
     batch_size: int = BATCH_SIZE,
     rejects: Rejects | None = None,
     total: int | None = None,
+    config: ImportsConfig | None = None,
 ) -> ImportReport:
     """See Desk.import_leads."""
-    plan = _Plan(check_source(source), actor, load_inquiry_levels(), dry_run)
+    plan = _Plan(check_source(source), actor, inquiry_levels(config), dry_run)
     if not isinstance(batch_size, int) or not 0 < batch_size <= 5000:
         raise InvalidInput("batch_size", "1..5000")
     report = ImportReport(source=source, dry_run=dry_run, import_id=uuid.uuid4().hex[:16])
