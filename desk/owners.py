@@ -359,6 +359,17 @@ async def owners_among(uow: UnitOfWork, kind: str, values: list[str]) -> set[str
     return found
 
 
+def held_by_owner(platform: Any, user_id: Any) -> Any:
+    """SQL: the person (a feature's platform and user id columns) is an owner; for
+    the features' counts of owners among their people (活动统计)."""
+    return or_(
+        (platform == "qq") & select(Owner.id).where(Owner.qq_id == user_id).exists(),
+        (platform == "wechat_oa") & select(Owner.id).where(Owner.wechat_openid == user_id).exists(),
+        (platform == "wecom")
+        & select(Owner.id).where(Owner.wecom_external_userid == user_id).exists(),
+    )
+
+
 # -- personal data (desk.privacy) ---------------------------------------------------------
 
 

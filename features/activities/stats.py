@@ -75,6 +75,28 @@ async def group_stats(
 
 
 @dataclass(frozen=True)
+class MemberSplit:
+    """A group's members: owners (desk.owners), staff (the roster, the bot), and
+    the rest, the prospects."""
+
+    members: int
+    owners: int
+    staff: int
+
+    @property
+    def prospects(self) -> int:
+        return self.members - self.owners - self.staff
+
+
+async def member_split(desk: Desk, member_ids: list[str], staff_ids: set[str]) -> MemberSplit:
+    """Split a group's member list (QQ ids, from the QQ client) by who they are."""
+    members = list(dict.fromkeys(member_ids))
+    staff = {m for m in members if m in staff_ids}
+    owners = await desk.owners_among(m for m in members if m not in staff)
+    return MemberSplit(len(members), len(owners), len(staff))
+
+
+@dataclass(frozen=True)
 class GroupRow:
     group_id: str
     stats: GroupStats

@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 
 from desk import Desk
 from desk.outbox import outbox_key
+from desk.owners import held_by_owner
 from desk.store import UnitOfWork
 from features.events.config import EventsConfig
 from features.events.errors import EventCancelled, EventNotFound, EventStarted, SignupClosed
@@ -94,6 +95,12 @@ class Tally:
     parties: dict[str, int] = field(default_factory=dict)
     cars: dict[str, int] = field(default_factory=dict)
     leads: int = 0
+    owners: int = 0  # seated sign-ups of owners (desk.owners): not prospects
+
+    @property
+    def prospects(self) -> int:
+        """Seated sign-ups of people who are not owners (new customers)."""
+        return self.seated_parties() - self.owners
 
     def seated_people(self) -> int:
         return sum(self.people.get(s, 0) for s in SEATED)
@@ -145,6 +152,16 @@ async def tallies(uow: UnitOfWork, event_ids: Sequence[int]) -> dict[int, Tally]
     )
     for event_id, count in leads.all():
         result[event_id].leads = int(count)
+    owned = await uow.session.execute(
+        select(Signup.event_id, func.count())
+        .where(
+            Signup.event_id.in_(list(event_ids)), Signup.status.in_(SEATED),
+            held_by_owner(Signup.platform, Signup.user_id),
+        )
+        .group_by(Signup.event_id)
+    )  # fmt: skip
+    for event_id, count in owned.all():
+        result[event_id].owners = int(count)
     return result
 
 

@@ -61,6 +61,7 @@ def bot_plugins(nonebug_init: None) -> set[str]:
         "bot.plugins.referral",
         "bot.plugins.privacy",
         "bot.plugins.webdesk",
+        "bot.plugins.owners",
         "tests.plugins.help.fixture_plugins.sample_commands",
     ):
         # tests/security loads them too when it runs first

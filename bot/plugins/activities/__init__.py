@@ -241,15 +241,20 @@ async def _cancel_plan(bot: Bot, event: Event, call: Call) -> None:
 # -- 群统计 --------------------------------------------------------------------------------------
 
 
-async def _member_count(bot: Bot, group_id: int) -> int | None:
-    """The group's size from the QQ client; None when it cannot tell."""
+async def _member_split(bot: Bot, desk: Desk, group_id: int) -> stats.MemberSplit | None:
+    """The group's members from the QQ client, split into owners, staff and
+    prospects; None when it cannot tell."""
     try:
-        info = await bot.call_api("get_group_info", group_id=group_id)
-        count = info.get("member_count") if isinstance(info, dict) else None
-        return count if isinstance(count, int) and count >= 0 else None
+        found = await bot.call_api("get_group_member_list", group_id=group_id)
     except Exception as exc:  # the figure is a nicety: the statistics still answer
-        logger.warning(f"get_group_info({group_id}) failed: {exc!r}")
+        logger.warning(f"get_group_member_list({group_id}) failed: {exc!r}")
         return None
+    if not isinstance(found, list):
+        return None
+    ids = [str(m["user_id"]) for m in found if isinstance(m, dict) and m.get("user_id")]
+    staff = {str(bot.self_id), *get_driver().config.superusers}
+    staff |= {qq for qq in ids if await desk.member_by(qq_id=qq) is not None}  # cached roster
+    return await stats.member_split(desk, ids, staff)
 
 
 @commands.word("群统计", role=MANAGER, desc=texts.USAGE["群统计"], where="group")
@@ -263,9 +268,9 @@ async def _stats(bot: Bot, event: Event, call: Call) -> None:
     desk = get_desk()
     period = desk.period(name)
     figures = await stats.group_stats(desk, str(group.group_id), period)
-    count = await _member_count(bot, group.group_id)
+    split = await _member_split(bot, desk, group.group_id)
     answer = Charted(
-        texts.stats(period.label, count, figures), texts.stats_chart(period.label, count, figures)
+        texts.stats(period.label, split, figures), texts.stats_chart(period.label, split, figures)
     )
     await reply_charted(bot, event, answer)
 

@@ -11,7 +11,7 @@ from bot import formatting
 from bot.charts import Bars
 from features.activities.checkin import BoardRow, CheckinResult, PointsView
 from features.activities.plans import TopicError
-from features.activities.stats import GroupStats
+from features.activities.stats import GroupStats, MemberSplit
 from features.activities.topics import ScheduleView
 
 PLUGIN_NAME = "车友活动"
@@ -88,6 +88,9 @@ STATS = (
     "签到：{checkins} 人次"
 )
 MEMBERS_UNKNOWN = "未知"
+# Shown once the group has owners (desk.owners: imported, 设为车主, or won).
+MEMBERS_SPLIT = "{members}（车主 {owners} · 意向客户 {prospects}{staff}）"
+MEMBERS_STAFF = " · 员工 {staff}"
 
 # The consultant's DM when a lead leaves a WeCom customer group (a churn signal).
 LEFT_WECOM_GROUP = "退出企业微信客户群 {chat_id}"
@@ -178,19 +181,30 @@ STATS_CHART_BARS = ("新进群", "退群", "发言人数", "消息", "签到")
 STATS_CHART_NOTE = "群成员：{members}"
 
 
-def stats_chart(label: str, members: int | None, figures: GroupStats) -> Bars:
+def members_text(split: MemberSplit | None) -> str:
+    if split is None:
+        return MEMBERS_UNKNOWN
+    if not split.owners:
+        return str(split.members)
+    staff = MEMBERS_STAFF.format(staff=split.staff) if split.staff else ""
+    return MEMBERS_SPLIT.format(
+        members=split.members, owners=split.owners, prospects=split.prospects, staff=staff
+    )
+
+
+def stats_chart(label: str, split: MemberSplit | None, figures: GroupStats) -> Bars:
     values = (figures.joined, figures.left, figures.speakers, figures.messages, figures.checkins)
     return Bars(
         title=STATS_CHART_TITLE.format(label=label),
         categories=STATS_CHART_BARS,
         series=(("", values),),
-        note=STATS_CHART_NOTE.format(members=MEMBERS_UNKNOWN if members is None else members),
+        note=STATS_CHART_NOTE.format(members=members_text(split)),
     )
 
 
-def stats(label: str, members: int | None, figures: GroupStats) -> str:
+def stats(label: str, split: MemberSplit | None, figures: GroupStats) -> str:
     return STATS.format(
-        label=label, members=MEMBERS_UNKNOWN if members is None else members,
+        label=label, members=members_text(split),
         joined=figures.joined, left=figures.left, speakers=figures.speakers,
         messages=figures.messages, checkins=figures.checkins,
     )  # fmt: skip

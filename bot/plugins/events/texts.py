@@ -129,6 +129,7 @@ STATS = (
     "活动 #{id}「{title}」统计{state}\n"
     "时间：{when}\n"
     "报名：{signed_people}人（{signed_parties}组）/ 名额 {capacity}{cars}\n"
+    "其中：车主 {owners} 组 · 新客户 {prospects} 组\n"
     "候补：{wait_people}人（{wait_parties}组）\n"
     "取消：{cancelled}组\n"
     "到场：{attended_people}人（{attended_parties}组）\n"
@@ -362,7 +363,7 @@ def stats(result: EventStats, tz: ZoneInfo) -> str:
         cancelled=tally.parties.get(models.WITHDRAWN, 0),
         attended_people=tally.people.get(models.ATTENDED, 0), attended_parties=tally.parties.get(models.ATTENDED, 0),
         no_show_people=tally.people.get(models.NO_SHOW, 0), no_show_parties=tally.parties.get(models.NO_SHOW, 0),
-        leads=tally.leads,
+        leads=tally.leads, owners=tally.owners, prospects=tally.prospects,
     )  # fmt: skip
 
 

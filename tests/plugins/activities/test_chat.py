@@ -100,6 +100,11 @@ class _Caught:
     __hash__ = None  # type: ignore[assignment]
 
 
+def member_ids(members: int) -> list[int]:
+    """A group of `members` people: the bot and the manager, then members 50001…"""
+    return [SELF_ID, MANAGER_QQ, *range(50001, 50001 + members - 2)][:members]
+
+
 async def group_stats(
     app: App, args: str = "", *, user: int = MANAGER_QQ, group: int = GROUP,
     members: int | None = 88,
@@ -111,10 +116,10 @@ async def group_stats(
         ctx.receive_event(bot, say(f"群统计 {args}".strip(), user=user, group=group))
         if members is None:
             failure = ActionFailed(status="failed", retcode=100, msg="no such group")
-            ctx.should_call_api("get_group_info", {"group_id": group}, exception=failure)
+            ctx.should_call_api("get_group_member_list", {"group_id": group}, exception=failure)
         else:
-            info = {"group_id": group, "group_name": "车主群", "member_count": members}
-            ctx.should_call_api("get_group_info", {"group_id": group}, result=info)
+            listed = [{"group_id": group, "user_id": qq} for qq in member_ids(members)]
+            ctx.should_call_api("get_group_member_list", {"group_id": group}, result=listed)
         ctx.should_call_api(
             "send_group_msg", {"group_id": group, "message": caught}, result={"message_id": 1}
         )
@@ -762,3 +767,14 @@ def test_config_dir_without_the_file_uses_the_default(
     )
     cfg = load_config()  # the directory's own file, once it has one
     assert (cfg.checkin.base_points, cfg.topics.defaults) == (8, ["只有一个话题"])
+
+
+async def test_group_stats_tell_owners_from_prospects(app: App, desk: Desk) -> None:
+    """Once owners are known (imported, 设为车主 or won), 群成员 splits into owners,
+    prospects and staff (the bot, the manager)."""
+    for qq in ("50001", "50002", "50003"):
+        await desk.mark_owner(SYSTEM, qq_id=qq)
+    await desk.mark_owner(SYSTEM, qq_id="59999")  # an owner outside this group
+    assert await group_stats(app, members=10) == stats_text(
+        members="10（车主 3 · 意向客户 5 · 员工 2）", speakers=1, messages=1
+    )

@@ -528,6 +528,20 @@ async def test_prospects_become_leads_staff_and_customers_do_not(app: App, desk:
     assert "报名：5人（5组）" in stats and stats.endswith("新线索：1")
 
 
+async def test_an_owners_sign_up_is_kept_and_makes_no_lead(app: App, desk: Desk) -> None:
+    """An owner (imported, 设为车主 or won) signs up like anyone; 活动统计 counts them
+    apart from the new customers, and only the new customer becomes a lead."""
+    await desk.mark_owner(SYSTEM, qq_id="30001", name="老车主")
+    await create(app)
+    assert (await sign_up(app, 30001, "1 2人")).startswith("已报名活动 #1「周末自驾游」，2人")
+    await sign_up(app, 30002, "1")
+    assert await desk.find_lead(qq_id="30001") is None
+    assert await desk.find_lead(qq_id="30002") is not None
+    stats = await ask_charted(app, group_msg("活动统计 1", MANAGER_QQ))
+    assert "报名：3人（2组）" in stats and "其中：车主 1 组 · 新客户 1 组" in stats, stats
+    assert stats.endswith("新线索：1")
+
+
 async def test_statistics_of_recent_events(app: App) -> None:
     await create(app)
     await create(app, "小型试驾会 周六下午3点 展厅 1")
@@ -538,7 +552,7 @@ async def test_statistics_of_recent_events(app: App) -> None:
     stats = await ask_charted(app, group_msg("活动统计 2", MANAGER_QQ))
     assert stats == (
         "活动 #2「小型试驾会」统计\n时间：11-28 周六 15:00\n报名：1人（1组）/ 名额 1\n"
-        "候补：1人（1组）\n取消：1组\n到场：0人（0组）\n未到场：0人（0组）\n新线索：3"
+        "其中：车主 0 组 · 新客户 1 组\n候补：1人（1组）\n取消：1组\n到场：0人（0组）\n未到场：0人（0组）\n新线索：3"
     )
     summary = await ask_charted(app, group_msg("活动统计", MANAGER_QQ))
     assert summary == (
