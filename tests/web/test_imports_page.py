@@ -143,10 +143,21 @@ async def test_a_wrong_file_gets_a_chinese_line_and_nothing_is_kept(
     assert files_in(upload_dir) == [] and JOBS.jobs == {}
 
 
-async def test_an_unreadable_file_gets_a_chinese_line(manager: Browser, upload_dir: Path):
-    refused = await upload(manager, b"\x00\xff\xfe" * 50 + bytes(range(256)) * 4)
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("线索.csv", b"\x00\xff\xfe" * 50 + bytes(range(256)) * 4),  # no text in any encoding
+        ("线索.xlsx", b"PK\x03\x04" + b"\x00" * 200),  # a broken zip
+        ("线索.csv", "备注,地址\n随便,杭州\n".encode()),  # no phone column
+    ],
+)
+async def test_an_unreadable_file_gets_a_chinese_line(
+    manager: Browser, upload_dir: Path, name: str, content: bytes
+):
+    refused = await upload(manager, content, name=name)
     assert refused.status_code == 400
-    assert "无法读取这个文件" in refused.text
+    why = re.search(r"无法读取这个文件：(.*?)</p>", refused.text)
+    assert why and re.search(r"[\u4e00-\u9fff]", why.group(1)), refused.text  # said in Chinese
     assert files_in(upload_dir) == [] and JOBS.jobs == {}
 
 
