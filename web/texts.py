@@ -344,7 +344,7 @@ ATTEND_TICK = "到场"
 IMPORT_TITLE = "导入"
 IMPORT_KIND = "导入内容"
 IMPORT_KINDS = {"leads": "线索", "owners": "老车主"}
-IMPORT_SOURCE = "线索来源"
+IMPORT_SOURCE = "线索来源（导入线索时）"
 IMPORT_SOURCES = {
     "autohome": "汽车之家", "yiche": "易车", "dongchedi": "懂车帝", "oem": "主机厂", "douyin": "抖音",
     "other": "其他",
