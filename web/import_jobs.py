@@ -45,7 +45,12 @@ READ_CHUNK = 500  # rows parsed per trip to the worker thread
 
 
 class UploadRefused(Exception):
-    """An upload the page refuses with a Chinese line; nothing was kept."""
+    """An upload the page refuses with a Chinese line (and an HTTP status); nothing
+    was kept."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -130,7 +135,7 @@ class ImportJobs:
                 while chunk := await upload.read(CHUNK):
                     size += len(chunk)
                     if size > self.max_bytes:
-                        raise UploadRefused(self.too_big())
+                        raise UploadRefused(self.too_big(), 413)
                     await asyncio.to_thread(out.write, chunk)
         except BaseException:
             path.unlink(missing_ok=True)

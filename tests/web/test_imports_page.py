@@ -126,6 +126,15 @@ async def test_a_too_big_upload_is_refused_before_its_body_is_read(
     assert files_in(upload_dir) == []
 
 
+async def test_a_file_over_the_limit_is_refused_as_it_is_copied(manager: Browser, upload_dir: Path):
+    JOBS.max_bytes = 64 * 1024  # the form's framing may pass, the file itself may not
+    big = ("姓名,手机号\r\n" + "张先生,13800138001\r\n" * 4000).encode()
+    assert 64 * 1024 < len(big) < 2 * 64 * 1024
+    refused = await upload(manager, big)
+    assert refused.status_code == 413 and "文件太大：最大 0.1 MB" in refused.text
+    assert files_in(upload_dir) == [] and JOBS.jobs == {}
+
+
 @pytest.mark.parametrize(
     ("name", "content", "line"),
     [

@@ -11,6 +11,7 @@ before the form is parsed). The jobs are web.import_jobs.JOBS."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Annotated
 from urllib.parse import quote
 
@@ -36,6 +37,7 @@ from web.core import (
 )
 from web.import_jobs import JOBS, ImportJob, UploadRefused, open_reader
 
+log = logging.getLogger(__name__)
 router = APIRouter(route_class=DeskRoute)
 UPLOAD_PATH = "/imports/upload"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -103,7 +105,7 @@ async def upload(request: Request, desk: DeskDep, manager: UploadManagerDep) -> 
         try:
             path = await JOBS.save(desk, upload, upload.filename)
         except UploadRefused as exc:
-            return refuse(413 if str(exc) == JOBS.too_big() else 400, str(exc))
+            return refuse(exc.status, str(exc))
     finally:
         await form.close()
     job = ImportJob(
@@ -115,6 +117,9 @@ async def upload(request: Request, desk: DeskDep, manager: UploadManagerDep) -> 
     if refused:
         path.unlink(missing_ok=True)
         return refuse(400, texts.IMPORT_UNREADABLE.format(reason=refused))
+    if (busy := JOBS.busy()) is not None:  # another upload started while this one was read
+        path.unlink(missing_ok=True)
+        return refuse(409, texts.IMPORT_BUSY.format(name=busy.file_name))
     JOBS.add(job)
     JOBS.start(desk, job, dry_run=True)
     return RedirectResponse(f"{PREFIX}/imports/{job.id}", status_code=303)
@@ -130,10 +135,11 @@ async def _readable(desk: Desk, job: ImportJob) -> str:
 
     try:
         await asyncio.to_thread(check)
-    except DeskError as exc:
+    except DeskError as exc:  # ImportFileError: its message is for staff
         return mask_phones_in_text(str(exc))
-    except (ValueError, OSError) as exc:  # the reader's libraries on a broken file
-        return mask_phones_in_text(str(exc))[:200] or type(exc).__name__
+    except Exception as exc:  # a library's own words on a broken file: not for the page
+        log.warning("import upload unreadable: %s", mask_phones_in_text(repr(exc))[:300])
+        return texts.IMPORT_BROKEN
     return ""
 
 
