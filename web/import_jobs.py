@@ -111,6 +111,8 @@ class ImportJobs:
             sqlite_file = url.get_backend_name() == "sqlite" and db and db != ":memory:"
             path = (Path(db).parent if sqlite_file else REPO_ROOT / "data") / "imports"
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):  # made earlier, or by hand: private all the same
+            path.chmod(0o700)
         return path
 
     async def save(self, desk: Desk, upload: Any, file_name: str) -> Path:

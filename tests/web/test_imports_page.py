@@ -47,6 +47,11 @@ def upload_dir(tmp_path: Path) -> Iterator[Path]:
     JOBS.jobs.clear()
 
 
+def private(path: Path) -> bool:
+    """No access for the group or others."""
+    return path.stat().st_mode & 0o077 == 0
+
+
 def files_in(folder: Path) -> list[Path]:
     return sorted(folder.iterdir()) if folder.exists() else []
 
@@ -189,7 +194,9 @@ async def test_a_gbk_csv_is_previewed_and_the_preview_writes_nothing(
     # nothing written: no lead, the file waits for 确认导入
     for phone in PHONES:
         assert await desk.find_lead(phone=phone) is None
-    assert len(files_in(upload_dir)) == 1
+    [kept] = files_in(upload_dir)  # under a random name, readable by the bot alone
+    assert kept.suffix == ".csv" and "线索" not in kept.name
+    assert private(kept) and private(upload_dir)
     assert texts.IMPORT_CONFIRM in page and texts.IMPORT_CANCEL in page
 
 
