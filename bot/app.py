@@ -35,7 +35,7 @@ from bot.timeparse import parse_when
 from bot.transport import OneBotWsAdapter, check_access_token, install_body_limit
 from desk import ConfigError
 from desk.config_file import use_config_dir
-from web.app import install_web_desk
+from web.app import body_limits, install_web_desk
 
 DEFAULT_COMMAND_START = {"/", ""}  # commands work with or without "/"
 
@@ -126,7 +126,7 @@ def create_app(**overrides: Any) -> Driver:
     install_log_privacy()  # after init: NoneBot sets its own patcher there
     settings = read_settings(driver)
     check_open(driver, register_wechat_adapter(driver, settings))
-    install_body_limit(driver, settings.http)
+    install_body_limit(driver, settings.http, body_limits(settings.web))
     install_web_desk(driver.server_app, settings.web)  # pyright: ignore[reportAttributeAccessIssue]
     use_settings(settings)
     use_config_dir(settings.config_dir)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -152,12 +152,20 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-def install_body_limit(driver: Driver, config: HttpConfig) -> HttpConfig:
-    """BodyLimit in front of every route of the driver's FastAPI app."""
+def install_body_limit(
+    driver: Driver, config: HttpConfig, paths: Mapping[str, int] | None = None
+) -> HttpConfig:
+    """BodyLimit in front of every route of the driver's FastAPI app; `paths` gives
+    single routes a limit of their own (the web desk's upload)."""
     app = getattr(driver, "server_app", None)
     if not isinstance(app, FastAPI):
         raise StartupError("DRIVER: use DRIVER=~fastapi (the body-size limit needs FastAPI)")
-    app.add_middleware(BodyLimit, limit_for=config.limit_for)  # pyright: ignore[reportArgumentType]
+    exact = dict(paths or {})
+
+    def limit_for(path: str) -> int:
+        return exact.get(path) or config.limit_for(path)
+
+    app.add_middleware(BodyLimit, limit_for=limit_for)  # pyright: ignore[reportArgumentType]
     return config
 
 

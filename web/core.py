@@ -67,6 +67,7 @@ templates = Environment(
 )
 templates.globals.update(texts=texts, STAGE_NAMES=STAGE_NAMES, PREFIX=PREFIX)
 templates.filters["local"] = lambda at, tz: when(at, tz) if at is not None and tz else ""
+templates.filters["masked"] = mask_phones_in_text  # text from a file or a customer
 
 
 class NotLoggedIn(Exception):

@@ -16,6 +16,7 @@ NAV = (
     ("events", "/events", "活动", False),
     ("referrals", "/referrals", "荐友", False),
     ("roster", "/roster", "顾问", True),
+    ("imports", "/imports", "导入", True),
 )
 
 ROLE_NAMES = {"manager": "经理", "consultant": "顾问"}
@@ -342,3 +343,77 @@ EXPORT = "导出报名表（.xlsx）"
 ATTEND_NOBODY = "请勾选到场的人。"
 ATTENDED = "已登记到场 {count} 人。"
 ATTEND_TICK = "到场"
+
+# 导入
+IMPORT_TITLE = "导入"
+IMPORT_KIND = "导入内容"
+IMPORT_KINDS = {"leads": "线索", "owners": "老车主"}
+IMPORT_SOURCE = "线索来源（导入线索时）"
+IMPORT_SOURCES = {
+    "autohome": "汽车之家", "yiche": "易车", "dongchedi": "懂车帝", "oem": "主机厂", "douyin": "抖音",
+    "other": "其他",
+}  # fmt: skip
+IMPORT_FILE = "文件（.xlsx 或 .csv，最大 {mb} MB）"
+IMPORT_UPLOAD = "上传并预览"
+IMPORT_HINT = (
+    "上传后先预览（不写入任何数据），确认后才真正导入。同一时间只能进行一个导入；"
+    "上传的文件在导入结束后删除，导入报告保留 3 小时。"
+)
+IMPORT_BAD_TYPE = "只支持 .xlsx 和 .csv 文件（.xls 请先在 Excel 里另存为 .xlsx）。"
+IMPORT_EMPTY = "文件是空的。"
+IMPORT_NO_FILE = "请选择要导入的文件。"
+IMPORT_TOO_BIG = "文件太大：最大 {mb} MB。请拆成几个文件分别导入。"
+IMPORT_NO_LENGTH = "无法确定文件大小，请用浏览器重新上传。"
+IMPORT_BAD_KIND = "请选择导入线索还是老车主。"
+IMPORT_BAD_SOURCE = "请选择线索来源。"
+IMPORT_UNREADABLE = "无法读取这个文件：{reason}"
+IMPORT_BROKEN = "文件已损坏，或不是有效的 Excel（.xlsx）/ CSV 文件。"
+IMPORT_BUSY = "另一个导入正在进行（{name}），请等它完成后再试。同一时间只能进行一个导入。"
+IMPORT_CRASHED = "导入中断了（系统错误，已记录日志）。已导入的行会保留；再次导入同一文件不会重复。"
+IMPORT_GONE = "这个导入已结束或已过期，请重新上传。"
+IMPORT_RECENT = "最近的导入"
+IMPORT_STATES = {
+    "previewing": "预览中", "previewed": "待确认", "running": "导入中", "done": "已完成",
+    "failed": "失败",
+}  # fmt: skip
+IMPORT_JOB_TITLE = "导入：{name}"
+IMPORT_PREVIEWING = "正在预览（不写入数据）…"
+IMPORT_RUNNING = "正在导入…"
+IMPORT_ROWS_DONE = "{done} / {expected} 行"
+IMPORT_ROWS_DONE_OPEN = "已处理 {done} 行"
+IMPORT_RELOAD = "刷新"
+IMPORT_HEADERS = "表头"
+IMPORT_HEADER_COLUMNS = ("文件中的列", "对应")
+IMPORT_UNKNOWN = "未识别（不会导入）"
+IMPORT_UNKNOWN_NOTE = "未识别的列：{headers}。可在 config/ 的表头同义词中添加。"
+IMPORT_MISSING = "文件中没有的列："
+IMPORT_PREVIEW_TITLE = "预览（尚未写入任何数据）"
+IMPORT_OUTCOMES = {
+    "created": "新建", "merged": "合并", "unchanged": "已导入过", "duplicate": "文件内重复",
+    "rejected": "无法导入",
+}  # fmt: skip
+IMPORT_ROWS_TITLE = "前 {count} 行"
+IMPORT_ROW_COLUMNS = ("行号", "结果", "姓名", "手机号", "说明")
+IMPORT_CONFIRM = "确认导入"
+IMPORT_CANCEL = "取消"
+IMPORT_CANCELLED = "已取消，没有导入任何数据。"
+IMPORT_REPORT_TITLE = "导入完成"
+IMPORT_TOTAL = "共 {rows} 行"
+IMPORT_PER_CONSULTANT = "分配给顾问的新线索"
+IMPORT_PER_CONSULTANT_COLUMNS = ("顾问", "新线索")
+IMPORT_SUMMARY_SENT = "每位顾问会收到一条汇总私信。"
+IMPORT_UNASSIGNED = "{count} 条新线索未分配（在班顾问已达分配上限或无人在班），可在「线索」页筛选「未分配」后分配。"
+IMPORT_ERRORS = "下载无法导入的行（.xlsx，含原因列，改好后可再次导入）"
+IMPORT_ERRORS_FILE = "无法导入的行.xlsx"
+IMPORT_FAILED = "导入失败"
+IMPORT_AGAIN = "再导入一个文件"
+IMPORT_TO_LEADS = "查看线索"
+# What the file's columns feed (desk.imports.rows.LeadRow's fields, the owners' too).
+IMPORT_FIELDS = {
+    "name": "姓名", "phone": "手机号", "platform_id": "平台线索ID", "city": "省/市/区",
+    "car_model": "车型", "created_at": "线索创建时间", "channel_path": "渠道",
+    "inquiry": "询价类型", "level": "线索评级", "consultant_name": "顾问", "assigned_at": "分配时间",
+    "first_contact_at": "首触时间", "visited_at": "到店时间", "test_drive_at": "试驾时间",
+    "defeat_reason": "战败原因", "qq_id": "QQ号", "wechat": "微信号", "plate": "车牌",
+    "vin": "车架号", "purchased_on": "购车日期",
+}  # fmt: skip
