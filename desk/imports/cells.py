@@ -20,6 +20,8 @@ from desk.text import clean_text
 # Another system's clock may run a little ahead of ours: a lead "created" a few
 # minutes from now is a clock, not a typo.
 CLOCK_SKEW = timedelta(minutes=10)
+# A booked visit or test drive (预约) a platform exports may lie this far ahead.
+PLANNED_AHEAD = timedelta(days=365)
 # Nothing a dealer imports happened before this (an Excel zero date, a typo year).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -111,11 +113,18 @@ def _from_text(raw: str, tz: tzinfo) -> datetime | None:
 
 
 def moment(
-    value: object, column: str, *, tz: tzinfo, now: datetime, epoch: datetime | None = None
+    value: object,
+    column: str,
+    *,
+    tz: tzinfo,
+    now: datetime,
+    epoch: datetime | None = None,
+    planned: bool = False,
 ) -> datetime:
     """An aware time from a cell: an .xlsx date cell or serial number (`epoch`: the
     workbook's), or text in a machine format; without a zone, the dealer's (`tz`).
-    Refused when unreadable, before 2000 or in the future."""
+    Refused when unreadable, before 2000 or in the future (unless `planned`: a booked
+    visit or test drive lies ahead, up to PLANNED_AHEAD)."""
     raw = cell_text(value)
     try:
         if isinstance(value, datetime):
@@ -135,6 +144,6 @@ def moment(
         found = found.replace(tzinfo=tz)
     if found < EARLIEST:
         raise BadCell(f"{column}早于2000年：{short(raw)}")
-    if found > now + CLOCK_SKEW:
+    if found > now + (PLANNED_AHEAD if planned else CLOCK_SKEW):
         raise BadCell(f"{column}晚于现在：{short(raw)}")
     return found

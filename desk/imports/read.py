@@ -145,7 +145,7 @@ def open_owner_file(
     return ImportFile(table, OWNER_HANDLES, synonyms, "找不到手机号、QQ号或微信号列", parse)
 
 
-Moment = Callable[[object, str], datetime]
+Moment = Callable[[object, str, bool], datetime]
 
 
 def _check_aware(now: datetime | None) -> None:
@@ -154,8 +154,8 @@ def _check_aware(now: datetime | None) -> None:
 
 
 def _moments(tz: tzinfo, now: datetime, table: Table) -> Moment:
-    def moment(value: object, column: str) -> datetime:
-        return c.moment(value, column, tz=tz, now=now, epoch=table.epoch)
+    def moment(value: object, column: str, planned: bool = False) -> datetime:
+        return c.moment(value, column, tz=tz, now=now, epoch=table.epoch, planned=planned)
 
     return moment
 
@@ -241,7 +241,9 @@ def _lead_row(
         times[field] = None
         if found := cells.first(field):
             try:
-                times[field] = moment(found[1], found[0])
+                # 到店/试驾 ahead of now are bookings (预约), not errors.
+                planned = field in ("visited_at", "test_drive_at")
+                times[field] = moment(found[1], found[0], planned)
             except c.BadCell as bad:
                 problems.append(bad.reason)
 
@@ -323,7 +325,7 @@ def _owner_row(
     purchased_on = None
     if found := cells.first("purchased_on"):
         try:
-            purchased_on = moment(found[1], found[0]).astimezone(tz).date()
+            purchased_on = moment(found[1], found[0], False).astimezone(tz).date()
         except c.BadCell as bad:
             problems.append(bad.reason)
     if problems:

@@ -223,6 +223,27 @@ def test_a_row_with_an_invalid_phone_is_kept_when_it_has_the_platform_id(tmp_pat
     assert [(r.line, r.reason) for r in rejected] == [(3, "手机号无效：138****5679")]
 
 
+def test_a_booked_visit_or_test_drive_ahead_is_kept_a_created_time_ahead_is_not(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "booked.csv"
+    path.write_text(
+        "手机号,线索创建时间,到店时间,试驾时间\n"
+        "13812340001,2026-11-30 10:00,2026-12-05 10:00,2026-12-06 15:00\n"
+        "13812340002,2026-12-05 10:00,,\n"
+        "13812340003,2026-11-30 10:00,2028-12-05 10:00,\n",
+        encoding="utf-8",
+    )
+    rows, rejected = read_leads(path)
+    assert [(r.visited_at, r.test_drive_at) for r in rows] == [
+        (shanghai(2026, 12, 5, 10), shanghai(2026, 12, 6, 15))
+    ]
+    assert [(r.line, r.reason) for r in rejected] == [
+        (3, "线索创建时间晚于现在：2026-12-05 10:00"),
+        (4, "到店时间晚于现在：2028-12-05 10:00"),
+    ]
+
+
 def test_text_is_made_storable_and_capped(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     long_name = "张" * 100
