@@ -28,6 +28,8 @@ from bot.loader import describe_error
 from bot.throttle import SendingConfig
 from bot.transport import HttpConfig
 from desk import ConfigError, DeskSettings
+from desk.imports.config import FILENAME as IMPORTS_FILENAME
+from desk.imports.config import ImportsConfig, load_imports_config
 from desk.roster import load_roster_file
 from desk.settings import DEFAULT_CONFIG_DIR, DESK_KEYS
 from desk.settings import load_settings as load_desk_settings
@@ -65,6 +67,8 @@ class BotSettings(BaseModel):
     command_limit: CommandLimitConfig = CommandLimitConfig()
     http: HttpConfig = HttpConfig()
     web: WebConfig = WebConfig()
+    # config/imports.toml (the web desk's 导入), validated at start; None: not loaded.
+    imports: ImportsConfig | None = None
 
     @property
     def roster_file(self) -> Path:
@@ -130,11 +134,17 @@ def load_settings(config: Mapping[str, Any], environ: Mapping[str, str]) -> BotS
         load_roster_file(config_dir / "roster.toml")  # a bad roster stops the start too
     except ConfigError as exc:
         problems.append(str(exc))
+    imports: ImportsConfig | None = None
+    try:  # the web desk's 导入 reads files by it: a bad one stops the start, not an import
+        custom = config_dir / IMPORTS_FILENAME
+        imports = load_imports_config(custom if custom.exists() else None)
+    except ConfigError as exc:
+        problems.append(str(exc))
     if problems:
         raise ConfigError("\n".join(problems))
     shift = values.get("DESK_CLOCK_SHIFT_FILE")
     return BotSettings(
         config_dir=config_dir, desk=desk, clock_shift_file=Path(shift) if shift else None,
         wechat=wechat, sending=sending, dedupe=dedupe, command_limit=command_limit, http=http,
-        web=web,
+        web=web, imports=imports,
     )  # fmt: skip

@@ -38,6 +38,8 @@ def test_dotenv_values_count_and_the_environment_wins(tmp_path: Path) -> None:
 
 def test_every_bad_key_is_named_at_once(tmp_path: Path) -> None:
     (tmp_path / "roster.toml").write_text('[[member]]\nname = "王"\nqq_id = "abc"\n', "utf-8")
+    # The web desk's 导入 reads files by imports.toml: a broken one stops the start.
+    (tmp_path / "imports.toml").write_text("[leads]\nfields = 3\n", "utf-8")
     env = settings_env("http://127.0.0.1:9") | {
         "SEND_GROUP_RATE": "0", "DESK_TIMEZONE": "Mars/Base", "WECOM_AGENT_ID": "x",
         "DESK_CONFIG_DIR": str(tmp_path),
@@ -47,4 +49,5 @@ def test_every_bad_key_is_named_at_once(tmp_path: Path) -> None:
     message = str(info.value)
     assert "SEND_GROUP_RATE: Input should be greater than 0" in message
     assert "timezone" in message and "WECOM_AGENT_ID" in message and "member[0].qq_id" in message
+    assert "imports config" in message and "leads.fields" in message
     assert env["WECOM_SECRET"] not in message
