@@ -2,7 +2,7 @@
 kept as labelled examples (features.intent.corrections)
 
 Revision ID: 0016_intent_corrections
-Revises: 0014_report_days
+Revises: 0015_owners
 Create Date: 2026-12-06
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import desk.models
 
 revision = "0016_intent_corrections"
-down_revision = "0014_report_days"
+down_revision = "0015_owners"
 branch_labels = None
 depends_on = None
 
