@@ -18,7 +18,7 @@ from matplotlib.font_manager import FontProperties
 
 from bot.charts import Bars, Chart, Funnel, draw, font_path
 from desk.reports import FunnelRow
-from features.activities.stats import GroupStats
+from features.activities.stats import GroupStats, MemberSplit
 from features.events import models
 from features.events.core import EventInfo, Tally
 from features.events.reports import EventStats
@@ -52,7 +52,9 @@ def plugin_charts() -> dict[str, Chart]:
         "线索统计": deskchat.funnel_chart("本月", FUNNEL),
         "活动统计 <号>": events.stats_chart(_event(1, "周末自驾游", 20)),
         "活动统计": recent,
-        "群统计": activities.stats_chart("本周", 88, GROUP),
+        "群统计": activities.stats_chart(
+            "本周", MemberSplit(members=88, owners=30, staff=3), GROUP
+        ),
     }
 
 
