@@ -4,6 +4,7 @@ or here, one section per page)."""
 from __future__ import annotations
 
 from desk.access import LoginRefused
+from desk.cli_texts import FIELD_NAMES as IMPORT_FIELD_NAMES
 
 TITLE = "线索台"
 
@@ -409,11 +410,5 @@ IMPORT_FAILED = "导入失败"
 IMPORT_AGAIN = "再导入一个文件"
 IMPORT_TO_LEADS = "查看线索"
 # What the file's columns feed (desk.imports.rows.LeadRow's fields, the owners' too).
-IMPORT_FIELDS = {
-    "name": "姓名", "phone": "手机号", "platform_id": "平台线索ID", "city": "省/市/区",
-    "car_model": "车型", "created_at": "线索创建时间", "channel_path": "渠道",
-    "inquiry": "询价类型", "level": "线索评级", "consultant_name": "顾问", "assigned_at": "分配时间",
-    "first_contact_at": "首触时间", "visited_at": "到店时间", "test_drive_at": "试驾时间",
-    "defeat_reason": "战败原因", "qq_id": "QQ号", "wechat": "微信号", "plate": "车牌",
-    "vin": "车架号", "purchased_on": "购车日期",
-}  # fmt: skip
+# The fields a header can feed: the CLI's names (one list for both fronts).
+IMPORT_FIELDS = IMPORT_FIELD_NAMES
