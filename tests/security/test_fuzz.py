@@ -58,7 +58,7 @@ from tests.support.wechat_chat import OA_SELF, WECOM_SELF, oa_bot, wecom_bot
 
 pytestmark = pytest.mark.usefixtures("desk")
 
-EXAMPLES_QQ = int(os.environ.get("FUZZ_EXAMPLES", "1200"))
+EXAMPLES_QQ = int(os.environ.get("FUZZ_EXAMPLES", "1500"))
 EXAMPLES_WECHAT = max(1, EXAMPLES_QQ // 2)
 OWNER_QQ = 20001
 GROUP = 123456
