@@ -29,6 +29,7 @@ def _threshold() -> None:
     by_vocab = [vocabulary_match(e.text, vocab) is not None for e in examples]
     vetoes = [model_vetoed(e.text, vocab) for e in examples]
     print("threshold  model P/R       combined P/R    combined F1")
+    best = (0.0, 0.0)
     for step in range(10, 100, 5):
         threshold = step / 100
         model = [p >= threshold for p in probabilities]
@@ -44,6 +45,8 @@ def _threshold() -> None:
         (mp, mr), (cp, cr) = rows
         f1 = 2 * cp * cr / max(cp + cr, 1e-9)
         print(f"{threshold:9.2f}  {mp:.3f}/{mr:.3f}     {cp:.3f}/{cr:.3f}     {f1:.3f}")
+        best = max(best, (round(f1, 3), threshold))  # a tie goes to the higher threshold
+    print(f"best combined F1 {best[0]:.3f} at threshold {best[1]:.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
