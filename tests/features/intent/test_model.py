@@ -21,11 +21,13 @@ from features.intent.model import FORMAT, IntentModel
 from features.intent.train import train
 
 # The combined rule (vocabulary OR model, with vetoes) on the held-out set, which no
-# word, weight or threshold was fitted to: the figures measured when the model and the
-# rule were final, rounded down (bench/intent_bench.py prints them). The goal
-# is 0.95 / 0.95.
-MIN_HELDOUT_PRECISION = 0.0
-MIN_HELDOUT_RECALL = 0.0
+# word, weight or threshold was fitted to. The goal is 0.95 / 0.95.
+# PROVISIONAL: heldout.tsv (h/intentheldout) was not there when the model and the rule
+# were final, so these are the rule's 5-fold cross-validated figures on the tuning set
+# (0.944 / 0.939), rounded down. Whoever merges the held-out set runs
+# bench/intent_bench.py once and puts its held-out figures here, rounded down.
+MIN_HELDOUT_PRECISION = 0.94
+MIN_HELDOUT_RECALL = 0.93
 
 SHIPPED = Path(__file__).resolve().parents[3] / "features" / "intent" / "model.json"
 
@@ -45,6 +47,8 @@ def test_the_shipped_config_uses_the_shipped_model(vocab: IntentVocabulary) -> N
 
 
 def test_precision_and_recall_on_the_heldout_set(vocab: IntentVocabulary) -> None:
+    if not HELDOUT.exists():
+        pytest.skip("features/intent/labelled/heldout.tsv comes from h/intentheldout")
     rows = read_labelled(HELDOUT)
     assert {row.source for row in rows} == set(SOURCES)
     tp = fp = fn = 0
