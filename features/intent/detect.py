@@ -22,17 +22,21 @@ from pydantic import (
 
 from desk.config_file import config_path, load_toml
 from desk.phone import extract_phones, mask_phone, mask_phones_in_text
-from desk.settings import DEFAULT_CONFIG_DIR
+from desk.settings import DEFAULT_CONFIG_DIR, REPO_ROOT
+from features.intent.model import IntentModel, load_model
 
 __all__ = [
     "DEFAULT_VOCABULARY_PATH",
     "IntentMatch",
     "IntentVocabulary",
+    "ModelSettings",
     "detect_intent",
     "extract_phones",
     "load_vocabulary",
     "mask_phone",
+    "model_vetoed",
     "mask_phones_in_text",
+    "vocabulary_match",
 ]
 
 DEFAULT_VOCABULARY_PATH = DEFAULT_CONFIG_DIR / "intent.toml"
@@ -73,6 +77,48 @@ def _first_chars(words: list[str]) -> str:
     return "(?=[" + "".join(sorted({re.escape(w[0]) for w in words})) + "])"
 
 
+class ModelSettings(BaseModel):
+    """[model] in config/intent.toml: the learned scorer beside the vocabulary."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: Annotated[str, Field(min_length=1)]  # relative paths are from the repository root
+    threshold: Annotated[float, Field(gt=0, lt=1)]
+    vetoes: list[Word] = []
+
+    _scorer: IntentModel = PrivateAttr()
+    _vetoes: re.Pattern[str] | None = PrivateAttr(default=None)
+
+    @field_validator("vetoes", mode="after")
+    @classmethod
+    def _normalize_vetoes(cls, words: list[str]) -> list[str]:
+        return [_normalized_word(w) for w in words]
+
+    @model_validator(mode="after")
+    def _load(self) -> ModelSettings:
+        # A missing or corrupt model file stops the start, naming the key.
+        try:
+            self._scorer = load_model(self.file)
+        except ValueError as exc:
+            raise ValueError(f"model.path = {self.path!r}: {exc}") from None
+        if self.vetoes:
+            self._vetoes = re.compile(f"{_first_chars(self.vetoes)}{_trie_pattern(self.vetoes)}")
+        return self
+
+    @property
+    def file(self) -> Path:
+        path = Path(self.path)
+        return path if path.is_absolute() else REPO_ROOT / path
+
+    @property
+    def scorer(self) -> IntentModel:
+        return self._scorer
+
+    def vetoed(self, normalized: str) -> bool:
+        """A veto word is in the (normalised) message: the model alone cannot make it a lead."""
+        return self._vetoes is not None and self._vetoes.search(normalized) is not None
+
+
 class IntentVocabulary(BaseModel):
     """The intent words and scoring knobs; see config/intent.toml for the rule."""
 
@@ -89,6 +135,7 @@ class IntentVocabulary(BaseModel):
     intent: Annotated[dict[Word, Annotated[int, Field(ge=1, le=10)]], Field(min_length=1)]
     price: dict[Word, Annotated[int, Field(ge=1, le=10)]] = {}
     owner_talk: dict[Word, Annotated[int, Field(ge=-10, le=-1)]] = {}
+    model: ModelSettings | None = None  # None: the vocabulary alone decides
 
     _words: re.Pattern[str] = PrivateAttr()
     _questions: re.Pattern[str] = PrivateAttr()
@@ -149,16 +196,74 @@ def _normalized_word(word: str) -> str:
 class IntentMatch:
     """A message that reads as purchase or service intent."""
 
-    words: tuple[str, ...]  # the intent and price words that counted
-    score: int
+    words: tuple[str, ...]  # the intent and price words that counted (may be empty: model only)
+    score: int  # the vocabulary's score
     phones: tuple[str, ...]  # mainland mobiles, 11 digits
+    probability: float | None = None  # the learned model's; None without [model]
 
 
 def detect_intent(text: str, vocab: IntentVocabulary) -> IntentMatch | None:
-    """Score one message; None when it is not a lead. Never raises on any text."""
+    """Score one message; None when it is not a lead. Never raises on any text.
+
+    A lead when the vocabulary says so, or else when the learned model's
+    probability reaches [model] threshold, unless a [model] veto word (owners'
+    price talk about fuel, parking, a repair) or an [owner_talk] word (an owner
+    telling what already happened) is in the message.
+    """
     if not isinstance(text, str) or not text:
         return None
     normalized = _normalize(text[: vocab.max_chars])
+    verdict = _vocabulary_verdict(normalized, vocab)
+    settings = vocab.model
+    phones: list[str] | None = None
+    if verdict.words:
+        phones = extract_phones(text)
+        score = verdict.score + (vocab.phone_bonus if phones else 0)
+        if score >= vocab.threshold:
+            probability = settings.scorer.probability(text) if settings else None
+            return IntentMatch(verdict.words, score, tuple(phones), probability)
+    if settings is None:
+        return None
+    if verdict.owner_talk or settings.vetoed(normalized):
+        return None
+    probability = settings.scorer.probability(text)
+    if probability < settings.threshold:
+        return None
+    if phones is None:
+        phones = extract_phones(text)
+    return IntentMatch(verdict.words, verdict.score, tuple(phones), probability)
+
+
+def model_vetoed(text: str, vocab: IntentVocabulary) -> bool:
+    """Whether the model alone may not make this message a lead (see detect_intent)."""
+    normalized = _normalize(text[: vocab.max_chars])
+    if _vocabulary_verdict(normalized, vocab).owner_talk:
+        return True
+    return vocab.model is not None and vocab.model.vetoed(normalized)
+
+
+def vocabulary_match(text: str, vocab: IntentVocabulary) -> IntentMatch | None:
+    """The vocabulary's verdict alone, without the model (the bench compares them)."""
+    if not isinstance(text, str) or not text:
+        return None
+    verdict = _vocabulary_verdict(_normalize(text[: vocab.max_chars]), vocab)
+    if not verdict.words:
+        return None
+    phones = extract_phones(text)
+    score = verdict.score + (vocab.phone_bonus if phones else 0)
+    if score < vocab.threshold:
+        return None
+    return IntentMatch(verdict.words, score, tuple(phones))
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    words: tuple[str, ...]  # the intent and price words that counted; () when none
+    score: int  # without the phone bonus (the caller extracts phones once)
+    owner_talk: bool  # an [owner_talk] word is in the message
+
+
+def _vocabulary_verdict(normalized: str, vocab: IntentVocabulary) -> _Verdict:
     intent: list[tuple[str, int, int]] = []  # word, start, end
     best = 0
     price: list[str] = []
@@ -182,19 +287,14 @@ def detect_intent(text: str, vocab: IntentVocabulary) -> IntentMatch | None:
     if has_context:
         price, price_best = [], 0
     if not intent and not price:
-        return None
+        return _Verdict((), 0, penalty < 0)
     score = max(best, price_best) + penalty
     if _corroborated(intent):
         score += vocab.corroboration_bonus
     if vocab._questions.search(normalized):
         score += vocab.question_bonus
-    phones = extract_phones(text)
-    if phones:
-        score += vocab.phone_bonus
-    if score < vocab.threshold:
-        return None
     words = dict.fromkeys([*(word for word, _, _ in intent), *price])
-    return IntentMatch(words=tuple(words), score=score, phones=tuple(phones))
+    return _Verdict(tuple(words), score, penalty < 0)
 
 
 def _corroborated(intent: list[tuple[str, int, int]]) -> bool:

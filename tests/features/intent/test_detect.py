@@ -1,10 +1,11 @@
-"""The intent detector: the labelled sample, phones and masking, bad input, the vocabulary file."""
+"""The intent detector: the tuning set, phones and masking, bad input, the vocabulary file."""
 
 from __future__ import annotations
 
 import dataclasses
 import random
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -13,17 +14,22 @@ from hypothesis import strategies as st
 
 from desk import ConfigError
 from desk.phone import extract_phones, mask_phone, mask_phones_in_text
+from features.intent.dataset import SOURCES, TUNING, read_labelled
 from features.intent.detect import (
     DEFAULT_VOCABULARY_PATH,
     IntentMatch,
     IntentVocabulary,
     detect_intent,
     load_vocabulary,
+    vocabulary_match,
 )
 
-SAMPLE = Path(__file__).parent / "data" / "intent_sample.tsv"
-MIN_PRECISION = 0.9
-MIN_RECALL = 0.85
+# Floors for the vocabulary alone on the tuning set (features/intent/labelled/tuning.tsv),
+# the set it is fitted to: a guard against a word edit that breaks what worked. The
+# tuning set also holds the asks no word list caught (the model's part), hence the
+# recall floor; the honest figures are the held-out ones (test_model.py, the bench).
+MIN_TUNING_PRECISION = 0.95
+MIN_TUNING_RECALL = 0.7
 
 
 @pytest.fixture(scope="module")
@@ -31,45 +37,39 @@ def vocab() -> IntentVocabulary:
     return load_vocabulary()
 
 
-def read_sample() -> list[tuple[int, str]]:
-    rows = []
-    for number, line in enumerate(SAMPLE.read_text(encoding="utf-8").splitlines(), start=1):
-        label, sep, text = line.partition("\t")
-        assert sep and label in ("0", "1") and text.strip(), f"line {number}: {line!r}"
-        rows.append((int(label), text))
-    return rows
+# --- the tuning set --------------------------------------------------------------------
 
 
-# --- the labelled sample ---------------------------------------------------------------
-
-
-def test_sample_is_large_and_balanced() -> None:
-    rows = read_sample()
-    positives = sum(label for label, _ in rows)
-    assert len(rows) >= 220
+def test_tuning_set_is_large_balanced_and_from_every_source() -> None:
+    rows = read_labelled(TUNING)
+    positives = sum(row.label for row in rows)
+    assert len(rows) >= 1300
     assert 0.3 <= positives / len(rows) <= 0.5
-    assert len({text for _, text in rows}) == len(rows), "duplicate lines in the sample"
+    normalized = {unicodedata.normalize("NFKC", row.text).casefold().strip() for row in rows}
+    assert len(normalized) == len(rows), "duplicate lines in the tuning set"
+    shares = {source: sum(row.source == source for row in rows) / len(rows) for source in SOURCES}
+    assert shares["dm"] >= 0.2 and shares["signup"] >= 0.12, shares
 
 
-def test_precision_and_recall_on_sample(vocab: IntentVocabulary) -> None:
+def test_vocabulary_precision_and_recall_on_tuning_set(vocab: IntentVocabulary) -> None:
     false_pos, false_neg, true_pos = [], [], 0
-    for label, text in read_sample():
-        predicted = detect_intent(text, vocab) is not None
-        if predicted and label:
+    for row in read_labelled(TUNING):
+        predicted = vocabulary_match(row.text, vocab) is not None
+        if predicted and row.label:
             true_pos += 1
         elif predicted:
-            false_pos.append(text)
-        elif label:
-            false_neg.append(text)
+            false_pos.append(row.text)
+        elif row.label:
+            false_neg.append(row.text)
     precision = true_pos / (true_pos + len(false_pos))
     recall = true_pos / (true_pos + len(false_neg))
-    print(f"\nintent sample: precision {precision:.3f}, recall {recall:.3f}")
+    print(f"\nvocabulary on the tuning set: precision {precision:.3f}, recall {recall:.3f}")
     report = "\n".join(
         [f"precision {precision:.3f} recall {recall:.3f}"]
         + [f"  false positive: {t}" for t in false_pos]
         + [f"  false negative: {t}" for t in false_neg]
     )
-    assert precision >= MIN_PRECISION and recall >= MIN_RECALL, report
+    assert precision >= MIN_TUNING_PRECISION and recall >= MIN_TUNING_RECALL, report
 
 
 @pytest.mark.parametrize(
