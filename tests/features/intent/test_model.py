@@ -21,13 +21,12 @@ from features.intent.model import FORMAT, IntentModel
 from features.intent.train import train
 
 # The combined rule (vocabulary OR model, with vetoes) on the held-out set, which no
-# word, weight or threshold was fitted to. The goal is 0.95 / 0.95.
-# PROVISIONAL: heldout.tsv (h/intentheldout) was not there when the model and the rule
-# were final, so these are the rule's 5-fold cross-validated figures on the tuning set
-# (0.944 / 0.939), rounded down. Whoever merges the held-out set runs
-# bench/intent_bench.py once and puts its held-out figures here, rounded down.
-MIN_HELDOUT_PRECISION = 0.94
-MIN_HELDOUT_RECALL = 0.93
+# word, weight or threshold was fitted to: its figures measured by bench/intent_bench.py
+# when the held-out set was first read against the final model, rounded down. The
+# issue's goal is 0.95 / 0.95: precision is below it (see the README's figures).
+MIN_HELDOUT_PRECISION = 0.86
+MIN_HELDOUT_RECALL = 0.95
+
 
 SHIPPED = Path(__file__).resolve().parents[3] / "features" / "intent" / "model.json"
 
@@ -47,8 +46,6 @@ def test_the_shipped_config_uses_the_shipped_model(vocab: IntentVocabulary) -> N
 
 
 def test_precision_and_recall_on_the_heldout_set(vocab: IntentVocabulary) -> None:
-    if not HELDOUT.exists():
-        pytest.skip("features/intent/labelled/heldout.tsv comes from h/intentheldout")
     rows = read_labelled(HELDOUT)
     assert {row.source for row in rows} == set(SOURCES)
     tp = fp = fn = 0
