@@ -21,10 +21,11 @@ from features.intent.model import FORMAT, IntentModel
 from features.intent.train import train
 
 # The combined rule (vocabulary OR model, with vetoes) on the held-out set, which no
-# word, weight or threshold was fitted to: its figures measured by bench/intent_bench.py
-# when the held-out set was first read against the final model, rounded down. The
-# issue's goal is 0.95 / 0.95: precision is below it (see the README's figures).
-MIN_HELDOUT_PRECISION = 0.86
+# word, weight or threshold was fitted to: bench/intent_bench.py's figures, rounded
+# down, at the second reading of the held-out set (the first: 0.863 / 0.955, before
+# a round of tuning data written without sight of it). The goal is
+# 0.95 / 0.95: precision is below it (see features/intent/labelled/README.md).
+MIN_HELDOUT_PRECISION = 0.89
 MIN_HELDOUT_RECALL = 0.95
 
 
