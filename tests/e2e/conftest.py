@@ -22,6 +22,7 @@ whatever the time of day.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import os
@@ -401,3 +402,22 @@ async def outbox_marker(qq: OneBotClient, timeout: float = 15.0) -> int:  # noqa
         after=mark,
     )
     return qq.calls.index(call)
+
+
+async def status_for_claimed_length(bot: BotProcess, path: str, length: int) -> bytes:
+    """The status line the bot answers a POST announcing `length` bytes with, before
+    any of them is sent (a server that reads the body first never answers)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", bot.port)
+    try:
+        writer.write(
+            f"POST {path}?timestamp=1&nonce=n&msg_signature=x HTTP/1.1\r\n"
+            f"Host: 127.0.0.1\r\nContent-Type: text/xml\r\nContent-Length: {length}\r\n\r\n"
+            .encode()
+        )  # fmt: skip
+        await writer.drain()
+        try:
+            return await asyncio.wait_for(reader.readline(), 10)
+        except TimeoutError:
+            raise AssertionError(f"no answer to a POST of {length} bytes on {path}") from None
+    finally:
+        writer.close()

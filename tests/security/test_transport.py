@@ -44,6 +44,7 @@ from tests.e2e.conftest import (
     run_bot_until_exit,
     running_bot,
     start_bot,
+    status_for_claimed_length,
     wait_for_dm,
 )
 from tests.security.live import WECOM_MANAGER, WECOM_SEND, wechat_bot_env
@@ -103,25 +104,6 @@ async def test_a_forged_qq_event_over_http_is_refused_and_the_client_still_conne
 
 
 # -- 2. request bodies are limited before they are read ------------------------------
-
-
-async def status_for_claimed_length(bot: BotProcess, path: str, length: int) -> bytes:
-    """The status line the bot answers a POST announcing `length` bytes with, before
-    any of them is sent (a server that reads the body first never answers)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", bot.port)
-    try:
-        writer.write(
-            f"POST {path}?timestamp=1&nonce=n&msg_signature=x HTTP/1.1\r\n"
-            f"Host: 127.0.0.1\r\nContent-Type: text/xml\r\nContent-Length: {length}\r\n\r\n"
-            .encode()
-        )  # fmt: skip
-        await writer.drain()
-        try:
-            return await asyncio.wait_for(reader.readline(), 10)
-        except TimeoutError:
-            raise AssertionError(f"no answer to a POST of {length} bytes on {path}") from None
-    finally:
-        writer.close()
 
 
 @pytest.mark.parametrize(

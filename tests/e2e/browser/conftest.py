@@ -24,6 +24,7 @@ retain-on-failure` (a trace for `playwright show-trace`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -86,11 +87,18 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": chromium(), "args": CHROMIUM_ARGS}
 
 
+@contextlib.contextmanager
+def desk_bot(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[BotProcess]:
+    """A desk bot with the e2e roster, its config and data in folders of its own."""
+    env = desk_env(write_desk_config(tmp_path_factory.mktemp(f"{name}-config")), midday_timezone())
+    with running_bot(tmp_path_factory.mktemp(f"{name}-bot"), env) as bot:
+        yield bot
+
+
 @pytest.fixture(scope="package")
 def web_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
     """One desk bot (the e2e roster) for every browser test."""
-    env = desk_env(write_desk_config(tmp_path_factory.mktemp("web-config")), midday_timezone())
-    with running_bot(tmp_path_factory.mktemp("web-bot"), env) as bot:
+    with desk_bot(tmp_path_factory, "web") as bot:
         yield bot
 
 

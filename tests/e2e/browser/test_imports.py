@@ -11,19 +11,15 @@ import pytest
 from playwright.async_api import expect
 
 from bot.sim import OneBotClient
-from tests.e2e.browser.conftest import DeskWeb, screenshot
+from tests.e2e.browser.conftest import DeskWeb, desk_bot, screenshot
 from tests.e2e.conftest import (
     CONSULTANT_QQ,
     MANAGER_QQ,
     BotProcess,
     connected,
-    desk_env,
-    midday_timezone,
-    running_bot,
+    status_for_claimed_length,
     wait_for_dm,
-    write_desk_config,
 )
-from tests.security.test_transport import status_for_claimed_length
 from web import texts
 
 
@@ -31,8 +27,7 @@ from web import texts
 def web_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
     """A bot of this module's own: its thousands of imported leads must not reach the
     other browser tests' 工作台 and 报表."""
-    env = desk_env(write_desk_config(tmp_path_factory.mktemp("import-config")), midday_timezone())
-    with running_bot(tmp_path_factory.mktemp("import-bot"), env) as bot:
+    with desk_bot(tmp_path_factory, "import") as bot:
         yield bot
 
 
